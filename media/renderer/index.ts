@@ -1,0 +1,48 @@
+// Notebook output renderer for application/vnd.sqlroom.result+json: a typed,
+// paged result table. Loaded by VS Code's output webview (dist/renderer.js).
+import type { ActivationFunction, OutputItem } from 'vscode-notebook-renderer';
+import { buildError } from './errorView';
+import { parsePayload } from './payload';
+import { buildResultView } from './resultView';
+import { ensureStyles } from './styles';
+
+/** Renders one output item into `element`, never throwing. */
+export function renderResult(item: Pick<OutputItem, 'json'>, element: HTMLElement): void {
+  ensureStyles(element);
+  let raw: unknown;
+  try {
+    raw = item.json();
+  } catch (e) {
+    element.replaceChildren(buildError(`the output is not valid JSON (${e instanceof Error ? e.message : String(e)})`));
+    return;
+  }
+  const parsed = parsePayload(raw);
+  if (!parsed.ok) {
+    element.replaceChildren(buildError(parsed.error));
+    return;
+  }
+  try {
+    element.replaceChildren(buildResultView(parsed.payload).element);
+  } catch (e) {
+    element.replaceChildren(buildError(e instanceof Error ? e.message : String(e)));
+  }
+}
+
+export const activate: ActivationFunction = () => {
+  const rendered = new Map<string, HTMLElement>();
+  return {
+    renderOutputItem(outputItem, element, signal) {
+      if (signal?.aborted) return;
+      renderResult(outputItem, element);
+      rendered.set(outputItem.id, element);
+    },
+    disposeOutputItem(id) {
+      // Our DOM lives inside the element VS Code owns; dropping it frees the rows.
+      const ids = id === undefined ? [...rendered.keys()] : [id];
+      for (const key of ids) {
+        rendered.get(key)?.replaceChildren();
+        rendered.delete(key);
+      }
+    },
+  };
+};

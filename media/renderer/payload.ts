@@ -1,0 +1,37 @@
+// Checks that an output item's JSON is a ResultPayload before anything is
+// drawn, so a damaged or foreign output shows a message instead of throwing.
+import type { ResultColumn, ResultPayload } from '../../extension/core/resultPayload';
+
+export type ParseResult = { ok: true; payload: ResultPayload } | { ok: false; error: string };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isColumn(v: unknown): v is ResultColumn {
+  return isObject(v) && typeof v.name === 'string' && typeof v.type === 'string';
+}
+
+/** Validates `raw` (already parsed JSON) and returns the payload or why it is not one. */
+export function parsePayload(raw: unknown): ParseResult {
+  const fail = (error: string): ParseResult => ({ ok: false, error });
+  if (!isObject(raw)) return fail('the output is not a JSON object');
+  if (raw.version !== 1) return fail(`unsupported result version ${JSON.stringify(raw.version)} (expected 1)`);
+  const { columns, rows, rowCount, truncated, elapsedMs, view } = raw;
+  if (!Array.isArray(columns)) return fail('"columns" is not a list');
+  const badColumn = columns.findIndex((c) => !isColumn(c));
+  if (badColumn >= 0) return fail(`column ${badColumn + 1} has no name or type`);
+  if (!Array.isArray(rows)) return fail('"rows" is not a list');
+  for (let i = 0; i < rows.length; i++) {
+    const row: unknown = rows[i];
+    if (!Array.isArray(row)) return fail(`row ${i + 1} is not a list`);
+    if (row.length !== columns.length) return fail(`row ${i + 1} has ${row.length} values, expected ${columns.length}`);
+  }
+  if (typeof rowCount !== 'number' || !Number.isInteger(rowCount) || rowCount < rows.length) {
+    return fail('"rowCount" is missing or smaller than the rows given');
+  }
+  if (typeof truncated !== 'boolean') return fail('"truncated" is not true or false');
+  if (typeof elapsedMs !== 'number') return fail('"elapsedMs" is not a number');
+  if (view !== undefined && typeof view !== 'string') return fail('"view" is not a string');
+  return { ok: true, payload: raw as unknown as ResultPayload };
+}

@@ -1,0 +1,65 @@
+// The result table: a header with column names and DuckDB types, and a body
+// holding only the rows of one page.
+import type { ResultColumn, ResultValue } from '../../extension/core/resultPayload';
+import { formatCell, formatCount, isNumericType, shorten } from './format';
+
+/** Header types longer than this (big STRUCTs) are shortened, full text in the tooltip. */
+const MAX_TYPE_CHARS = 40;
+
+export function buildHeader(columns: readonly ResultColumn[]): HTMLTableSectionElement {
+  const thead = document.createElement('thead');
+  const tr = thead.insertRow();
+  const corner = document.createElement('th');
+  corner.className = 'sqlroom-rownum';
+  corner.scope = 'col';
+  corner.textContent = '#';
+  tr.append(corner);
+  for (const column of columns) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    if (isNumericType(column.type)) th.classList.add('sqlroom-num');
+    const name = document.createElement('span');
+    name.className = 'sqlroom-col-name';
+    name.textContent = column.name;
+    const type = document.createElement('span');
+    type.className = 'sqlroom-col-type';
+    type.textContent = shorten(column.type, MAX_TYPE_CHARS);
+    th.title = `${column.name} ${column.type}`;
+    th.append(name, type);
+    tr.append(th);
+  }
+  return thead;
+}
+
+export function buildCell(value: ResultValue, column: ResultColumn): HTMLTableCellElement {
+  const td = document.createElement('td');
+  const shown = formatCell(value, column.type);
+  td.className = `sqlroom-${shown.kind}`;
+  if (isNumericType(column.type)) td.classList.add('sqlroom-num');
+  td.textContent = shown.text;
+  if (shown.title !== undefined) td.title = shown.title;
+  return td;
+}
+
+/** The rows [start, end) of `rows`, numbered from start + 1. */
+export function buildBody(columns: readonly ResultColumn[], rows: readonly ResultValue[][], start: number, end: number): HTMLTableSectionElement {
+  const tbody = document.createElement('tbody');
+  for (let i = start; i < end && i < rows.length; i++) {
+    const tr = tbody.insertRow();
+    const num = document.createElement('th');
+    num.scope = 'row';
+    num.className = 'sqlroom-rownum';
+    num.textContent = formatCount(i + 1);
+    tr.append(num);
+    const row = rows[i];
+    columns.forEach((column, c) => tr.append(buildCell(row[c], column)));
+  }
+  return tbody;
+}
+
+export function buildTable(columns: readonly ResultColumn[], rows: readonly ResultValue[][], start: number, end: number): HTMLTableElement {
+  const table = document.createElement('table');
+  table.className = 'sqlroom-table';
+  table.append(buildHeader(columns), buildBody(columns, rows, start, end));
+  return table;
+}

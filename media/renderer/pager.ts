@@ -58,10 +58,10 @@ export interface Pager {
 }
 
 const BUTTONS: { action: PageAction; label: string; title: string }[] = [
-  { action: 'first', label: '⏮ First', title: 'First page' },
-  { action: 'prev', label: '◀ Prev', title: 'Previous page' },
-  { action: 'next', label: 'Next ▶', title: 'Next page' },
-  { action: 'last', label: 'Last ⏭', title: 'Last page' },
+  { action: 'first', label: '« First', title: 'First page' },
+  { action: 'prev', label: '‹ Prev', title: 'Previous page' },
+  { action: 'next', label: 'Next ›', title: 'Next page' },
+  { action: 'last', label: 'Last »', title: 'Last page' },
 ];
 
 /** Builds the pager bar; `onChange` receives every new state the user asks for. */

@@ -1,0 +1,21 @@
+// Typed access to the `sqlroom.*` settings (contributes.configuration in package.json).
+import * as vscode from 'vscode';
+
+export interface SqlroomSettings {
+  /** ':memory:' or a DuckDB file; relative paths resolve against the notebook's folder. */
+  database: string;
+  maxResultRows: number;
+  extensionDirectory: string | undefined;
+  userName: string;
+}
+
+export function readSettings(scope?: vscode.ConfigurationScope): SqlroomSettings {
+  const c = vscode.workspace.getConfiguration('sqlroom', scope);
+  const extensionDirectory = c.get<string>('extensionDirectory', '').trim();
+  return {
+    database: c.get<string>('database', ':memory:').trim() || ':memory:',
+    maxResultRows: Math.max(1, Math.floor(c.get<number>('maxResultRows', 10_000))),
+    extensionDirectory: extensionDirectory === '' ? undefined : extensionDirectory,
+    userName: c.get<string>('userName', '').trim() || process.env.USER || process.env.USERNAME || 'anonymous',
+  };
+}

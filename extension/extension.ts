@@ -1,0 +1,36 @@
+// Activation: wires the serializer, the change tracker, the DuckDB kernel, the
+// cell status bar and the commands. Logic lives in core/ and server/shared/.
+import * as vscode from 'vscode';
+import { ChangeTracker } from './changeTracker';
+import { registerCellNameStatusBar } from './cellNameStatusBar';
+import { registerCommands } from './commands';
+import { readSettings } from './config';
+import { SqlKernel } from './kernel';
+import { NotebookRegistry } from './notebookRegistry';
+import { NOTEBOOK_TYPE, SqlroomSerializer } from './serializer';
+
+export interface SqlroomApi {
+  readonly registry: NotebookRegistry;
+  readonly kernel: SqlKernel;
+  readonly tracker: ChangeTracker;
+}
+
+export function activate(context: vscode.ExtensionContext): SqlroomApi {
+  const userName = () => readSettings().userName;
+  const registry = new NotebookRegistry();
+  const kernel = new SqlKernel();
+  const tracker = new ChangeTracker(registry, userName);
+  context.subscriptions.push(
+    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new SqlroomSerializer(registry, userName), {
+      // Results are local to each person's DuckDB: outputs are never saved.
+      transientOutputs: true,
+    }),
+    kernel,
+    tracker,
+    registerCellNameStatusBar(),
+    registerCommands(),
+  );
+  return { registry, kernel, tracker };
+}
+
+export function deactivate(): void {}

@@ -36,8 +36,6 @@ export const CSS = `
   vertical-align: top;
 }
 .sqlroom-table thead th {
-  position: sticky;
-  top: 0;
   background: var(--vscode-editor-background, Canvas);
   border-bottom-width: 2px;
   font-family: var(--vscode-font-family, system-ui, sans-serif);

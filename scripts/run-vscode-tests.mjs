@@ -58,6 +58,7 @@ async function main() {
   const resultsFile = path.join(work, 'results.json');
   const workspace = path.join(work, 'workspace');
   fs.cpSync(fixtureWorkspace, workspace, { recursive: true });
+  fs.rmSync(path.join(artifacts, 'vscode'), { recursive: true, force: true }); // logs of this run only
   fs.mkdirSync(path.join(artifacts, 'vscode'), { recursive: true });
   for (const f of fs.readdirSync(artifacts)) if (/^vscode-.*\.png$/.test(f)) fs.rmSync(path.join(artifacts, f));
 
@@ -116,8 +117,13 @@ async function runCodeServer({ work, resultsFile, workspace }) {
     SQLROOM_REPO_ROOT: repoRoot,
     SQLROOM_SCREENSHOTS: '1',
     SQLROOM_TEST_WORKSPACE: workspace,
+    // No extension gallery: nothing may leave the machine (not even DNS).
+    EXTENSIONS_GALLERY: '{}',
   });
-  const server = spawn(cs.node, [cs.codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
+  // Our own config file, so ~/.config/code-server/config.yaml cannot interfere.
+  const config = path.join(work, 'code-server.yaml');
+  fs.writeFileSync(config, 'auth: none\ncert: false\n');
+  const server = spawn(cs.node, [cs.codeServer, '--config', config, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
     '--user-data-dir', userData, '--extensions-dir', extDir, workspace],
   { env, detached: true, stdio: ['ignore', logFd, logFd] });

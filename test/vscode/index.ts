@@ -65,7 +65,7 @@ export async function run(): Promise<void> {
   try {
     const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: StatsSpecReporter });
     const files = findSuiteFiles();
-    files.forEach((f) => mocha.addFile(f));
+    loadSuiteFiles(mocha, files);
     Base.consoleLog(`VS Code ${vscode.version}: running ${files.length} suite file(s)`);
     stats = await new Promise<RunSummary>((resolve) => {
       let summary: () => RunSummary = () => emptySummary();
@@ -84,6 +84,25 @@ export async function run(): Promise<void> {
   write({ done: true, stats, output: lines.join('\n') });
   if (stats.failures > 0) throw new Error(`${stats.failures} VS Code test(s) failed`);
   if (stats.tests === 0) throw new Error('no VS Code tests ran');
+}
+
+/**
+ * Loads each suite file the way Mocha#loadFiles does, but one at a time: a
+ * file that throws on load becomes one failing test instead of hiding the
+ * results of every other file.
+ */
+function loadSuiteFiles(mocha: Mocha, files: string[]): void {
+  for (const file of files) {
+    const suite = mocha.suite;
+    try {
+      suite.emit('pre-require', globalThis, file, mocha);
+      suite.emit('require', require(file), file, mocha);
+      suite.emit('post-require', globalThis, file, mocha);
+    } catch (err) {
+      const rel = path.relative(repoRoot, file);
+      suite.addTest(new Mocha.Test(`loads ${rel}`, () => { throw err; }));
+    }
+  }
 }
 
 function emptySummary(): RunSummary {

@@ -1,0 +1,302 @@
+// The notebook kernel's SQL execution core: one DuckDB database and connection,
+// running cells one at a time and turning each into a ResultPayload.
+//
+// A cell is parsed by DuckDB (extractStatements) and its statements run in
+// order; only the last one's rows are read, streamed and capped. Runs queue up
+// per session. interrupt() cancels the run that owns the session: it flags the
+// run (checked before every statement and every chunk, because an interrupted
+// streaming result can just end early instead of failing) and interrupts the
+// connection, repeating until the run settles so an interrupt landing between
+// two statements is not lost.
+
+import { DuckDBConnection, DuckDBExtractedStatements, DuckDBInstance, DuckDBResult, StatementType } from '@duckdb/node-api';
+import {
+  CANCELLED_MESSAGE,
+  DuckDbOpenError,
+  SqlExecutionError,
+  duckDbMessage,
+  isInterruptMessage,
+} from './duckdbErrors';
+import { readCappedResult } from './readCappedResult';
+import type { ResultPayload } from './resultPayload';
+import { isValidViewName, quoteIdentifier, splitSqlStatements } from './sqlStatements';
+
+export { DuckDbOpenError, SqlExecutionError } from './duckdbErrors';
+
+export interface DuckDbSessionOptions {
+  /** ':memory:' (default) or a database file path. */
+  databasePath?: string;
+  /** Rows kept in a result before capping (default 10_000). */
+  rowCap?: number;
+  /** Where DuckDB looks for extensions (offline users place binaries there). */
+  extensionDirectory?: string;
+}
+
+export interface RunOptions {
+  /** Store the cell's (last) query as this view and read the result from it. */
+  viewName?: string;
+  /** Rows kept for this run (default: the session's rowCap). */
+  rowCap?: number;
+  /** Aborting cancels this run: removed from the queue if waiting, interrupted if running. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_ROW_CAP = 10_000;
+const INTERRUPT_REPEAT_MS = 100;
+
+interface RunJob {
+  readonly sql: string;
+  readonly opts: RunOptions;
+  cancelled: boolean;
+  resolve(payload: ResultPayload): void;
+  reject(error: unknown): void;
+  /** Stops listening to the run's abort signal. */
+  detach(): void;
+}
+
+export class DuckDbSession {
+  private readonly queue: RunJob[] = [];
+  private active: RunJob | undefined;
+  private interruptTimer: ReturnType<typeof setInterval> | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly databasePath: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    private readonly defaultRowCap: number,
+  ) {}
+
+  /** Opens the database; a file that cannot be opened gives a DuckDbOpenError saying what to do. */
+  static async open(opts: DuckDbSessionOptions = {}): Promise<DuckDbSession> {
+    const databasePath = opts.databasePath || ':memory:';
+    const rowCap = checkRowCap(opts.rowCap ?? DEFAULT_ROW_CAP);
+    const config: Record<string, string> = {};
+    if (opts.extensionDirectory) config.extension_directory = opts.extensionDirectory;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(databasePath, config);
+    } catch (error) {
+      throw new DuckDbOpenError(databasePath, error);
+    }
+    try {
+      const connection = await instance.connect();
+      return new DuckDbSession(databasePath, instance, connection, rowCap);
+    } catch (error) {
+      instance.closeSync();
+      throw new DuckDbOpenError(databasePath, error);
+    }
+  }
+
+  /**
+   * Runs one cell. Several statements separated by ';' run in order; the result
+   * is the last statement's. With `viewName`, the last statement (a query)
+   * becomes `CREATE OR REPLACE VIEW "<viewName>" AS <query>` and the result is
+   * read from the view. Runs are serialized per session.
+   */
+  run(sql: string, opts: RunOptions = {}): Promise<ResultPayload> {
+    return new Promise<ResultPayload>((resolve, reject) => {
+      if (this.closing) {
+        reject(new SqlExecutionError('The DuckDB session is closed.'));
+        return;
+      }
+      const { signal } = opts;
+      if (signal?.aborted) {
+        reject(new SqlExecutionError(CANCELLED_MESSAGE, { cancelled: true }));
+        return;
+      }
+      const job: RunJob = { sql, opts, cancelled: false, resolve, reject, detach: () => undefined };
+      if (signal) {
+        const onAbort = (): void => this.cancel(job);
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Cancels the run in progress (it rejects with cancelled=true); later queued runs still run. No-op when idle. */
+  interrupt(): void {
+    if (this.active) this.cancel(this.active);
+  }
+
+  /** Rejects queued runs, cancels the running one, then closes the database. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    for (const job of this.queue.splice(0)) {
+      job.detach();
+      job.reject(new SqlExecutionError('The DuckDB session was closed before this cell ran.', { cancelled: true }));
+    }
+    if (this.active) {
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      this.cancel(this.active);
+      await idle;
+    }
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private cancel(job: RunJob): void {
+    if (job === this.active) {
+      if (job.cancelled) return;
+      job.cancelled = true;
+      this.connection.interrupt();
+      // DuckDB only interrupts a statement that is executing; keep asking until the run settles.
+      this.interruptTimer = setInterval(() => this.connection.interrupt(), INTERRUPT_REPEAT_MS);
+      this.interruptTimer.unref?.();
+      return;
+    }
+    const index = this.queue.indexOf(job);
+    if (index >= 0) {
+      this.queue.splice(index, 1);
+      job.detach();
+      job.reject(new SqlExecutionError(CANCELLED_MESSAGE, { cancelled: true }));
+    }
+  }
+
+  /** Starts the next queued run if none is active. `active` is set synchronously, so interrupt() always finds it. */
+  private pump(): void {
+    if (this.active) return;
+    const job = this.queue.shift();
+    if (!job) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      return;
+    }
+    this.active = job;
+    this.execute(job).then(
+      (payload) => this.settle(job, () => job.resolve(payload)),
+      (error: unknown) => this.settle(job, () => job.reject(error)),
+    );
+  }
+
+  private settle(job: RunJob, deliver: () => void): void {
+    clearInterval(this.interruptTimer);
+    this.interruptTimer = undefined;
+    job.detach();
+    this.active = undefined;
+    this.pump();
+    deliver();
+  }
+
+  private async execute(job: RunJob): Promise<ResultPayload> {
+    const started = performance.now();
+    const rowCap = checkRowCap(job.opts.rowCap ?? this.defaultRowCap);
+    const { viewName } = job.opts;
+    if (viewName !== undefined && !isValidViewName(viewName)) {
+      throw new SqlExecutionError(
+        `Invalid view name "${viewName}": use letters, digits and '_', not starting with a digit, at most 63 characters.`,
+      );
+    }
+    const texts = splitSqlStatements(job.sql);
+    if (texts.length === 0) {
+      return { version: 1, columns: [], rows: [], rowCount: 0, truncated: false, elapsedMs: elapsedSince(started) };
+    }
+    const statements = await this.step(job, () => this.connection.extractStatements(job.sql));
+    const last = statements.count - 1;
+    for (let i = 0; i < last; i++) {
+      // Streamed, not materialized: a large SELECT mid-cell is not read anyway.
+      await this.withPrepared(job, statements, i, (prepared) => prepared.stream());
+    }
+    let result: DuckDBResult;
+    if (viewName === undefined) {
+      result = await this.withPrepared(job, statements, last, (prepared) => prepared.stream());
+    } else {
+      const query = await this.withPrepared(job, statements, last, async (prepared) => {
+        if (prepared.statementType !== StatementType.SELECT) {
+          throw new SqlExecutionError(
+            `Cell "${viewName}" cannot become a view: its last statement is not a query (SELECT, FROM, VALUES or WITH ...).`,
+          );
+        }
+        return texts.length === statements.count ? texts[last] : undefined;
+      });
+      if (query === undefined) {
+        throw new SqlExecutionError(`Cell "${viewName}" cannot become a view: its last statement could not be located in the cell.`);
+      }
+      result = await this.createView(job, viewName, query);
+    }
+    const read = await readCappedResult(
+      result,
+      rowCap,
+      () => job.cancelled,
+      () => new SqlExecutionError(CANCELLED_MESSAGE, { cancelled: true }),
+    );
+    return {
+      version: 1,
+      columns: read.columns,
+      rows: read.rows,
+      rowCount: read.rowCount,
+      truncated: read.rows.length < read.rowCount,
+      elapsedMs: elapsedSince(started),
+      ...(viewName === undefined ? {} : { view: viewName }),
+    };
+  }
+
+  /** `CREATE OR REPLACE VIEW "<name>" AS <query>`, then the view's rows as a stream. */
+  private async createView(job: RunJob, viewName: string, query: string): Promise<DuckDBResult> {
+    const quoted = quoteIdentifier(viewName);
+    try {
+      // The newline ends a trailing line comment in `query`.
+      await this.step(job, () => this.connection.run(`CREATE OR REPLACE VIEW ${quoted} AS\n${query}\n`));
+    } catch (error) {
+      if (error instanceof SqlExecutionError && !error.cancelled) {
+        throw new SqlExecutionError(`Cannot store the cell as view "${viewName}": ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+    return this.step(job, () => this.connection.stream(`SELECT * FROM ${quoted}`));
+  }
+
+  private async withPrepared<T>(
+    job: RunJob,
+    statements: DuckDBExtractedStatements,
+    index: number,
+    use: (prepared: Awaited<ReturnType<DuckDBExtractedStatements['prepare']>>) => Promise<T>,
+  ): Promise<T> {
+    const prepared = await this.step(job, () => statements.prepare(index));
+    try {
+      return await this.step(job, () => use(prepared));
+    } finally {
+      prepared.destroySync();
+    }
+  }
+
+  /** One DuckDB call of a run: not started once the run is cancelled; DuckDB errors become SqlExecutionErrors. */
+  private async step<T>(job: RunJob, call: () => Promise<T>): Promise<T> {
+    throwIfCancelled(job);
+    let value: T;
+    try {
+      value = await call();
+    } catch (error) {
+      throw toSqlError(job, error);
+    }
+    throwIfCancelled(job);
+    return value;
+  }
+}
+
+function throwIfCancelled(job: RunJob): void {
+  if (job.cancelled) throw new SqlExecutionError(CANCELLED_MESSAGE, { cancelled: true });
+}
+
+function toSqlError(job: RunJob, error: unknown): SqlExecutionError {
+  if (error instanceof SqlExecutionError) return error;
+  const message = duckDbMessage(error);
+  return new SqlExecutionError(message, { cancelled: job.cancelled || isInterruptMessage(message), cause: error });
+}
+
+function checkRowCap(rowCap: number): number {
+  if (!Number.isSafeInteger(rowCap) || rowCap < 0) {
+    throw new RangeError(`rowCap must be a non-negative integer, got ${rowCap}`);
+  }
+  return rowCap;
+}
+
+function elapsedSince(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}

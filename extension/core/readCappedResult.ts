@@ -1,0 +1,47 @@
+// Reads a (streaming) DuckDB result chunk by chunk: converts at most `rowCap`
+// rows to JSON-safe values and only counts the rest, so a result of millions of
+// rows never sits in JS memory.
+
+import type { DuckDBResult } from '@duckdb/node-api';
+import type { ResultColumn, ResultValue } from './resultPayload';
+import { toResultValue } from './valueToJson';
+
+export interface CappedRows {
+  columns: ResultColumn[];
+  rows: ResultValue[][];
+  /** All rows the result produced, kept or not. */
+  rowCount: number;
+}
+
+/**
+ * Drains `result`. `stopRequested` is checked before every fetch: when it turns
+ * true, reading stops and `onStop` decides what to throw (a streaming result
+ * that DuckDB interrupts can simply end early, so the caller must not take a
+ * short result for a complete one).
+ */
+export async function readCappedResult(
+  result: DuckDBResult,
+  rowCap: number,
+  stopRequested: () => boolean,
+  onStop: () => Error,
+): Promise<CappedRows> {
+  const types = result.columnTypes();
+  const columns = result.columnNames().map((name, i) => ({ name, type: types[i].toString() }));
+  const rows: ResultValue[][] = [];
+  let rowCount = 0;
+  for (;;) {
+    if (stopRequested()) throw onStop();
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const keep = Math.min(chunk.rowCount, rowCap - rows.length);
+    if (keep > 0) {
+      const vectors = types.map((_, c) => chunk.getColumnVector(c));
+      for (let r = 0; r < keep; r++) {
+        rows.push(vectors.map((vector, c) => toResultValue(vector.getItem(r), types[c])));
+      }
+    }
+    rowCount += chunk.rowCount;
+  }
+  if (stopRequested()) throw onStop();
+  return { columns, rows, rowCount };
+}

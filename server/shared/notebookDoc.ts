@@ -1,0 +1,488 @@
+// The notebook as a Loro document (see DESIGN.md, "The notebook on Loro"):
+//   root `cells`: LoroMovableList of LoroMap { id, kind, language,
+//                 source: LoroText, name?, metadata: LoroMap }
+//   root `meta`:  LoroMap { title, created_by, database, ...,
+//                 authors: mergeable LoroMap peerId -> user name }
+//
+// Single-operation methods (insertCell, deleteCell, moveCell, setCellSource,
+// spliceCellSource, setCellProps, setMeta, setAuthor) do NOT commit: the
+// caller batches them and then calls commit(), so one user action becomes one
+// Loro change. applyData() commits by itself (once, only if something changed).
+
+import { LoroDoc, LoroMap, LoroMovableList, LoroText } from 'loro-crdt';
+import { planReorder } from './cellOrder';
+import { isPlainObject, jsonEqual, toJsonValue, toWellFormed, type JsonValue } from './jsonValue';
+import type { CellData, CellKind, NotebookData } from './notebookTypes';
+import { spliceText, updateText } from './textDiff';
+
+export interface CommitOptions {
+  message?: string;
+  origin?: string;
+}
+
+export type NotebookModelErrorCode = 'bad-snapshot' | 'not-notebook' | 'unknown-cell' | 'bad-argument';
+
+export class NotebookModelError extends Error {
+  constructor(
+    message: string,
+    readonly code: NotebookModelErrorCode = 'bad-argument',
+  ) {
+    super(message);
+    this.name = 'NotebookModelError';
+  }
+}
+
+export interface CellProps {
+  kind?: CellKind;
+  language?: string;
+  /** null or '' removes the name. */
+  name?: string | null;
+  /** Replaces the whole metadata object (only changed keys are written). */
+  metadata?: Record<string, unknown>;
+}
+
+const CELLS = 'cells';
+const META = 'meta';
+const AUTHORS = 'authors';
+const CELLS_CID = 'cid:root-cells:MovableList';
+const META_CID = 'cid:root-meta:Map';
+
+export class NotebookDoc {
+  readonly doc: LoroDoc;
+  /** id -> cell map; checked on every hit because remote imports may delete cells. */
+  private readonly cellCache = new Map<string, LoroMap>();
+
+  constructor(doc?: LoroDoc) {
+    this.doc = doc ?? new LoroDoc();
+    this.doc.setRecordTimestamp(true);
+  }
+
+  /** Loads a snapshot (or a complete update export); the loaded doc gets a fresh peer id. */
+  static fromSnapshot(bytes: Uint8Array): NotebookDoc {
+    if (!(bytes instanceof Uint8Array)) throw new NotebookModelError('snapshot must be a Uint8Array', 'bad-snapshot');
+    if (bytes.length === 0) throw new NotebookModelError('snapshot is empty (0 bytes)', 'bad-snapshot');
+    const doc = new LoroDoc();
+    let status;
+    try {
+      status = doc.import(bytes);
+    } catch (e) {
+      throw new NotebookModelError(`snapshot is damaged: ${errorText(e)}`, 'bad-snapshot');
+    }
+    if (status.pending && status.pending.size > 0) {
+      const missing = [...status.pending.entries()].map(([peer, span]) => `${peer}:${span.start}..${span.end}`);
+      throw new NotebookModelError(
+        `snapshot is incomplete: it holds changes whose history it lacks (${missing.join(', ')})`,
+        'bad-snapshot',
+      );
+    }
+    checkNotebookShape(doc);
+    return new NotebookDoc(doc);
+  }
+
+  private get cells(): LoroMovableList {
+    return this.doc.getMovableList(CELLS);
+  }
+
+  private get meta(): LoroMap {
+    return this.doc.getMap(META);
+  }
+
+  toData(): NotebookData {
+    const cells = (this.cells.toJSON() as unknown[]).map(cellFromJson);
+    const meta = this.meta.toJSON() as Record<string, unknown>;
+    return { meta, cells };
+  }
+
+  cellIds(): string[] {
+    return this.cellMaps().map((m) => cellIdOf(m));
+  }
+
+  applyData(target: NotebookData, opts?: CommitOptions): { changed: boolean; ids: string[] } {
+    if (!target || !Array.isArray(target.cells)) throw new NotebookModelError('applyData: target.cells must be an array');
+    const seen = new Set<string>();
+    const wanted = target.cells.map((cell, i) => {
+      const c = normaliseCell(cell, `cells[${i}]`);
+      if (c.id === '' || seen.has(c.id)) c.id = newCellId();
+      seen.add(c.id);
+      return c;
+    });
+    const ids = wanted.map((c) => c.id);
+
+    const maps = this.cellMaps();
+    const byId = new Map<string, LoroMap>();
+    for (const m of maps) {
+      const id = cellIdOf(m);
+      if (!byId.has(id)) byId.set(id, m);
+    }
+    const wantedById = new Map(wanted.map((c) => [c.id, c]));
+    let changed = false;
+    const list = this.cells;
+    for (const op of planReorder(maps.map(cellIdOf), ids)) {
+      changed = true;
+      if (op.type === 'delete') list.delete(op.index, 1);
+      else if (op.type === 'move') list.move(op.from, op.to);
+      else this.createCell(op.index, wantedById.get(op.id)!);
+    }
+    for (const c of wanted) {
+      const m = byId.get(c.id);
+      if (!m) continue; // created above with all its fields
+      if (writeCellProps(m, c)) changed = true;
+      if (updateText(sourceTextOf(m), c.source)) changed = true;
+    }
+    if (target.meta !== undefined) {
+      if (!isPlainObject(target.meta)) throw new NotebookModelError('applyData: target.meta must be an object');
+      if (this.writeMeta(target.meta)) changed = true;
+    }
+    if (changed) this.commit(opts);
+    return { changed, ids };
+  }
+
+  insertCell(index: number, cell: Partial<CellData> & { source?: string }): string {
+    checkIndex(index, this.cells.length + 1, 'insertCell: index');
+    const c = normaliseCell({ id: '', kind: 'code', language: '', source: '', metadata: {}, ...cell }, 'cell');
+    if (c.id === '') c.id = newCellId();
+    else if (this.findCell(c.id)) throw new NotebookModelError(`insertCell: a cell with id ${JSON.stringify(c.id)} already exists`);
+    this.createCell(index, c);
+    return c.id;
+  }
+
+  deleteCell(id: string): void {
+    this.cells.delete(this.indexOf(id), 1);
+    this.cellCache.delete(id);
+  }
+
+  moveCell(id: string, toIndex: number): void {
+    const from = this.indexOf(id);
+    checkIndex(toIndex, this.cells.length, 'moveCell: toIndex');
+    if (from !== toIndex) this.cells.move(from, toIndex);
+  }
+
+  setCellSource(id: string, source: string): void {
+    if (typeof source !== 'string') throw new NotebookModelError('setCellSource: source must be a string');
+    updateText(sourceTextOf(this.cell(id)), toWellFormed(source));
+  }
+
+  /** Offsets are UTF-16 code units, as in VS Code and JS strings. */
+  spliceCellSource(id: string, utf16Offset: number, deleteCount: number, insert: string): void {
+    const text = sourceTextOf(this.cell(id));
+    const length = text.length;
+    if (!Number.isInteger(utf16Offset) || utf16Offset < 0 || utf16Offset > length) {
+      throw new NotebookModelError(`spliceCellSource: offset ${utf16Offset} is outside the source of cell ${id} (length ${length})`);
+    }
+    if (!Number.isInteger(deleteCount) || deleteCount < 0 || utf16Offset + deleteCount > length) {
+      throw new NotebookModelError(
+        `spliceCellSource: deleting ${deleteCount} at ${utf16Offset} runs past the end of cell ${id} (length ${length})`,
+      );
+    }
+    if (typeof insert !== 'string') throw new NotebookModelError('spliceCellSource: insert must be a string');
+    spliceText(text, utf16Offset, deleteCount, insert);
+  }
+
+  setCellProps(id: string, props: CellProps): void {
+    const m = this.cell(id);
+    const current = cellFromJson(m.toJSON());
+    const next: CellData = {
+      ...current,
+      kind: props.kind ?? current.kind,
+      language: props.language ?? current.language,
+      metadata: props.metadata ?? current.metadata,
+    };
+    if (props.name !== undefined) next.name = props.name ?? undefined;
+    writeCellProps(m, normaliseCell(next, `cell ${id}`));
+  }
+
+  /** Sets (or, with undefined, deletes) one meta key. `authors` must be an object of strings. */
+  setMeta(key: string, value: unknown): void {
+    if (typeof key !== 'string' || key === '') throw new NotebookModelError('setMeta: key must be a non-empty string');
+    const meta = this.meta.toJSON() as Record<string, unknown>;
+    if (value === undefined) delete meta[key];
+    else meta[key] = value;
+    this.writeMeta(meta);
+  }
+
+  setAuthor(userName: string): void {
+    if (typeof userName !== 'string') throw new NotebookModelError('setAuthor: userName must be a string');
+    const name = toWellFormed(userName);
+    if (this.authorOf(this.doc.peerIdStr) === name) return;
+    authorsMap(this.meta).set(this.doc.peerIdStr, name);
+  }
+
+  authorOf(peerId: string): string | undefined {
+    const authors = this.meta.get(AUTHORS);
+    if (!(authors instanceof LoroMap)) return undefined;
+    const name = authors.get(peerId);
+    return typeof name === 'string' ? name : undefined;
+  }
+
+  commit(opts?: CommitOptions): void {
+    const options: { message?: string; origin?: string } = {};
+    if (opts?.message) options.message = opts.message;
+    if (opts?.origin) options.origin = opts.origin;
+    this.doc.commit(options);
+  }
+
+  exportSnapshot(): Uint8Array {
+    return this.doc.export({ mode: 'snapshot' });
+  }
+
+  // ---- internals ----
+
+  private cellMaps(): LoroMap[] {
+    return this.cells.toArray().filter((c): c is LoroMap => c instanceof LoroMap);
+  }
+
+  private findCell(id: string): LoroMap | undefined {
+    const cached = this.cellCache.get(id);
+    if (cached && !cached.isDeleted() && cached.get('id') === id) return cached;
+    this.cellCache.clear();
+    let found: LoroMap | undefined;
+    for (const m of this.cellMaps()) {
+      const mid = cellIdOf(m);
+      if (!this.cellCache.has(mid)) this.cellCache.set(mid, m);
+      if (mid === id && !found) found = m;
+    }
+    return found;
+  }
+
+  private cell(id: string): LoroMap {
+    const m = this.findCell(id);
+    if (!m) throw new NotebookModelError(`no cell with id ${JSON.stringify(id)}`, 'unknown-cell');
+    return m;
+  }
+
+  private indexOf(id: string): number {
+    const index = this.cellIds().indexOf(id);
+    if (index < 0) throw new NotebookModelError(`no cell with id ${JSON.stringify(id)}`, 'unknown-cell');
+    return index;
+  }
+
+  private createCell(index: number, c: CellData): void {
+    const m = this.cells.insertContainer(index, new LoroMap());
+    m.set('id', c.id);
+    m.set('kind', c.kind);
+    m.set('language', c.language);
+    if (c.name !== undefined) m.set('name', c.name);
+    const text = m.setContainer('source', new LoroText());
+    if (c.source.length > 0) text.insert(0, c.source);
+    const metadata = m.setContainer('metadata', new LoroMap());
+    for (const [k, v] of Object.entries(c.metadata)) metadata.set(k, v);
+    this.cellCache.set(c.id, m);
+  }
+
+  /** Makes meta equal to `target`, writing only changed keys. */
+  private writeMeta(target: Record<string, unknown>): boolean {
+    const meta = this.meta;
+    let changed = false;
+    const current = meta.toJSON() as Record<string, unknown>;
+    for (const key of Object.keys(current)) {
+      if (!(key in target) || target[key] === undefined) {
+        meta.delete(key);
+        changed = true;
+      }
+    }
+    for (const [key, raw] of Object.entries(target)) {
+      if (raw === undefined) continue;
+      if (key === AUTHORS) {
+        if (writeAuthors(meta, raw)) changed = true;
+        continue;
+      }
+      const value = toJson(raw, `meta.${key}`);
+      if (!(key in current) || !jsonEqual(current[key], value)) {
+        meta.set(key, value);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+}
+
+/** A fresh cell id (uuid v4). */
+export function newCellId(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+/** Throws NotebookModelError('not-notebook') unless `doc` has the notebook's shape. */
+export function checkNotebookShape(doc: LoroDoc): void {
+  const notNotebook = (why: string) =>
+    new NotebookModelError(`snapshot is a Loro document but not a SQLRoom notebook: ${why}`, 'not-notebook');
+  const roots = doc.getShallowValue() as Record<string, unknown>;
+  const names = Object.keys(roots);
+  if (roots[CELLS] !== undefined && roots[CELLS] !== CELLS_CID) {
+    throw notNotebook(`root "cells" is ${describeCid(roots[CELLS])}, expected a MovableList`);
+  }
+  if (roots[META] !== undefined && roots[META] !== META_CID) {
+    throw notNotebook(`root "meta" is ${describeCid(roots[META])}, expected a Map`);
+  }
+  if (roots[CELLS] === undefined && roots[META] === undefined && names.length > 0) {
+    const list = names.map((n) => `"${n}" (${describeCid(roots[n])})`).join(', ');
+    throw notNotebook(`it has no "cells" or "meta" root, only ${list}`);
+  }
+  const cells = doc.getMovableList(CELLS).toArray();
+  cells.forEach((c, i) => {
+    if (!(c instanceof LoroMap)) throw notNotebook(`cells[${i}] is not a map`);
+    const id = c.get('id');
+    if (typeof id !== 'string' || id === '') throw notNotebook(`cells[${i}] has no string id`);
+    const kind = c.get('kind');
+    if (kind !== 'code' && kind !== 'markup') throw notNotebook(`cells[${i}].kind is ${JSON.stringify(kind)}, expected "code" or "markup"`);
+    if (!(c.get('source') instanceof LoroText)) throw notNotebook(`cells[${i}].source is not a Text container`);
+  });
+}
+
+// ---- cell helpers ----
+
+function cellIdOf(m: LoroMap): string {
+  const id = m.get('id');
+  return typeof id === 'string' ? id : '';
+}
+
+function sourceTextOf(m: LoroMap): LoroText {
+  const text = m.get('source');
+  if (text instanceof LoroText) return text;
+  // Only a foreign or broken doc lacks it; give the cell a source so edits work.
+  return m.setContainer('source', new LoroText());
+}
+
+function defaultLanguage(kind: CellKind): string {
+  return kind === 'markup' ? 'markdown' : 'sql';
+}
+
+/** Plain view of one cell map's JSON; tolerant of missing fields. */
+function cellFromJson(raw: unknown): CellData {
+  const o = isPlainObject(raw) ? raw : {};
+  const kind: CellKind = o.kind === 'markup' ? 'markup' : 'code';
+  const cell: CellData = {
+    id: typeof o.id === 'string' ? o.id : '',
+    kind,
+    language: typeof o.language === 'string' && o.language !== '' ? o.language : defaultLanguage(kind),
+    source: typeof o.source === 'string' ? o.source : '',
+    metadata: isPlainObject(o.metadata) ? o.metadata : {},
+  };
+  if (typeof o.name === 'string' && o.name !== '') cell.name = o.name;
+  return cell;
+}
+
+/** Validates a caller's cell and puts it in the form stored in Loro. */
+function normaliseCell(cell: Partial<CellData> | undefined, where: string): CellData {
+  if (!isPlainObject(cell)) throw new NotebookModelError(`${where} must be an object`);
+  const kind = cell.kind ?? 'code';
+  if (kind !== 'code' && kind !== 'markup') throw new NotebookModelError(`${where}.kind must be "code" or "markup", got ${JSON.stringify(kind)}`);
+  const stringField = (key: 'id' | 'language' | 'source'): string => {
+    const v = cell[key];
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') throw new NotebookModelError(`${where}.${key} must be a string`);
+    return toWellFormed(v);
+  };
+  const language = stringField('language');
+  const out: CellData = {
+    id: stringField('id'),
+    kind,
+    language: language === '' ? defaultLanguage(kind) : language,
+    source: stringField('source'),
+    metadata: {},
+  };
+  if (cell.name !== undefined && cell.name !== null) {
+    if (typeof cell.name !== 'string') throw new NotebookModelError(`${where}.name must be a string`);
+    if (cell.name !== '') out.name = toWellFormed(cell.name);
+  }
+  if (cell.metadata !== undefined && cell.metadata !== null) {
+    if (!isPlainObject(cell.metadata)) throw new NotebookModelError(`${where}.metadata must be an object`);
+    out.metadata = toJson(cell.metadata, `${where}.metadata`) as Record<string, JsonValue>;
+  }
+  return out;
+}
+
+/** Writes kind, language, name and metadata where they differ. Not the source. */
+function writeCellProps(m: LoroMap, c: CellData): boolean {
+  let changed = false;
+  for (const key of ['kind', 'language'] as const) {
+    if (m.get(key) !== c[key]) {
+      m.set(key, c[key]);
+      changed = true;
+    }
+  }
+  const name = m.get('name');
+  if (c.name === undefined) {
+    if (name !== undefined) {
+      m.delete('name');
+      changed = true;
+    }
+  } else if (name !== c.name) {
+    m.set('name', c.name);
+    changed = true;
+  }
+  let metadata = m.get('metadata');
+  if (!(metadata instanceof LoroMap)) {
+    if (Object.keys(c.metadata).length === 0 && metadata === undefined) return changed;
+    metadata = m.setContainer('metadata', new LoroMap());
+    changed = true;
+  }
+  if (syncMap(metadata as LoroMap, c.metadata)) changed = true;
+  return changed;
+}
+
+/** Makes a map of plain values equal to `target` key by key. */
+function syncMap(map: LoroMap, target: Record<string, unknown>): boolean {
+  let changed = false;
+  const current = map.toJSON() as Record<string, unknown>;
+  for (const key of Object.keys(current)) {
+    if (!(key in target)) {
+      map.delete(key);
+      changed = true;
+    }
+  }
+  for (const [key, value] of Object.entries(target)) {
+    if (!(key in current) || !jsonEqual(current[key], value)) {
+      map.set(key, value);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function writeAuthors(meta: LoroMap, raw: unknown): boolean {
+  if (!isPlainObject(raw) || !Object.values(raw).every((v) => typeof v === 'string')) {
+    throw new NotebookModelError('meta.authors must be an object mapping peer ids to user names (strings)');
+  }
+  const existing = meta.get(AUTHORS);
+  const current = existing instanceof LoroMap ? (existing.toJSON() as Record<string, unknown>) : undefined;
+  const target = toJson(raw, 'meta.authors') as Record<string, unknown>;
+  if (current && jsonEqual(current, target)) return false;
+  syncMap(authorsMap(meta), target);
+  return true;
+}
+
+/** meta.authors as a mergeable map: peers that create it concurrently share one map. */
+function authorsMap(meta: LoroMap): LoroMap {
+  try {
+    return meta.ensureMergeableMap(AUTHORS);
+  } catch {
+    // The key holds a plain value or a non-mergeable map (a foreign doc): replace it.
+    meta.delete(AUTHORS);
+    return meta.ensureMergeableMap(AUTHORS);
+  }
+}
+
+function toJson(value: unknown, where: string): JsonValue {
+  try {
+    return toJsonValue(value);
+  } catch (e) {
+    throw new NotebookModelError(`${where} is not a JSON value: ${errorText(e)}`);
+  }
+}
+
+function checkIndex(index: number, limit: number, what: string): void {
+  if (!Number.isInteger(index) || index < 0 || index >= limit) {
+    throw new NotebookModelError(`${what} ${index} is out of range 0..${limit - 1}`);
+  }
+}
+
+function describeCid(cid: unknown): string {
+  const m = typeof cid === 'string' ? /:([A-Za-z]+)$/.exec(cid) : null;
+  return m ? `a ${m[1]}` : JSON.stringify(cid);
+}
+
+/** Loro's wasm errors are sometimes thrown as plain strings. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

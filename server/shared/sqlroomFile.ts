@@ -1,0 +1,335 @@
+// The `.sqlroom` file: UTF-8 JSON a person can read and diff (see
+// docs/file-format.md). The plain `meta` and `cells` are what a reviewer
+// reads; `loro` (base64 Loro snapshot, always last) carries the history.
+// When the plain part disagrees with the snapshot (hand edit, git merge),
+// the difference is applied as one new change by "file".
+
+import { NotebookDoc, NotebookModelError } from './notebookDoc';
+import type { NotebookData } from './notebookTypes';
+import { findJsonSyntaxProblem } from './jsonLocate';
+import { isPlainObject, sortKeysDeep, type JsonValue } from './jsonValue';
+import { decodeUtf8Strict } from './utf8';
+
+export const SQLROOM_FORMAT = 'sqlroom-notebook';
+export const SQLROOM_FORMAT_VERSION = 1;
+/** Commit message of the change that applies edits found in the plain part of a file. */
+export const FILE_RECONCILE_MESSAGE = 'Applied edits made to the file outside SQLRoom';
+/** Commit message of the first change of a doc built from a file without a snapshot. */
+export const FILE_IMPORT_MESSAGE = 'Created from a file written outside SQLRoom';
+/** Commit origin of both. */
+export const FILE_ORIGIN = 'file';
+
+export type SqlroomFileErrorCode =
+  | 'not-utf8' // bytes are not UTF-8 text
+  | 'not-json' // a JSON syntax error (message has line and column)
+  | 'truncated' // the JSON stops before it is complete
+  | 'not-sqlroom' // valid JSON but another kind of file (e.g. a Jupyter notebook)
+  | 'unsupported-version' // a newer format version than this code reads
+  | 'bad-field' // a header or cell field has the wrong type or value (message has its JSON path)
+  | 'duplicate-id' // two cells share an id
+  | 'bad-base64' // `loro` is not base64
+  | 'bad-snapshot' // `loro` decodes but Loro cannot import it (damaged or incomplete)
+  | 'snapshot-not-notebook'; // `loro` is a Loro document but not a notebook
+
+export class SqlroomFileError extends Error {
+  constructor(
+    readonly code: SqlroomFileErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SqlroomFileError';
+  }
+}
+
+export interface ParsedSqlroomFile {
+  docId: string;
+  server?: string;
+  notebook: NotebookDoc;
+  /** The plain cells/meta differed from the snapshot (or there was no snapshot) and were applied as a change by "file". */
+  reconciled: boolean;
+  /** The file was empty: a new notebook with a fresh docId. */
+  isNew: boolean;
+}
+
+const DOC_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function newDocId(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+export function isValidDocId(docId: unknown): docId is string {
+  return typeof docId === 'string' && DOC_ID_RE.test(docId);
+}
+
+/** Parses a `.sqlroom` file. Throws SqlroomFileError for anything damaged or foreign. */
+export function parseSqlroomFile(bytes: Uint8Array): ParsedSqlroomFile {
+  const text = decodeText(bytes);
+  if (text.trim() === '') {
+    return { docId: newDocId(), notebook: new NotebookDoc(), reconciled: false, isNew: true };
+  }
+  const file = readFile(parseJson(text));
+
+  let notebook: NotebookDoc;
+  let message: string;
+  if (file.loro === undefined) {
+    notebook = new NotebookDoc();
+    message = FILE_IMPORT_MESSAGE;
+  } else {
+    notebook = loadSnapshot(file.loro);
+    message = FILE_RECONCILE_MESSAGE;
+  }
+  const target: NotebookData = {
+    // A file without `meta` keeps the snapshot's meta.
+    meta: file.meta ?? notebook.toData().meta,
+    cells: file.cells,
+  };
+  let changed: boolean;
+  try {
+    changed = notebook.applyData(target, { origin: FILE_ORIGIN, message }).changed;
+  } catch (e) {
+    if (e instanceof NotebookModelError) throw new SqlroomFileError('bad-field', e.message);
+    throw e;
+  }
+  const parsed: ParsedSqlroomFile = {
+    docId: file.docId ?? newDocId(),
+    notebook,
+    reconciled: changed,
+    isNew: false,
+  };
+  if (file.server !== undefined) parsed.server = file.server;
+  return parsed;
+}
+
+/** Serialises a notebook: 2-space JSON, `loro` last, trailing newline. */
+export function serializeSqlroomFile(nb: NotebookDoc, docId: string, opts?: { server?: string }): Uint8Array {
+  if (!isValidDocId(docId)) {
+    throw new SqlroomFileError('bad-field', `docId must be 1-128 letters, digits, "-" or "_", got ${JSON.stringify(docId)}`);
+  }
+  if (opts?.server !== undefined && !isServerUrl(opts.server)) {
+    throw new SqlroomFileError('bad-field', `server must be a ws:// or wss:// URL, got ${JSON.stringify(opts.server)}`);
+  }
+  const loro = base64Encode(nb.exportSnapshot());
+  const data = nb.toData();
+  const out: Record<string, unknown> = { format: SQLROOM_FORMAT, version: SQLROOM_FORMAT_VERSION, docId };
+  if (opts?.server !== undefined) out.server = opts.server;
+  out.meta = sortKeysDeep(data.meta as JsonValue);
+  out.cells = data.cells.map((c) => {
+    const cell: Record<string, unknown> = { id: c.id, kind: c.kind, language: c.language };
+    if (c.name !== undefined) cell.name = c.name;
+    cell.source = c.source === '' ? [] : c.source.split('\n');
+    if (Object.keys(c.metadata).length > 0) cell.metadata = sortKeysDeep(c.metadata as JsonValue);
+    return cell;
+  });
+  out.loro = loro;
+  return new TextEncoder().encode(JSON.stringify(out, null, 2) + '\n');
+}
+
+// ---- reading, step by step ----
+
+interface FileParts {
+  docId?: string;
+  server?: string;
+  meta?: Record<string, unknown>;
+  cells: NotebookData['cells'];
+  loro?: string;
+}
+
+function decodeText(bytes: Uint8Array): string {
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+    throw new SqlroomFileError('not-utf8', 'The file is UTF-16 text (it starts with a UTF-16 byte-order mark); .sqlroom files are UTF-8');
+  }
+  const decoded = decodeUtf8Strict(bytes);
+  if (decoded.ok) return decoded.text;
+  const hex = decoded.byte.toString(16).toUpperCase().padStart(2, '0');
+  throw new SqlroomFileError(
+    'not-utf8',
+    `The file is not UTF-8 text: invalid byte 0x${hex} at byte offset ${decoded.offset}` +
+      (decoded.offset === 0 ? ' (it may be a binary file)' : ''),
+  );
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const problem = findJsonSyntaxProblem(text);
+    if (!problem) throw new SqlroomFileError('not-json', `The file is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    const where = `line ${problem.line}, column ${problem.column}`;
+    if (problem.truncated) {
+      throw new SqlroomFileError(
+        'truncated',
+        `The file is truncated: its JSON ends at ${where} before it is complete (${problem.reason}); it was probably cut off while being written or copied`,
+      );
+    }
+    throw new SqlroomFileError('not-json', `The file is not valid JSON: at ${where}: ${problem.reason}`);
+  }
+}
+
+function readFile(json: unknown): FileParts {
+  if (!isPlainObject(json)) {
+    const what = Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`;
+    throw new SqlroomFileError('not-sqlroom', `The file is JSON but not a SQLRoom notebook: its top-level value is ${what}, not an object with "format": "${SQLROOM_FORMAT}"`);
+  }
+  if (json.format !== SQLROOM_FORMAT) throw notSqlroom(json);
+
+  const version = json.version;
+  if (version === undefined) throw badField(`version is missing (expected ${SQLROOM_FORMAT_VERSION})`);
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw badField(`version must be a positive integer, got ${JSON.stringify(version)}`);
+  }
+  if (version > SQLROOM_FORMAT_VERSION) {
+    throw new SqlroomFileError(
+      'unsupported-version',
+      `The file uses .sqlroom format version ${version}, newer than this SQLRoom reads (version ${SQLROOM_FORMAT_VERSION}); update SQLRoom to open it`,
+    );
+  }
+
+  const loro = json.loro;
+  if (loro !== undefined && typeof loro !== 'string') throw badField(`loro must be a base64 string, got ${typeOf(loro)}`);
+
+  const docId = json.docId;
+  if (docId === undefined) {
+    // A hand-written file may leave the id out; one with history may not.
+    if (loro !== undefined) throw badField('docId is missing (required when the file has a "loro" snapshot)');
+  } else if (!isValidDocId(docId)) {
+    throw badField(`docId must be 1-128 letters, digits, "-" or "_", got ${JSON.stringify(docId)}`);
+  }
+
+  const server = json.server;
+  if (server !== undefined && !isServerUrl(server)) {
+    throw badField(`server must be a ws:// or wss:// URL, got ${JSON.stringify(server)}`);
+  }
+
+  const meta = json.meta;
+  if (meta !== undefined) {
+    if (!isPlainObject(meta)) throw badField(`meta must be an object, got ${typeOf(meta)}`);
+    const authors = meta.authors;
+    if (authors !== undefined) {
+      if (!isPlainObject(authors)) throw badField(`meta.authors must be an object mapping peer ids to names, got ${typeOf(authors)}`);
+      for (const [peer, name] of Object.entries(authors)) {
+        if (typeof name !== 'string') throw badField(`meta.authors[${JSON.stringify(peer)}] must be a string, got ${typeOf(name)}`);
+      }
+    }
+  }
+
+  if (json.cells === undefined) throw badField('cells is missing (expected an array of cells)');
+  if (!Array.isArray(json.cells)) throw badField(`cells must be an array, got ${typeOf(json.cells)}`);
+  const cells = readCells(json.cells);
+
+  const parts: FileParts = { cells };
+  if (typeof docId === 'string') parts.docId = docId;
+  if (typeof server === 'string') parts.server = server;
+  if (meta !== undefined) parts.meta = meta as Record<string, unknown>;
+  if (typeof loro === 'string') parts.loro = loro;
+  return parts;
+}
+
+function readCells(raw: unknown[]): NotebookData['cells'] {
+  const firstWithId = new Map<string, number>();
+  return raw.map((c, i) => {
+    const at = `cells[${i}]`;
+    if (!isPlainObject(c)) throw badField(`${at} must be an object, got ${typeOf(c)}`);
+    const id = c.id ?? '';
+    if (typeof id !== 'string') throw badField(`${at}.id must be a string, got ${typeOf(id)}`);
+    if (id !== '') {
+      const first = firstWithId.get(id);
+      if (first !== undefined) {
+        throw new SqlroomFileError('duplicate-id', `${at}.id ${JSON.stringify(id)} is also the id of cells[${first}]; cell ids must be unique`);
+      }
+      firstWithId.set(id, i);
+    }
+    const kind = c.kind ?? 'code';
+    if (kind !== 'code' && kind !== 'markup') throw badField(`${at}.kind must be "code" or "markup", got ${JSON.stringify(kind)}`);
+    const language = c.language ?? '';
+    if (typeof language !== 'string') throw badField(`${at}.language must be a string, got ${typeOf(language)}`);
+    const name = c.name ?? undefined;
+    if (name !== undefined && typeof name !== 'string') throw badField(`${at}.name must be a string or null, got ${typeOf(name)}`);
+    const metadata = c.metadata ?? {};
+    if (!isPlainObject(metadata)) throw badField(`${at}.metadata must be an object, got ${typeOf(metadata)}`);
+    const cell: NotebookData['cells'][number] = { id, kind, language, source: readSource(c.source, at), metadata };
+    if (name !== undefined && name !== '') cell.name = name;
+    return cell;
+  });
+}
+
+function readSource(source: unknown, at: string): string {
+  if (source === undefined || source === null) return '';
+  if (typeof source === 'string') return source;
+  if (Array.isArray(source)) {
+    const bad = source.findIndex((line) => typeof line !== 'string');
+    if (bad < 0) return source.join('\n');
+    throw badField(`${at}.source must be a string or an array of strings (${at}.source[${bad}] is ${typeOf(source[bad])})`);
+  }
+  throw badField(`${at}.source must be a string or an array of strings, got ${typeOf(source)}`);
+}
+
+function loadSnapshot(loro: string): NotebookDoc {
+  if (loro.length % 4 !== 0 || !BASE64_RE.test(loro)) {
+    const bad = /[^A-Za-z0-9+/=]/.exec(loro);
+    const why = bad
+      ? `invalid character ${JSON.stringify(bad[0])} at position ${bad.index}`
+      : loro.length % 4 !== 0
+        ? `its length ${loro.length} is not a multiple of 4 (cut short?)`
+        : '"=" padding in the middle';
+    throw new SqlroomFileError('bad-base64', `loro is not valid base64: ${why}`);
+  }
+  const bytes = base64Decode(loro);
+  try {
+    return NotebookDoc.fromSnapshot(bytes);
+  } catch (e) {
+    if (!(e instanceof NotebookModelError)) throw e;
+    if (e.code === 'not-notebook') throw new SqlroomFileError('snapshot-not-notebook', `The "loro" field holds a Loro document that is not a SQLRoom notebook: ${stripPrefix(e.message)}`);
+    throw new SqlroomFileError('bad-snapshot', `The Loro snapshot in "loro" cannot be loaded: ${stripPrefix(e.message)}`);
+  }
+}
+
+// ---- helpers ----
+
+function notSqlroom(json: Record<string, unknown>): SqlroomFileError {
+  if ('nbformat' in json && Array.isArray(json.cells)) {
+    const v = typeof json.nbformat === 'number' ? ` (nbformat ${json.nbformat})` : '';
+    return new SqlroomFileError('not-sqlroom', `This is a Jupyter notebook${v}, not a SQLRoom notebook; open it as .ipynb`);
+  }
+  if (json.format === undefined) {
+    return new SqlroomFileError('not-sqlroom', `The file is JSON but not a SQLRoom notebook: it has no "format" field (expected "format": "${SQLROOM_FORMAT}")`);
+  }
+  return new SqlroomFileError(
+    'not-sqlroom',
+    `The file is JSON but not a SQLRoom notebook: "format" is ${JSON.stringify(json.format)} (expected "${SQLROOM_FORMAT}")`,
+  );
+}
+
+function badField(message: string): SqlroomFileError {
+  return new SqlroomFileError('bad-field', message);
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function isServerUrl(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  try {
+    const url = new URL(v);
+    return url.protocol === 'ws:' || url.protocol === 'wss:';
+  } catch {
+    return false;
+  }
+}
+
+function stripPrefix(message: string): string {
+  return message.replace(/^snapshot is a Loro document but not a SQLRoom notebook: /, '').replace(/^snapshot /, 'the snapshot ');
+}
+
+function base64Encode(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+function base64Decode(text: string): Uint8Array {
+  const buf = Buffer.from(text, 'base64');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}

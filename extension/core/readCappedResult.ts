@@ -26,7 +26,8 @@ export async function readCappedResult(
   onStop: () => Error,
 ): Promise<CappedRows> {
   const types = result.columnTypes();
-  const columns = result.columnNames().map((name, i) => ({ name, type: types[i].toString() }));
+  // An alias names types such as JSON, which DuckDB stores as VARCHAR.
+  const columns = result.columnNames().map((name, i) => ({ name, type: types[i].alias ?? types[i].toString() }));
   const rows: ResultValue[][] = [];
   let rowCount = 0;
   for (;;) {

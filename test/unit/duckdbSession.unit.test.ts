@@ -55,7 +55,8 @@ describe('DuckDbSession', function () {
             INTERVAL '1 year 2 days 3 hours' AS iv, '\\xAA\\x00abc'::BLOB AS bl,
             '550e8400-e29b-41d4-a716-446655440000'::UUID AS u, [1, 2, NULL] AS l,
             {'a': 1, 'b': 'x', 'c': [9007199254740993]} AS st, MAP {'k': 1, 'j': 2} AS m, 'happy'::mood AS e,
-            NULL::INTEGER AS n, 'infinity'::DATE AS dmax`);
+            NULL::INTEGER AS n, 'infinity'::DATE AS dmax, '{"k": [1]}'::JSON AS js,
+            18446744073709551615::UBIGINT AS ubig, 255::UTINYINT AS utiny, [1, 2]::INTEGER[2] AS arr`);
       } finally {
         await s.close();
       }
@@ -82,6 +83,10 @@ describe('DuckDbSession', function () {
       ['e', "ENUM('sad', 'happy')", 'happy'],
       ['n', 'INTEGER', null],
       ['dmax', 'DATE', 'infinity'],
+      ['js', 'JSON', '{"k": [1]}'],
+      ['ubig', 'UBIGINT', '18446744073709551615'],
+      ['utiny', 'UTINYINT', 255],
+      ['arr', 'INTEGER[2]', '[1,2]'],
     ];
 
     for (const [name, type, value] of expected) {

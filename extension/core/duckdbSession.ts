@@ -76,7 +76,13 @@ export class DuckDbSession {
     if (opts.extensionDirectory) config.extension_directory = opts.extensionDirectory;
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(databasePath, config);
+      // Sessions on the same file in this process must share one database: two
+      // independent instances would both write it (file locks only stop other
+      // processes). The cache hands out handles to one shared database, which
+      // closes when the last handle does.
+      instance = isInMemory(databasePath)
+        ? await DuckDBInstance.create(databasePath, config)
+        : await DuckDBInstance.fromCache(databasePath, config);
     } catch (error) {
       throw new DuckDbOpenError(databasePath, error);
     }
@@ -288,6 +294,10 @@ function toSqlError(job: RunJob, error: unknown): SqlExecutionError {
   if (error instanceof SqlExecutionError) return error;
   const message = duckDbMessage(error);
   return new SqlExecutionError(message, { cancelled: job.cancelled || isInterruptMessage(message), cause: error });
+}
+
+function isInMemory(databasePath: string): boolean {
+  return databasePath === ':memory:' || databasePath.startsWith(':memory:');
 }
 
 function checkRowCap(rowCap: number): number {

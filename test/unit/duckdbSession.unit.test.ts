@@ -337,6 +337,29 @@ describe('DuckDbSession', function () {
       }
     });
 
+    it('shares one database between sessions on the same file in this process', async () => {
+      const file = path.join(dir, 'shared.duckdb');
+      const a = await DuckDbSession.open({ databasePath: file });
+      const b = await DuckDbSession.open({ databasePath: file });
+      await a.run('CREATE TABLE shared AS SELECT 1 AS x');
+      assert.deepStrictEqual((await b.run('SELECT x FROM shared')).rows, [[1]]);
+      await a.close();
+      assert.deepStrictEqual((await b.run('SELECT count(*) FROM shared')).rows, [['1']], 'closing one session leaves the other working');
+      await b.close();
+      // Once the last session closes, the file is free for another process.
+      (await spawnHolder(file)).kill();
+    });
+
+    it('keeps separate in-memory sessions apart', async () => {
+      const other = await DuckDbSession.open();
+      try {
+        await session.run('CREATE TABLE mine AS SELECT 1 AS x');
+        assert.strictEqual(await tableExists(other, 'mine'), false);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('defaults to an in-memory database', () => {
       assert.strictEqual(session.databasePath, ':memory:');
     });

@@ -1,0 +1,186 @@
+// HTTP endpoints next to the websocket server (same port):
+//   GET  /healthz                          ok | degraded (200) / starting (503)
+//   GET  /metrics                          Prometheus text
+//   GET  /api/analytics?doc=&branch=&from=&to=
+//   GET  /api/docs/:docId/analytics?branch=&from=&to=
+//   POST /api/docs/:docId/checkpoint       {"message","author","branch"}
+//   GET  /api/docs/:docId/at?t=<iso>&branch=
+//   GET  /api/docs/:docId/branches
+//   GET  /api/docs/:docId/snapshots?branch=
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_BRANCH, InvalidIdError, roomKey, validateBranch, validateDocId } from '../protocol/roomId';
+import type { SyncCore } from '../rooms/syncCore';
+import { buildDoc, versionOf } from '../rooms/syncCore';
+import { errText } from '../rooms/updateInfo';
+import type { Logger } from '../log';
+
+export interface HttpContext {
+  core: () => SyncCore | null;
+  metricsText: () => string;
+  health: () => { status: 'ok' | 'degraded' | 'starting'; [k: string]: unknown };
+  log: Logger;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const MAX_BODY = 64 * 1024;
+
+export function handleHttp(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): void {
+  route(ctx, req, res).catch((err) => {
+    const status = err instanceof HttpError ? err.status : 500;
+    if (status >= 500) ctx.log.error('http request failed', { method: req.method, url: req.url?.slice(0, 200), error: errText(err) });
+    json(res, status, { error: errText(err) });
+  });
+}
+
+async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const method = req.method ?? 'GET';
+  if (url.pathname === '/healthz') {
+    const h = ctx.health();
+    return json(res, h.status === 'starting' ? 503 : 200, h);
+  }
+  if (url.pathname === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(ctx.metricsText());
+    return;
+  }
+  const core = ctx.core();
+  if (url.pathname.startsWith('/api/') && !core) throw new HttpError(503, 'server is starting');
+  if (url.pathname === '/api/analytics' && method === 'GET') {
+    const docId = url.searchParams.get('doc');
+    return json(res, 200, await analytics(core!, docId ? checkDoc(docId) : undefined, url));
+  }
+  const m = /^\/api\/docs\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
+  if (!m) throw new HttpError(404, `no route for ${method} ${url.pathname}`);
+  let rawDoc: string;
+  try {
+    rawDoc = decodeURIComponent(m[1]);
+  } catch {
+    throw new HttpError(400, 'doc id is not valid percent-encoding');
+  }
+  const docId = checkDoc(rawDoc);
+  const branch = checkBranch(url.searchParams.get('branch') ?? DEFAULT_BRANCH);
+  const action = m[2];
+  if (action === 'analytics' && method === 'GET') return json(res, 200, await analytics(core!, docId, url));
+  if (action === 'checkpoint' && method === 'POST') {
+    const body = await readJson(req);
+    const message = optString(body, 'message');
+    const author = optString(body, 'author') ?? 'api';
+    const b = optString(body, 'branch');
+    const ref = { docId, branch: b ? checkBranch(b) : branch, key: '' };
+    ref.key = roomKey(ref.docId, ref.branch);
+    try {
+      const out = await core!.checkpoint(ref, author, message ?? null);
+      return json(res, 200, { docId, branch: ref.branch, ...out });
+    } catch (err) {
+      throw new HttpError(503, `checkpoint failed: ${errText(err)}`);
+    }
+  }
+  if (action === 'at' && method === 'GET') {
+    const t = url.searchParams.get('t');
+    const atMs = t ? Date.parse(t) : NaN;
+    if (!t || Number.isNaN(atMs)) throw new HttpError(400, 'query parameter t must be an ISO 8601 time');
+    await flushQuietly(core!);
+    const state = await core!.storage.loadAt(docId, branch, atMs);
+    const doc = buildDoc(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
+    try {
+      const out: Record<string, unknown> = {
+        docId,
+        branch,
+        t: new Date(atMs).toISOString(),
+        snapshotId: state.snapshot?.snapshotId ?? null,
+        opsApplied: state.ops.length,
+        lastOpId: state.ops.length ? state.ops[state.ops.length - 1].opId : (state.snapshot?.lastOpId ?? 0),
+        version: versionOf(doc),
+        json: doc.toJSON(),
+      };
+      if (url.searchParams.get('format') === 'snapshot') out.snapshot = Buffer.from(doc.export({ mode: 'snapshot' })).toString('base64');
+      return json(res, 200, out);
+    } finally {
+      doc.free();
+    }
+  }
+  if (action === 'branches' && method === 'GET') return json(res, 200, { docId, branches: await core!.storage.listBranches(docId) });
+  if (action === 'snapshots' && method === 'GET') return json(res, 200, { docId, branch, snapshots: await core!.storage.listSnapshots(docId, branch) });
+  throw new HttpError(404, `no route for ${method} ${url.pathname}`);
+}
+
+async function analytics(core: SyncCore, docId: string | undefined, url: URL) {
+  const b = url.searchParams.get('branch');
+  const from = url.searchParams.get('from') ?? undefined;
+  const to = url.searchParams.get('to') ?? undefined;
+  for (const [k, v] of [['from', from], ['to', to]] as const) {
+    if (v !== undefined && Number.isNaN(Date.parse(v))) throw new HttpError(400, `query parameter ${k} must be an ISO 8601 time`);
+  }
+  await flushQuietly(core);
+  return { docId: docId ?? null, branch: b ?? null, ...(await core.storage.analytics({ docId, branch: b ? checkBranch(b) : undefined, from, to })) };
+}
+
+/** Analytics read the database: flush first so they include what was acked (best effort when degraded). */
+async function flushQuietly(core: SyncCore): Promise<void> {
+  try {
+    await core.flushAll(2000);
+  } catch {
+    /* degraded: answer from what the database has */
+  }
+}
+
+function checkDoc(s: string): string {
+  try {
+    return validateDocId(s);
+  } catch (err) {
+    throw new HttpError(400, err instanceof InvalidIdError ? err.message : errText(err));
+  }
+}
+
+function checkBranch(s: string): string {
+  try {
+    return validateBranch(s);
+  } catch (err) {
+    throw new HttpError(400, err instanceof InvalidIdError ? err.message : errText(err));
+  }
+}
+
+function optString(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.length > 2000) throw new HttpError(400, `${key} must be a string of at most 2000 characters`);
+  return v;
+}
+
+function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > MAX_BODY) {
+        reject(new HttpError(413, `body larger than ${MAX_BODY} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (!text.trim()) return resolve({});
+      try {
+        const v: unknown = JSON.parse(text);
+        if (!v || typeof v !== 'object' || Array.isArray(v)) return reject(new HttpError(400, 'body must be a JSON object'));
+        resolve(v as Record<string, unknown>);
+      } catch (err) {
+        reject(new HttpError(400, `body is not JSON: ${errText(err)}`));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+}

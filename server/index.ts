@@ -1,0 +1,258 @@
+// Embedding API: startServer() runs the sync server (ws + HTTP on one port)
+// for the extension, the CLI, tests and benchmarks.
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { WebSocketServer } from 'ws';
+import { openAuth } from './auth';
+import { createLogger, type Logger } from './log';
+import { Metrics, renderPrometheus } from './metrics';
+import { resolveSettings, type ServerOptions } from './options';
+import { Connection } from './protocol/connection';
+import { SyncCore } from './rooms/syncCore';
+import { handleHttp } from './http/routes';
+import { DuckDbStorage } from './storage/duckdbStorage';
+import { DuckLakeStorage } from './storage/ducklakeStorage';
+import type { Storage } from './storage/types';
+import { WriteAheadLog } from './wal/wal';
+import { errText } from './rooms/updateInfo';
+
+export type { ServerOptions, FlushSettings, SnapshotSettings, LimitSettings } from './options';
+export type { Storage, OpRow, SnapshotRow, FlushBatch, RoomState, Analytics, AnalyticsQuery, BranchInfo } from './storage/types';
+export type { AuthHook, AuthRequest, AuthResult } from './auth';
+export type { Logger, LogLevel } from './log';
+export { createLogger } from './log';
+export { DuckDbStorage } from './storage/duckdbStorage';
+export { DuckLakeStorage } from './storage/ducklakeStorage';
+export { StorageOpenError } from './storage/sqlStorage';
+export { parseRoomId, validateDocId, validateBranch, InvalidIdError, DEFAULT_BRANCH } from './protocol/roomId';
+
+export interface ServerStats {
+  rooms: number;
+  clients: number;
+  bufferedOps: number;
+  bufferedBytes: number;
+  walDepth: number;
+  walBytes: number;
+  degraded: boolean;
+  lastFlushError: string | null;
+  opsAccepted: number;
+  opsDuplicate: number;
+  opsRejected: number;
+  opsStored: number;
+  flushes: number;
+  flushFailures: number;
+  snapshots: number;
+  protocolErrors: number;
+  /** What the WAL replay at start found. */
+  recovered: { entries: number; replayed: number; duplicates: number; invalid: number; tornBytes: number };
+}
+
+export interface RunningServer {
+  /** ws://host:port */
+  url: string;
+  port: number;
+  /** http://host:port */
+  httpUrl: string;
+  /** Flush everything, close connections and storage. */
+  close(): Promise<void>;
+  stats(): ServerStats;
+  /** The storage in use (for tests, benchmarks and embedding). */
+  readonly storage: Storage;
+  /** Flush buffered updates to the database now. */
+  flush(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+export function createStorage(opts: ServerOptions): Storage {
+  if (opts.storage) return opts.storage;
+  if (opts.lake) {
+    if (!opts.dataPath) throw new StartupError('--lake needs --data-path <dir> (where DuckLake writes its Parquet files)');
+    return new DuckLakeStorage({ catalog: opts.lake, dataPath: opts.dataPath, extensionDir: opts.extensionDir });
+  }
+  return new DuckDbStorage({ path: opts.db ?? './sqlroom.duckdb', extensionDir: opts.extensionDir });
+}
+
+export function defaultWalDir(opts: ServerOptions): string {
+  if (opts.walDir) return opts.walDir;
+  if (opts.lake && opts.dataPath) return `${path.resolve(opts.dataPath).replace(/\/+$/, '')}.wal.d`;
+  if (opts.storage) return path.resolve('sqlroom-wal');
+  return `${path.resolve(opts.db ?? './sqlroom.duckdb')}.wal.d`;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const settings = resolveSettings(opts);
+  const log: Logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
+  const host = opts.host ?? '127.0.0.1';
+  const metrics = new Metrics();
+  const auth = opts.auth ?? openAuth;
+  let core: SyncCore | null = null;
+  let recovered = { entries: 0, replayed: 0, duplicates: 0, invalid: 0, tornBytes: 0 };
+  const connections = new Set<Connection>();
+
+  const stats = (): ServerStats => {
+    const c = core?.stats();
+    const w = core?.wal.stats();
+    return {
+      rooms: c?.rooms ?? 0,
+      clients: connections.size,
+      bufferedOps: c?.bufferedOps ?? 0,
+      bufferedBytes: c?.bufferedBytes ?? 0,
+      walDepth: w?.depth ?? 0,
+      walBytes: w?.bytes ?? 0,
+      degraded: c?.degraded ?? false,
+      lastFlushError: c?.lastFlushError ?? null,
+      opsAccepted: metrics.opsAccepted,
+      opsDuplicate: metrics.opsDuplicate,
+      opsRejected: metrics.opsRejected,
+      opsStored: metrics.opsStored,
+      flushes: metrics.flushes,
+      flushFailures: metrics.flushFailures,
+      snapshots: metrics.snapshots,
+      protocolErrors: metrics.protocolErrors,
+      recovered,
+    };
+  };
+
+  const metricsText = (): string => {
+    const s = stats();
+    const w = core?.wal.stats();
+    const g = (name: string, help: string, value: number) => ({ name, help, type: 'gauge' as const, value });
+    const ctr = (name: string, help: string, value: number) => ({ name, help, type: 'counter' as const, value });
+    return renderPrometheus(
+      [
+        g('sqlroom_rooms', 'Rooms loaded in memory', s.rooms),
+        g('sqlroom_clients', 'Open websocket connections', s.clients),
+        g('sqlroom_buffer_ops', 'Updates accepted but not yet in the database', s.bufferedOps),
+        g('sqlroom_buffer_bytes', 'Bytes accepted but not yet in the database', s.bufferedBytes),
+        g('sqlroom_wal_depth', 'WAL entries not yet committed to the database', s.walDepth),
+        g('sqlroom_wal_bytes', 'Bytes in WAL segments', s.walBytes),
+        g('sqlroom_wal_segments', 'WAL segment files', w?.segments ?? 0),
+        g('sqlroom_degraded', '1 when the database cannot be written (serving from the WAL)', s.degraded ? 1 : 0),
+        g('sqlroom_ops_per_second', 'Updates accepted per second (last window)', metrics.currentOpsPerSecond()),
+        ctr('sqlroom_ops_accepted_total', 'Updates accepted (durable, acked)', s.opsAccepted),
+        ctr('sqlroom_ops_duplicate_total', 'Updates that carried nothing new (not stored again)', s.opsDuplicate),
+        ctr('sqlroom_ops_rejected_total', 'Updates rejected as invalid', s.opsRejected),
+        ctr('sqlroom_ops_stored_total', 'Rows written to ops_log', s.opsStored),
+        ctr('sqlroom_bytes_stored_total', 'Bytes written to ops_log', metrics.bytesStored),
+        ctr('sqlroom_flushes_total', 'Successful flush transactions', s.flushes),
+        ctr('sqlroom_flush_failures_total', 'Failed flush transactions', s.flushFailures),
+        ctr('sqlroom_snapshots_total', 'Snapshots written', s.snapshots),
+        ctr('sqlroom_snapshot_failures_total', 'Snapshots that failed', metrics.snapshotFailures),
+        ctr('sqlroom_protocol_errors_total', 'Malformed or unexpected frames', s.protocolErrors),
+        ctr('sqlroom_wal_fsyncs_total', 'WAL group commits (fdatasync)', w?.fsyncs ?? 0),
+        ctr('sqlroom_wal_errors_total', 'WAL appends that failed', metrics.walErrors),
+      ],
+      [
+        { name: 'sqlroom_flush_duration_seconds', help: 'Flush transaction latency', h: metrics.flushLatency },
+        { name: 'sqlroom_snapshot_duration_seconds', help: 'Snapshot export + write latency', h: metrics.snapshotLatency },
+      ],
+    );
+  };
+
+  const health = () => {
+    if (!core) return { status: 'starting' as const };
+    const s = stats();
+    return {
+      status: s.degraded ? ('degraded' as const) : ('ok' as const),
+      storage: core.storage.kind,
+      rooms: s.rooms,
+      clients: s.clients,
+      walDepth: s.walDepth,
+      lastFlushError: s.lastFlushError,
+    };
+  };
+
+  const httpServer = http.createServer((req, res) => handleHttp({ core: () => core, metricsText, health, log }, req, res));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: settings.limits.maxFrameBytes });
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (!core) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\nserver is starting\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  wss.on('connection', (ws) => {
+    const conn = new Connection(ws, core!, auth, settings.limits, log);
+    connections.add(conn);
+    ws.on('close', () => connections.delete(conn));
+  });
+
+  // Bind first: a port in use fails fast, before the database is opened.
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      httpServer.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') reject(new StartupError(`port ${opts.port ?? 0} on ${host} is already in use; stop the other process or pass --port`));
+      else if (err.code === 'EACCES') reject(new StartupError(`no permission to listen on ${host}:${opts.port ?? 0}`));
+      else reject(new StartupError(`cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`));
+    };
+    const onListening = () => {
+      httpServer.off('error', onError);
+      resolve();
+    };
+    httpServer.once('error', onError);
+    httpServer.once('listening', onListening);
+    httpServer.listen(opts.port ?? 0, host);
+  });
+  const addr = httpServer.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+
+  const storage = createStorage(opts);
+  const wal = new WriteAheadLog(defaultWalDir(opts));
+  let maintenanceTimer: NodeJS.Timeout | null = null;
+  try {
+    await storage.init();
+    core = new SyncCore(storage, wal, settings, log, metrics);
+    // Until recovery ends, `core` is set but upgrades must wait: keep a local.
+    const c = core;
+    core = null;
+    recovered = await c.recover();
+    await c.flushAll(30_000).catch((err) => log.warn('replayed updates stay in the WAL until the database is writable', { error: errText(err) }));
+    core = c;
+  } catch (err) {
+    await new Promise<void>((r) => httpServer.close(() => r()));
+    try {
+      await storage.close();
+    } catch {
+      /* already closed */
+    }
+    throw err instanceof StartupError ? err : new StartupError(errText(err));
+  }
+  if (settings.maintenanceEveryMs > 0 && storage.kind === 'ducklake') {
+    maintenanceTimer = setInterval(() => {
+      storage.maintenance().catch((err) => log.warn('storage maintenance failed', { error: errText(err) }));
+    }, settings.maintenanceEveryMs);
+    maintenanceTimer.unref();
+  }
+  log.info('sqlroom sync server listening', { url: `ws://${host}:${port}`, storage: storage.kind, walDir: wal.dir, recovered });
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    if (closing) return closing;
+    closing = (async () => {
+      if (maintenanceTimer) clearInterval(maintenanceTimer);
+      const c = core!;
+      for (const ws of wss.clients) ws.close(1001, 'server stopping');
+      await c.close();
+      await wal.close();
+      await storage.close();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      httpServer.closeAllConnections?.();
+      await new Promise<void>((r) => httpServer.close(() => r()));
+      log.info('sqlroom sync server stopped', { walDepth: wal.stats().depth });
+    })();
+    return closing;
+  };
+
+  const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `ws://${hostForUrl}:${port}`,
+    httpUrl: `http://${hostForUrl}:${port}`,
+    port,
+    close,
+    stats,
+    storage,
+    flush: () => core!.flushAll(),
+  };
+}

@@ -1,0 +1,99 @@
+// Options for the sync server, with the defaults the issue fixes
+// (flush at 200 ops / 512 KB / 300 ms; snapshots every N ops or M minutes).
+import type { Storage } from './storage/types';
+import type { AuthHook } from './auth';
+import type { LogLevel, Logger } from './log';
+
+export interface FlushSettings {
+  /** Flush a room's buffer once it holds this many updates. */
+  maxOps: number;
+  /** ... or this many bytes. */
+  maxBytes: number;
+  /** ... or when its oldest buffered update is this old (ms). */
+  maxDelayMs: number;
+  /** First retry delay after a failed flush (ms); doubles up to retryMaxMs. */
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export interface SnapshotSettings {
+  /** Snapshot a room after this many stored updates (0 = never by count). */
+  everyOps: number;
+  /** ... or after this much time with activity since the last snapshot (ms, 0 = never). */
+  everyMs: number;
+  /**
+   * Compaction: after a snapshot, delete ops with op_id <= last_op_id - retainOps.
+   * `null` keeps every op (audit trail, full analytics).
+   */
+  retainOps: number | null;
+}
+
+export interface LimitSettings {
+  /** Largest single websocket frame accepted (bytes); larger frames close the socket with 1009. */
+  maxFrameBytes: number;
+  /** Largest update (after fragment reassembly) accepted (bytes). */
+  maxUpdateBytes: number;
+  /** Rooms one connection may join. */
+  maxRoomsPerConnection: number;
+  /** Malformed frames tolerated per connection before it is closed (1002). */
+  maxProtocolErrors: number;
+  /** Fragmented batches must complete within this time (ms). */
+  fragmentTimeoutMs: number;
+}
+
+export interface ServerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Embedded DuckDB file (default ./sqlroom.duckdb). Ignored when `lake` or `storage` is given. */
+  db?: string;
+  /** DuckLake catalog, e.g. `ducklake:./catalog.ducklake` or `ducklake:sqlite:./catalog.sqlite`. */
+  lake?: string;
+  /** DuckLake data path (required with `lake`). */
+  dataPath?: string;
+  /** Directory holding offline DuckDB extensions (<dir>/v<duckdb>/<platform>/*.duckdb_extension). */
+  extensionDir?: string;
+  /** Directory of the write-ahead file (default: next to the database, `<db>.wal.d`). */
+  walDir?: string;
+  /** Pluggable storage; when given, db/lake options are ignored. The server closes it on close(). */
+  storage?: Storage;
+  /** Pluggable auth: decides read/write permission and author name from the join payload. */
+  auth?: AuthHook;
+  flush?: Partial<FlushSettings>;
+  snapshot?: Partial<SnapshotSettings>;
+  limits?: Partial<LimitSettings>;
+  /** Unload a room this long after its last client left and its buffer is flushed (ms). */
+  idleUnloadMs?: number;
+  /** DuckLake maintenance period (ms, 0 = off). */
+  maintenanceEveryMs?: number;
+  logLevel?: LogLevel;
+  logger?: Logger;
+}
+
+export interface ResolvedSettings {
+  flush: FlushSettings;
+  snapshot: SnapshotSettings;
+  limits: LimitSettings;
+  idleUnloadMs: number;
+  maintenanceEveryMs: number;
+}
+
+export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, retryInitialMs: 200, retryMaxMs: 10_000 };
+export const DEFAULT_SNAPSHOT: SnapshotSettings = { everyOps: 1000, everyMs: 10 * 60_000, retainOps: null };
+export const DEFAULT_LIMITS: LimitSettings = {
+  maxFrameBytes: 1024 * 1024,
+  maxUpdateBytes: 64 * 1024 * 1024,
+  maxRoomsPerConnection: 64,
+  maxProtocolErrors: 32,
+  fragmentTimeoutMs: 10_000,
+};
+
+export function resolveSettings(opts: ServerOptions): ResolvedSettings {
+  return {
+    flush: { ...DEFAULT_FLUSH, ...opts.flush },
+    snapshot: { ...DEFAULT_SNAPSHOT, ...opts.snapshot },
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    idleUnloadMs: opts.idleUnloadMs ?? 30_000,
+    maintenanceEveryMs: opts.maintenanceEveryMs ?? 10 * 60_000,
+  };
+}

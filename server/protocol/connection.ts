@@ -1,0 +1,354 @@
+// One websocket connection speaking loro-protocol: join / leave rooms, receive
+// (possibly fragmented) updates, ack them once durable, relay to the room.
+// Frames that cannot be decoded get a JSON text frame
+// {"type":"error","code":...,"message":...} (the stock client ignores text
+// frames other than ping/pong) and the connection stays open until too many.
+import {
+  CrdtType,
+  JoinErrorCode,
+  MAX_MESSAGE_SIZE,
+  MessageType,
+  UpdateStatusCode,
+  decode,
+  type DocUpdate,
+  type DocUpdateFragment,
+  type DocUpdateFragmentHeader,
+  type HexString,
+  type JoinRequest,
+  type Permission,
+  type ProtocolMessage,
+} from 'loro-protocol';
+import { VersionVector } from 'loro-crdt';
+import type { WebSocket, RawData } from 'ws';
+import type { AuthHook } from '../auth';
+import type { Logger } from '../log';
+import type { LimitSettings } from '../options';
+import type { Room, RoomMember } from '../rooms/room';
+import type { SyncCore } from '../rooms/syncCore';
+import { errText } from '../rooms/updateInfo';
+import { InvalidIdError, parseRoomId } from './roomId';
+import { sendMessage, sendUpdates } from './send';
+
+interface Membership {
+  room: Room;
+  /** The room id as this client spelled it (doc vs doc@main). */
+  wireId: string;
+  permission: Permission;
+  author: string;
+}
+
+interface FragmentBatch {
+  header: DocUpdateFragmentHeader;
+  parts: (Uint8Array | undefined)[];
+  received: number;
+  bytes: number;
+  timer: NodeJS.Timeout;
+}
+
+const MAX_OPEN_FRAGMENT_BATCHES = 8;
+let nextConnectionId = 1;
+
+export class Connection implements RoomMember {
+  readonly id = nextConnectionId++;
+  private memberships = new Map<string, Membership>(); // by wire room id
+  private fragments = new Map<string, FragmentBatch>();
+  private protocolErrors = 0;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly core: SyncCore,
+    private readonly auth: AuthHook,
+    private readonly limits: LimitSettings,
+    private readonly log: Logger,
+  ) {
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => this.log.debug('socket error', { conn: this.id, error: err.message }));
+  }
+
+  get roomCount(): number {
+    return this.memberships.size;
+  }
+
+  deliver(room: Room, updates: Uint8Array[], batchId: HexString): void {
+    for (const m of this.memberships.values()) if (m.room === room) sendUpdates(this.ws, m.wireId, updates, batchId);
+  }
+
+  // ---- framing ----------------------------------------------------------
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    const bytes = toBytes(data);
+    if (!isBinary) {
+      const text = Buffer.from(bytes).toString('utf8');
+      if (text === 'ping') {
+        if (this.ws.readyState === this.ws.OPEN) this.ws.send('pong');
+        return;
+      }
+      if (text === 'pong') return;
+      this.protocolError('unexpected_text', 'text frames other than "ping"/"pong" are not part of the protocol');
+      return;
+    }
+    let msg: ProtocolMessage;
+    try {
+      msg = decode(bytes);
+    } catch (err) {
+      this.protocolError('malformed_frame', `cannot decode loro-protocol message: ${errText(err)}`);
+      return;
+    }
+    if (bytes.length > MAX_MESSAGE_SIZE) {
+      // Too large for one protocol message: clients must fragment.
+      if (msg.type === MessageType.DocUpdate || msg.type === MessageType.DocUpdateFragment) {
+        this.ack(msg.roomId, msg.batchId, UpdateStatusCode.PayloadTooLarge);
+        if (msg.type === MessageType.DocUpdateFragment) this.dropFragments(msg.batchId);
+      } else this.protocolError('payload_too_large', `message of ${bytes.length} bytes exceeds ${MAX_MESSAGE_SIZE}`);
+      return;
+    }
+    void this.handle(msg).catch((err) => {
+      this.log.error('unexpected error handling message', { conn: this.id, type: msg.type, error: errText(err) });
+    });
+  }
+
+  private protocolError(code: string, message: string): void {
+    this.protocolErrors++;
+    this.core.metrics.protocolErrors++;
+    this.log.warn('protocol error', { conn: this.id, code, message });
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code, message }));
+    if (this.protocolErrors > this.limits.maxProtocolErrors) this.ws.close(1002, 'too many protocol errors');
+  }
+
+  private async handle(msg: ProtocolMessage): Promise<void> {
+    if (msg.crdt !== CrdtType.Loro) {
+      if (msg.type === MessageType.JoinRequest) this.joinError(msg, JoinErrorCode.AppError, `crdt type ${msg.crdt} is not supported; only ${CrdtType.Loro}`, 'unsupported_crdt');
+      else if (msg.type === MessageType.DocUpdate || msg.type === MessageType.DocUpdateFragmentHeader) this.ack(msg.roomId, msg.batchId, UpdateStatusCode.PermissionDenied, msg.crdt);
+      return;
+    }
+    switch (msg.type) {
+      case MessageType.JoinRequest:
+        return this.onJoin(msg);
+      case MessageType.DocUpdate:
+        return this.onUpdate(msg);
+      case MessageType.DocUpdateFragmentHeader:
+        return this.onFragmentHeader(msg);
+      case MessageType.DocUpdateFragment:
+        return this.onFragment(msg);
+      case MessageType.Leave:
+        return this.onLeave(msg.roomId);
+      case MessageType.Ack:
+        if (msg.status !== UpdateStatusCode.Ok) this.log.warn('client could not apply an update', { conn: this.id, room: msg.roomId, refId: msg.refId, status: msg.status });
+        return;
+      default:
+        this.protocolError('unexpected_message', `message type ${msg.type} is only sent by servers`);
+    }
+  }
+
+  // ---- join / leave -----------------------------------------------------
+
+  private async onJoin(msg: JoinRequest): Promise<void> {
+    let ref;
+    try {
+      ref = parseRoomId(msg.roomId);
+    } catch (err) {
+      const m = err instanceof InvalidIdError ? err.message : errText(err);
+      this.joinError(msg, JoinErrorCode.AppError, m, 'invalid_room_id');
+      return;
+    }
+    if (!this.memberships.has(msg.roomId) && this.memberships.size >= this.limits.maxRoomsPerConnection) {
+      this.joinError(msg, JoinErrorCode.AppError, `at most ${this.limits.maxRoomsPerConnection} rooms per connection`, 'too_many_rooms');
+      return;
+    }
+    let clientVV: VersionVector | null = null;
+    if (msg.version.length > 0) {
+      try {
+        clientVV = VersionVector.decode(msg.version);
+      } catch (err) {
+        this.joinError(msg, JoinErrorCode.VersionUnknown, `cannot decode the version vector: ${errText(err)}`);
+        return;
+      }
+    }
+    try {
+      const decision = await this.auth({ docId: ref.docId, branch: ref.branch, auth: msg.auth });
+      if (!decision) {
+        this.joinError(msg, JoinErrorCode.AuthFailed, 'authentication failed');
+        return;
+      }
+      let room: Room;
+      try {
+        room = await this.core.getRoom(ref);
+      } catch (err) {
+        this.log.error('room load failed', { room: ref.key, error: errText(err) });
+        this.joinError(msg, JoinErrorCode.Unknown, `cannot load room: ${errText(err)}`, 'storage_unavailable');
+        return;
+      }
+      if (this.closed) return;
+      const previous = this.memberships.get(msg.roomId);
+      if (previous && previous.room !== room) this.core.leave(previous.room, this);
+      this.memberships.set(msg.roomId, { room, wireId: msg.roomId, permission: decision.permission, author: decision.author ?? 'anonymous' });
+      this.core.join(room, this);
+      const serverVV = room.doc.oplogVersion();
+      sendMessage(this.ws, { type: MessageType.JoinResponseOk, crdt: CrdtType.Loro, roomId: msg.roomId, permission: decision.permission, version: serverVV.encode() });
+      // Backfill: only what the client's version lacks.
+      const cmp = clientVV ? clientVV.compare(serverVV) : -1;
+      if (cmp === undefined || cmp < 0) {
+        const delta = clientVV ? room.doc.export({ mode: 'update', from: clientVV }) : room.doc.export({ mode: 'snapshot' });
+        sendUpdates(this.ws, msg.roomId, [delta]);
+      }
+      serverVV.free();
+    } finally {
+      clientVV?.free();
+    }
+  }
+
+  private onLeave(wireId: string): void {
+    const m = this.memberships.get(wireId);
+    if (!m) return;
+    this.memberships.delete(wireId);
+    if (![...this.memberships.values()].some((o) => o.room === m.room)) this.core.leave(m.room, this);
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    for (const f of this.fragments.values()) clearTimeout(f.timer);
+    this.fragments.clear();
+    const rooms = new Set([...this.memberships.values()].map((m) => m.room));
+    this.memberships.clear();
+    for (const r of rooms) this.core.leave(r, this);
+  }
+
+  // ---- updates ----------------------------------------------------------
+
+  /** Membership with write permission, or the ack status refusing it. */
+  private writable(wireId: string): Membership | UpdateStatusCode {
+    const m = this.memberships.get(wireId);
+    if (!m) return UpdateStatusCode.PermissionDenied; // not joined
+    if (m.permission !== 'write') return UpdateStatusCode.PermissionDenied;
+    return m;
+  }
+
+  private async onUpdate(msg: DocUpdate): Promise<void> {
+    const m = this.writable(msg.roomId);
+    if (typeof m === 'number') {
+      this.log.warn('update refused', { conn: this.id, room: msg.roomId, reason: this.memberships.has(msg.roomId) ? 'read-only' : 'not joined' });
+      this.ack(msg.roomId, msg.batchId, m);
+      return;
+    }
+    await this.applyUpdates(m, msg.updates, msg.batchId);
+  }
+
+  private async applyUpdates(m: Membership, updates: Uint8Array[], batchId: HexString): Promise<void> {
+    // Reject the whole batch before importing anything if one part is garbage.
+    for (const u of updates) {
+      if (u.length > this.limits.maxUpdateBytes) {
+        this.ack(m.wireId, batchId, UpdateStatusCode.PayloadTooLarge);
+        return;
+      }
+      const bad = this.core.validate(u);
+      if (bad) {
+        this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: bad, bytes: u.length });
+        this.ack(m.wireId, batchId, UpdateStatusCode.InvalidUpdate);
+        return;
+      }
+    }
+    const relay: Uint8Array[] = [];
+    let status: UpdateStatusCode = UpdateStatusCode.Ok;
+    for (const u of updates) {
+      const res = await this.core.accept(m.room, u, m.author);
+      if (res.kind === 'stored') relay.push(u);
+      else if (res.kind === 'invalid') {
+        this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: res.reason });
+        status = UpdateStatusCode.InvalidUpdate;
+      } else if (res.kind === 'not-durable') status = UpdateStatusCode.AppError;
+    }
+    this.ack(m.wireId, batchId, status);
+    if (relay.length) {
+      for (const member of m.room.members) if (member !== this) member.deliver(m.room, relay, batchId);
+    }
+  }
+
+  private onFragmentHeader(h: DocUpdateFragmentHeader): void {
+    const m = this.writable(h.roomId);
+    if (typeof m === 'number') {
+      this.ack(h.roomId, h.batchId, m);
+      return;
+    }
+    if (h.totalSizeBytes > this.limits.maxUpdateBytes) {
+      this.ack(h.roomId, h.batchId, UpdateStatusCode.PayloadTooLarge);
+      return;
+    }
+    if (h.fragmentCount < 1 || h.totalSizeBytes < 1 || h.fragmentCount > h.totalSizeBytes || h.fragmentCount > Math.ceil(this.limits.maxUpdateBytes / 1024)) {
+      this.log.warn('bad fragment header', { conn: this.id, room: h.roomId, fragmentCount: h.fragmentCount, totalSizeBytes: h.totalSizeBytes });
+      this.ack(h.roomId, h.batchId, UpdateStatusCode.InvalidUpdate);
+      return;
+    }
+    const key = `${h.roomId}\u0000${h.batchId}`;
+    if (!this.fragments.has(key) && this.fragments.size >= MAX_OPEN_FRAGMENT_BATCHES) {
+      this.ack(h.roomId, h.batchId, UpdateStatusCode.RateLimited);
+      return;
+    }
+    this.dropFragments(h.batchId, h.roomId);
+    const timer = setTimeout(() => {
+      this.fragments.delete(key);
+      this.ack(h.roomId, h.batchId, UpdateStatusCode.FragmentTimeout);
+    }, this.limits.fragmentTimeoutMs);
+    timer.unref?.();
+    this.fragments.set(key, { header: h, parts: new Array(h.fragmentCount), received: 0, bytes: 0, timer });
+  }
+
+  private async onFragment(f: DocUpdateFragment): Promise<void> {
+    const key = `${f.roomId}\u0000${f.batchId}`;
+    const batch = this.fragments.get(key);
+    if (!batch) {
+      this.ack(f.roomId, f.batchId, UpdateStatusCode.FragmentTimeout);
+      return;
+    }
+    const fail = (status: UpdateStatusCode, why: string) => {
+      this.log.warn('fragmented update rejected', { conn: this.id, room: f.roomId, batchId: f.batchId, why });
+      clearTimeout(batch.timer);
+      this.fragments.delete(key);
+      this.ack(f.roomId, f.batchId, status);
+    };
+    if (!Number.isInteger(f.index) || f.index < 0 || f.index >= batch.parts.length) return fail(UpdateStatusCode.InvalidUpdate, `fragment index ${f.index} out of range`);
+    if (batch.parts[f.index]) return fail(UpdateStatusCode.InvalidUpdate, `fragment ${f.index} sent twice`);
+    batch.parts[f.index] = f.fragment;
+    batch.received++;
+    batch.bytes += f.fragment.length;
+    if (batch.bytes > batch.header.totalSizeBytes) return fail(UpdateStatusCode.InvalidUpdate, 'fragments exceed the announced size');
+    if (batch.received < batch.parts.length) return;
+    clearTimeout(batch.timer);
+    this.fragments.delete(key);
+    if (batch.bytes !== batch.header.totalSizeBytes) return fail(UpdateStatusCode.InvalidUpdate, `fragments hold ${batch.bytes} bytes, header announced ${batch.header.totalSizeBytes}`);
+    const whole = Buffer.concat(batch.parts as Uint8Array[]);
+    const m = this.writable(f.roomId);
+    if (typeof m === 'number') {
+      this.ack(f.roomId, f.batchId, m);
+      return;
+    }
+    await this.applyUpdates(m, [new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength)], f.batchId);
+  }
+
+  private dropFragments(batchId: HexString, roomId?: string): void {
+    for (const [k, b] of this.fragments) {
+      if (b.header.batchId === batchId && (roomId === undefined || b.header.roomId === roomId)) {
+        clearTimeout(b.timer);
+        this.fragments.delete(k);
+      }
+    }
+  }
+
+  // ---- replies ----------------------------------------------------------
+
+  private ack(roomId: string, refId: HexString, status: UpdateStatusCode, crdt: CrdtType = CrdtType.Loro): void {
+    sendMessage(this.ws, { type: MessageType.Ack, crdt, roomId, refId, status });
+  }
+
+  private joinError(msg: JoinRequest, code: JoinErrorCode, message: string, appCode?: string): void {
+    this.log.warn('join refused', { conn: this.id, room: msg.roomId.slice(0, 120), code, message });
+    sendMessage(this.ws, { type: MessageType.JoinError, crdt: msg.crdt, roomId: msg.roomId, code, message, ...(appCode ? { appCode } : {}) });
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

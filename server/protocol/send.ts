@@ -1,0 +1,54 @@
+// Encoding outgoing messages, splitting updates that do not fit one protocol
+// message (256 KiB) into a fragment header + fragments, as the stock client does.
+import { randomBytes } from 'node:crypto';
+import { CrdtType, MAX_MESSAGE_SIZE, MessageType, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
+import type { WebSocket } from 'ws';
+
+export const FRAGMENT_BYTES = Math.min(240 * 1024, MAX_MESSAGE_SIZE - 4096);
+
+export function newBatchId(): HexString {
+  return `0x${randomBytes(8).toString('hex')}`;
+}
+
+export function sendMessage(ws: WebSocket, msg: ProtocolMessage): void {
+  if (ws.readyState === ws.OPEN) ws.send(encode(msg));
+}
+
+/** Send updates to one socket; each update too big for one message is fragmented. */
+export function sendUpdates(ws: WebSocket, roomId: string, updates: Uint8Array[], batchId: HexString = newBatchId()): void {
+  const small: Uint8Array[] = [];
+  let smallBytes = 0;
+  const flushSmall = (id: HexString) => {
+    if (small.length) sendMessage(ws, { type: MessageType.DocUpdate, crdt: CrdtType.Loro, roomId, updates: small.splice(0), batchId: id });
+    smallBytes = 0;
+  };
+  let first = true;
+  const idFor = () => {
+    const id = first ? batchId : newBatchId();
+    first = false;
+    return id;
+  };
+  for (const u of updates) {
+    if (u.length > FRAGMENT_BYTES) {
+      flushSmall(idFor());
+      const id = idFor();
+      const count = Math.ceil(u.length / FRAGMENT_BYTES);
+      sendMessage(ws, { type: MessageType.DocUpdateFragmentHeader, crdt: CrdtType.Loro, roomId, batchId: id, fragmentCount: count, totalSizeBytes: u.length });
+      for (let i = 0; i < count; i++) {
+        sendMessage(ws, {
+          type: MessageType.DocUpdateFragment,
+          crdt: CrdtType.Loro,
+          roomId,
+          batchId: id,
+          index: i,
+          fragment: u.subarray(i * FRAGMENT_BYTES, Math.min((i + 1) * FRAGMENT_BYTES, u.length)),
+        });
+      }
+      continue;
+    }
+    if (smallBytes + u.length > FRAGMENT_BYTES) flushSmall(idFor());
+    small.push(u);
+    smallBytes += u.length;
+  }
+  flushSmall(idFor());
+}

@@ -1,0 +1,433 @@
+// The authoritative rooms: accept updates (validate, import, WAL, buffer),
+// batch them into database transactions, snapshot, compact, unload idle rooms,
+// and replay the WAL on start.
+import { LoroDoc, VersionVector } from 'loro-crdt';
+import type { Logger } from '../log';
+import type { ResolvedSettings } from '../options';
+import { Metrics } from '../metrics';
+import { RoomRef, parseRoomId } from '../protocol/roomId';
+import type { FlushBatch, Storage } from '../storage/types';
+import { WriteAheadLog } from '../wal/wal';
+import { BufferedOp, Room } from './room';
+import { InvalidUpdateError, errText, inspectBlob, summarizeSpans } from './updateInfo';
+
+export type AcceptResult =
+  | { kind: 'stored'; opId: number }
+  | { kind: 'duplicate' }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'not-durable'; reason: string };
+
+export interface CoreStats {
+  rooms: number;
+  bufferedOps: number;
+  bufferedBytes: number;
+  degraded: boolean;
+  lastFlushError: string | null;
+  consecutiveFlushFailures: number;
+}
+
+export class SyncCore {
+  readonly rooms = new Map<string, Room>();
+  private loading = new Map<string, Promise<Room>>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private retryAt = 0;
+  private retryDelay: number;
+  private consecutiveFailures = 0;
+  private lastFlushError: string | null = null;
+  private closed = false;
+
+  constructor(
+    readonly storage: Storage,
+    readonly wal: WriteAheadLog,
+    readonly settings: ResolvedSettings,
+    readonly log: Logger,
+    readonly metrics: Metrics,
+  ) {
+    this.retryDelay = settings.flush.retryInitialMs;
+  }
+
+  // ---- rooms ------------------------------------------------------------
+
+  getRoom(ref: RoomRef): Promise<Room> {
+    const existing = this.rooms.get(ref.key);
+    if (existing) return Promise.resolve(existing);
+    let p = this.loading.get(ref.key);
+    if (!p) {
+      p = this.loadRoom(ref).finally(() => this.loading.delete(ref.key));
+      this.loading.set(ref.key, p);
+    }
+    return p;
+  }
+
+  private async loadRoom(ref: RoomRef): Promise<Room> {
+    const t0 = performance.now();
+    const state = await this.storage.loadRoom(ref.docId, ref.branch);
+    const room = new Room(ref);
+    if (state.snapshot) room.doc.import(state.snapshot.bytes);
+    if (state.ops.length) {
+      try {
+        room.doc.importBatch(state.ops.map((o) => o.bytes));
+      } catch {
+        // Find the bad row(s); the others still load.
+        for (const op of state.ops) {
+          try {
+            room.doc.import(op.bytes);
+          } catch (err) {
+            this.log.error('stored op cannot be imported; skipped', { room: ref.key, opId: op.opId, error: errText(err) });
+          }
+        }
+      }
+    }
+    room.nextOpId = state.maxOpId + 1;
+    room.lastStoredOpId = state.maxOpId;
+    room.nextSnapshotId = state.maxSnapshotId + 1;
+    room.known = state.known;
+    room.opsSinceSnapshot = state.ops.length;
+    this.rooms.set(ref.key, room);
+    this.log.debug('room loaded', { room: ref.key, ops: state.ops.length, snapshot: state.snapshot?.snapshotId ?? null, ms: Math.round(performance.now() - t0) });
+    return room;
+  }
+
+  join(room: Room, member: Parameters<Room['members']['add']>[0]): void {
+    room.members.add(member);
+    room.lastActivity = Date.now();
+    if (room.idleTimer) {
+      clearTimeout(room.idleTimer);
+      room.idleTimer = null;
+    }
+  }
+
+  leave(room: Room, member: Parameters<Room['members']['add']>[0]): void {
+    room.members.delete(member);
+    if (room.members.size === 0) this.scheduleUnload(room);
+  }
+
+  private scheduleUnload(room: Room): void {
+    if (room.idleTimer || this.closed) return;
+    room.idleTimer = setTimeout(() => {
+      room.idleTimer = null;
+      if (room.members.size > 0 || this.rooms.get(room.key) !== room) return;
+      if (room.dirty) {
+        this.scheduleUnload(room); // flush first; try again later
+        return;
+      }
+      this.rooms.delete(room.key);
+      room.doc.free();
+      this.log.debug('room unloaded', { room: room.key });
+    }, this.settings.idleUnloadMs);
+    room.idleTimer.unref?.();
+  }
+
+  // ---- updates ----------------------------------------------------------
+
+  /** Validate without touching the doc (garbage is rejected before anything is imported). */
+  validate(bytes: Uint8Array): string | null {
+    if (bytes.length > this.settings.limits.maxUpdateBytes) return `update of ${bytes.length} bytes exceeds ${this.settings.limits.maxUpdateBytes}`;
+    try {
+      inspectBlob(bytes);
+      return null;
+    } catch (err) {
+      return err instanceof InvalidUpdateError ? err.message : errText(err);
+    }
+  }
+
+  /**
+   * Import one update into the room; resolves once it is durable (WAL fsync).
+   * Duplicates (nothing new) are acknowledged but not stored again.
+   */
+  async accept(room: Room, bytes: Uint8Array, author: string, createdAt = Date.now()): Promise<AcceptResult> {
+    const invalid = this.validate(bytes);
+    if (invalid) {
+      this.metrics.opsRejected++;
+      return { kind: 'invalid', reason: invalid };
+    }
+    const before = room.doc.oplogVersion();
+    let stored: Uint8Array;
+    let spans;
+    try {
+      const info = inspectBlob(bytes);
+      const status = room.doc.import(bytes);
+      spans = summarizeSpans(status);
+      if (spans.opCount === 0) {
+        this.metrics.opsDuplicate++;
+        return { kind: 'duplicate' };
+      }
+      // Store the client's bytes when all of them were new; otherwise only the new part.
+      stored = status.pending || spans.opCount === info.span ? bytes : room.doc.export({ mode: 'update', from: before });
+    } catch (err) {
+      this.metrics.opsRejected++;
+      return { kind: 'invalid', reason: `import failed: ${errText(err)}` };
+    } finally {
+      before.free();
+    }
+    room.lastActivity = Date.now();
+    let segment: number;
+    try {
+      segment = await this.wal.append({ roomKey: room.key, author, createdAt, bytes: stored });
+    } catch (err) {
+      this.metrics.walErrors++;
+      this.log.error('write-ahead log append failed', { room: room.key, error: errText(err) });
+      return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
+    }
+    const opId = room.nextOpId++;
+    const op: BufferedOp = {
+      opId,
+      docId: room.ref.docId,
+      branch: room.ref.branch,
+      createdAt,
+      author,
+      bytes: stored,
+      peer: spans.peer,
+      seqStart: spans.seqStart,
+      seqEnd: spans.seqEnd,
+      opCount: spans.opCount,
+      spans: spans.json,
+      walSegment: segment,
+    };
+    room.pushBuffered(op);
+    this.metrics.countAccepted();
+    this.scheduleFlush();
+    return { kind: 'stored', opId };
+  }
+
+  // ---- flushing ---------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.closed && !this.flushing) return;
+    const f = this.settings.flush;
+    let due = Infinity;
+    for (const room of this.rooms.values()) {
+      if (room.buffer.length === 0) continue;
+      if (room.buffer.length >= f.maxOps || room.bufferBytes >= f.maxBytes) due = 0;
+      else due = Math.min(due, room.firstBufferedAt + f.maxDelayMs - Date.now());
+    }
+    if (due === Infinity) return;
+    due = Math.max(due, this.retryAt - Date.now(), 0);
+    if (this.flushing) return; // re-evaluated when the running flush ends
+    if (this.flushTimer) {
+      if (due > 0) return; // an earlier or equal timer is set
+      clearTimeout(this.flushTimer);
+    }
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flushOnce();
+    }, due);
+  }
+
+  /** Write every buffered row now (one transaction). Resolves after it ran (success or not). */
+  flushOnce(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.doFlush().finally(() => {
+      this.flushing = null;
+      this.scheduleFlush();
+    });
+    return this.flushing;
+  }
+
+  /** Flush until nothing is buffered; throws if the database keeps failing past `deadlineMs`. */
+  async flushAll(deadlineMs = 10_000): Promise<void> {
+    const end = Date.now() + deadlineMs;
+    for (;;) {
+      if (this.flushing) await this.flushing;
+      const dirty = [...this.rooms.values()].some((r) => r.buffer.length > 0);
+      if (!dirty) return;
+      if (this.retryAt > Date.now()) {
+        if (Date.now() >= end) throw new Error(`database unavailable: ${this.lastFlushError}`);
+        await new Promise((r) => setTimeout(r, Math.min(this.retryAt - Date.now(), 100)));
+        continue;
+      }
+      await this.flushOnce();
+      if (this.consecutiveFailures > 0 && Date.now() >= end) throw new Error(`database unavailable: ${this.lastFlushError}`);
+    }
+  }
+
+  private async doFlush(): Promise<void> {
+    const rooms = [...this.rooms.values()].filter((r) => r.buffer.length > 0);
+    if (rooms.length === 0) return;
+    const batch: FlushBatch = { ops: [], newBranches: [], heads: [] };
+    for (const room of rooms) {
+      const ops = room.takeForFlush();
+      batch.ops.push(...ops);
+      if (!room.known) {
+        batch.newBranches.push({ docId: room.ref.docId, branch: room.ref.branch, createdAt: ops[0].createdAt, parentBranch: room.parentBranch, forkFrontiers: room.forkFrontiers });
+      }
+      batch.heads.push({ docId: room.ref.docId, branch: room.ref.branch, headOpId: ops[ops.length - 1].opId });
+    }
+    const t0 = performance.now();
+    try {
+      await this.storage.writeBatch(batch);
+    } catch (err) {
+      for (const room of rooms) room.restoreInflight();
+      this.metrics.flushFailures++;
+      this.consecutiveFailures++;
+      this.lastFlushError = errText(err);
+      this.retryAt = Date.now() + this.retryDelay;
+      this.log.warn('flush failed; serving from the write-ahead log and retrying', {
+        error: this.lastFlushError,
+        retryInMs: this.retryDelay,
+        failures: this.consecutiveFailures,
+        bufferedOps: this.stats().bufferedOps,
+      });
+      this.retryDelay = Math.min(this.retryDelay * 2, this.settings.flush.retryMaxMs);
+      return;
+    }
+    const ms = performance.now() - t0;
+    this.metrics.flushLatency.observe(ms);
+    this.metrics.flushes++;
+    this.metrics.opsStored += batch.ops.length;
+    if (this.consecutiveFailures > 0) this.log.info('database writable again; caught up', { rows: batch.ops.length, failures: this.consecutiveFailures });
+    this.consecutiveFailures = 0;
+    this.lastFlushError = null;
+    this.retryAt = 0;
+    this.retryDelay = this.settings.flush.retryInitialMs;
+    const perSegment = new Map<number, number>();
+    for (const room of rooms) {
+      for (const op of room.inflight) {
+        perSegment.set(op.walSegment, (perSegment.get(op.walSegment) ?? 0) + 1);
+        this.metrics.bytesStored += op.bytes.length;
+      }
+      room.lastStoredOpId = room.inflight[room.inflight.length - 1].opId;
+      room.opsSinceSnapshot += room.inflight.length;
+      room.inflight = [];
+      room.known = true;
+    }
+    for (const [seg, n] of perSegment) this.wal.release(seg, n);
+    this.log.debug('flushed', { rows: batch.ops.length, rooms: rooms.length, ms: Math.round(ms) });
+    await this.autoSnapshots(rooms);
+  }
+
+  private async autoSnapshots(rooms: Room[]): Promise<void> {
+    const s = this.settings.snapshot;
+    const now = Date.now();
+    for (const room of rooms) {
+      const byCount = s.everyOps > 0 && room.opsSinceSnapshot >= s.everyOps;
+      const byTime = s.everyMs > 0 && room.opsSinceSnapshot > 0 && now - room.lastSnapshotAt >= s.everyMs;
+      if (!byCount && !byTime) continue;
+      try {
+        await this.snapshot(room, 'server', null);
+      } catch (err) {
+        this.log.warn('snapshot failed', { room: room.key, error: errText(err) });
+      }
+    }
+  }
+
+  /**
+   * Write a snapshot of the room covering every stored op (last_op_id), then
+   * compact if configured. Call after a flush so last_op_id is current.
+   */
+  async snapshot(room: Room, createdBy: string, message: string | null): Promise<{ snapshotId: number; lastOpId: number; bytes: number; deletedOps: number }> {
+    const t0 = performance.now();
+    const bytes = room.doc.export({ mode: 'snapshot' });
+    const snapshotId = room.nextSnapshotId;
+    const lastOpId = room.lastStoredOpId;
+    try {
+      await this.storage.writeSnapshot({ snapshotId, docId: room.ref.docId, branch: room.ref.branch, createdAt: Date.now(), createdBy, lastOpId, bytes, message });
+    } catch (err) {
+      this.metrics.snapshotFailures++;
+      throw err;
+    }
+    room.nextSnapshotId++;
+    room.opsSinceSnapshot = 0;
+    room.lastSnapshotAt = Date.now();
+    this.metrics.snapshots++;
+    this.metrics.snapshotLatency.observe(performance.now() - t0);
+    let deletedOps = 0;
+    const retain = this.settings.snapshot.retainOps;
+    if (retain !== null && lastOpId - retain > 0) {
+      deletedOps = await this.storage.deleteOpsUpTo(room.ref.docId, room.ref.branch, lastOpId - retain);
+    }
+    this.log.info('snapshot written', { room: room.key, snapshotId, lastOpId, bytes: bytes.length, deletedOps, by: createdBy });
+    return { snapshotId, lastOpId, bytes: bytes.length, deletedOps };
+  }
+
+  /** Explicit checkpoint: flush, then snapshot with a message and author. */
+  async checkpoint(ref: RoomRef, author: string, message: string | null) {
+    const room = await this.getRoom(ref);
+    await this.flushAll();
+    return this.snapshot(room, author, message);
+  }
+
+  // ---- recovery ---------------------------------------------------------
+
+  /**
+   * Re-apply WAL entries from the previous run. Entries already in the
+   * database import nothing new and are skipped; the rest are appended to the
+   * fresh segment (and buffered) before the old segments are deleted.
+   */
+  async recover(): Promise<{ entries: number; replayed: number; duplicates: number; invalid: number; tornBytes: number }> {
+    const { entries, tornBytes, oldSegments } = await this.wal.openAndRead();
+    let replayed = 0;
+    let duplicates = 0;
+    let invalid = 0;
+    for (const e of entries) {
+      let ref: RoomRef;
+      try {
+        ref = parseRoomId(e.roomKey);
+      } catch {
+        invalid++;
+        continue;
+      }
+      const room = await this.getRoom(ref);
+      const res = await this.accept(room, e.bytes, e.author, e.createdAt);
+      if (res.kind === 'stored') replayed++;
+      else if (res.kind === 'duplicate') duplicates++;
+      else if (res.kind === 'invalid') invalid++;
+      else throw new Error(`cannot re-append WAL entry: ${res.reason}`);
+    }
+    await this.wal.dropReplayed(oldSegments);
+    if (entries.length || tornBytes) this.log.info('write-ahead log replayed', { entries: entries.length, replayed, duplicates, invalid, tornBytes });
+    return { entries: entries.length, replayed, duplicates, invalid, tornBytes };
+  }
+
+  // ---- misc -------------------------------------------------------------
+
+  stats(): CoreStats {
+    let bufferedOps = 0;
+    let bufferedBytes = 0;
+    for (const r of this.rooms.values()) {
+      bufferedOps += r.buffer.length + r.inflight.length;
+      bufferedBytes += r.bufferBytes + r.inflight.reduce((n, o) => n + o.bytes.length, 0);
+    }
+    return {
+      rooms: this.rooms.size,
+      bufferedOps,
+      bufferedBytes,
+      degraded: this.consecutiveFailures > 0,
+      lastFlushError: this.lastFlushError,
+      consecutiveFlushFailures: this.consecutiveFailures,
+    };
+  }
+
+  /** Stop timers and flush what is buffered (best effort; the WAL keeps the rest). */
+  async close(flushDeadlineMs = 10_000): Promise<void> {
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    try {
+      await this.flushAll(flushDeadlineMs);
+    } catch (err) {
+      this.log.error('shutdown flush incomplete; the write-ahead log keeps the rest for the next start', { error: errText(err) });
+    }
+    for (const room of this.rooms.values()) {
+      if (room.idleTimer) clearTimeout(room.idleTimer);
+      room.doc.free();
+    }
+    this.rooms.clear();
+  }
+}
+
+/** Rebuild a document from a snapshot and ops (recovery, time travel). */
+export function buildDoc(snapshot: Uint8Array | null, ops: Uint8Array[]): LoroDoc {
+  const doc = new LoroDoc();
+  if (snapshot) doc.import(snapshot);
+  if (ops.length) doc.importBatch(ops);
+  return doc;
+}
+
+export function versionOf(doc: LoroDoc): Record<string, number> {
+  const vv: VersionVector = doc.oplogVersion();
+  const out = Object.fromEntries(vv.toJSON());
+  vv.free();
+  return out;
+}

@@ -1,0 +1,255 @@
+// SQL shared by the DuckDB and DuckLake storages. Every value is a bound
+// parameter; doc ids and branch names never appear in SQL text.
+import { DuckDBConnection, DuckDBInstance, DuckDBValue, blobValue, DuckDBBlobValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import { INSERT_CHUNK, SCHEMA } from './schema';
+import { SerialQueue } from './serialQueue';
+import type { Analytics, AnalyticsQuery, BranchInfo, FlushBatch, OpRow, RoomState, SnapshotRow, Storage } from './types';
+
+export class StorageOpenError extends Error {}
+
+const ts = (ms: number) => BigInt(Math.round(ms)) * 1000n; // micros for make_timestamp
+const num = (v: DuckDBValue): number => (v === null ? 0 : typeof v === 'bigint' ? Number(v) : Number(v));
+const bytesOf = (v: DuckDBValue): Uint8Array => {
+  if (v instanceof DuckDBBlobValue) return v.bytes;
+  throw new Error('expected a BLOB value');
+};
+const msOf = (v: DuckDBValue): number => (v instanceof DuckDBTimestampValue ? Number(v.micros / 1000n) : 0);
+const iso = (v: DuckDBValue): string => new Date(msOf(v)).toISOString();
+
+export abstract class SqlStorage implements Storage {
+  abstract readonly kind: string;
+  protected instance: DuckDBInstance | null = null;
+  protected conn: DuckDBConnection | null = null;
+  protected readonly queue = new SerialQueue();
+
+  /** Open the instance/connection and make the schema's tables the default ones. */
+  protected abstract open(): Promise<void>;
+
+  protected get c(): DuckDBConnection {
+    if (!this.conn) throw new Error('storage is not open');
+    return this.conn;
+  }
+
+  async init(): Promise<void> {
+    await this.open();
+    for (const ddl of SCHEMA) await this.c.run(ddl);
+  }
+
+  protected async rows(sql: string, params: DuckDBValue[] = []): Promise<Record<string, DuckDBValue>[]> {
+    const reader = await this.c.runAndReadAll(sql, params);
+    return reader.getRowObjects();
+  }
+
+  /** Run `fn` inside BEGIN/COMMIT on the serial queue; ROLLBACK on any error. */
+  protected tx<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      await this.c.run('BEGIN TRANSACTION');
+      try {
+        const out = await fn();
+        await this.c.run('COMMIT');
+        return out;
+      } catch (err) {
+        try {
+          await this.c.run('ROLLBACK');
+        } catch {
+          /* the transaction may already be aborted */
+        }
+        throw err;
+      }
+    });
+  }
+
+  loadRoom(docId: string, branch: string): Promise<RoomState> {
+    return this.queue.run(async () => {
+      const snap = await this.rows(
+        'SELECT snapshot_id, last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY snapshot_id DESC LIMIT 1',
+        [docId, branch],
+      );
+      const snapshot = snap[0] ? { snapshotId: num(snap[0].snapshot_id), lastOpId: num(snap[0].last_op_id), bytes: bytesOf(snap[0].snapshot_bytes) } : null;
+      const after = snapshot ? snapshot.lastOpId : 0;
+      const ops = await this.rows('SELECT op_id, op_bytes FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id > ? ORDER BY op_id', [docId, branch, after]);
+      const maxes = await this.rows(
+        `SELECT (SELECT coalesce(max(op_id), 0) FROM ops_log WHERE doc_id = ? AND branch = ?) AS max_op,
+                (SELECT coalesce(max(last_op_id), 0) FROM snapshots WHERE doc_id = ? AND branch = ?) AS max_snap_op,
+                (SELECT coalesce(max(snapshot_id), 0) FROM snapshots WHERE doc_id = ? AND branch = ?) AS max_snap,
+                (SELECT coalesce(max(head_op_id), -1) FROM doc_branches WHERE doc_id = ? AND branch = ?) AS head`,
+        [docId, branch, docId, branch, docId, branch, docId, branch],
+      );
+      const m = maxes[0];
+      const head = num(m.head);
+      return {
+        snapshot,
+        ops: ops.map((r) => ({ opId: num(r.op_id), bytes: bytesOf(r.op_bytes) })),
+        maxOpId: Math.max(num(m.max_op), num(m.max_snap_op), head),
+        maxSnapshotId: num(m.max_snap),
+        known: head >= 0,
+      };
+    });
+  }
+
+  writeBatch(batch: FlushBatch): Promise<void> {
+    return this.tx(async () => {
+      for (let i = 0; i < batch.ops.length; i += INSERT_CHUNK) {
+        const chunk = batch.ops.slice(i, i + INSERT_CHUNK);
+        const params: DuckDBValue[] = [];
+        for (const op of chunk) params.push(...opParams(op));
+        const values = chunk.map(() => '(?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+        await this.c.run(
+          `INSERT INTO ops_log (op_id, doc_id, branch, created_at, author, op_bytes, seq_start, seq_end, peer, op_count, bytes, spans) VALUES ${values}`,
+          params,
+        );
+      }
+      for (const b of batch.newBranches) {
+        const exists = await this.rows('SELECT 1 FROM doc_branches WHERE doc_id = ? AND branch = ?', [b.docId, b.branch]);
+        if (exists.length === 0) {
+          await this.c.run('INSERT INTO doc_branches VALUES (?, ?, make_timestamp(?::BIGINT), ?, ?, 0)', [b.docId, b.branch, ts(b.createdAt), b.parentBranch, b.forkFrontiers]);
+        }
+        const meta = await this.rows('SELECT 1 FROM doc_meta WHERE doc_id = ?', [b.docId]);
+        if (meta.length === 0) await this.c.run('INSERT INTO doc_meta VALUES (?, NULL, make_timestamp(?::BIGINT), 0)', [b.docId, ts(b.createdAt)]);
+      }
+      for (const h of batch.heads) {
+        await this.c.run('UPDATE doc_branches SET head_op_id = ? WHERE doc_id = ? AND branch = ?', [h.headOpId, h.docId, h.branch]);
+        if (h.branch === 'main') await this.c.run('UPDATE doc_meta SET head_op_id = ? WHERE doc_id = ?', [h.headOpId, h.docId]);
+      }
+    });
+  }
+
+  writeSnapshot(row: SnapshotRow): Promise<void> {
+    return this.tx(async () => {
+      await this.c.run('INSERT INTO snapshots VALUES (?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?)', [
+        row.snapshotId,
+        row.docId,
+        row.branch,
+        ts(row.createdAt),
+        row.createdBy,
+        row.lastOpId,
+        blobValue(row.bytes),
+        row.message,
+      ]);
+    });
+  }
+
+  deleteOpsUpTo(docId: string, branch: string, uptoOpId: number): Promise<number> {
+    return this.tx(async () => {
+      const n = await this.rows('SELECT count(*) AS n FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id <= ?', [docId, branch, uptoOpId]);
+      await this.c.run('DELETE FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id <= ?', [docId, branch, uptoOpId]);
+      return num(n[0].n);
+    });
+  }
+
+  listBranches(docId: string): Promise<BranchInfo[]> {
+    return this.queue.run(async () => {
+      const rows = await this.rows('SELECT * FROM doc_branches WHERE doc_id = ? ORDER BY created_at, branch', [docId]);
+      return rows.map((r) => ({
+        docId: String(r.doc_id),
+        branch: String(r.branch),
+        createdAt: msOf(r.created_at),
+        parentBranch: r.parent_branch === null ? null : String(r.parent_branch),
+        forkFrontiers: r.fork_frontiers === null ? null : String(r.fork_frontiers),
+        headOpId: num(r.head_op_id),
+      }));
+    });
+  }
+
+  listSnapshots(docId: string, branch: string): Promise<Omit<SnapshotRow, 'bytes'>[]> {
+    return this.queue.run(async () => {
+      const rows = await this.rows(
+        'SELECT snapshot_id, created_at, created_by, last_op_id, message FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY snapshot_id',
+        [docId, branch],
+      );
+      return rows.map((r) => ({
+        snapshotId: num(r.snapshot_id),
+        docId,
+        branch,
+        createdAt: msOf(r.created_at),
+        createdBy: String(r.created_by),
+        lastOpId: num(r.last_op_id),
+        message: r.message === null ? null : String(r.message),
+      }));
+    });
+  }
+
+  loadAt(docId: string, branch: string, atMs: number) {
+    return this.queue.run(async () => {
+      const at = ts(atMs);
+      const snap = await this.rows(
+        'SELECT snapshot_id, last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? AND created_at <= make_timestamp(?::BIGINT) ORDER BY snapshot_id DESC LIMIT 1',
+        [docId, branch, at],
+      );
+      const snapshot = snap[0] ? { snapshotId: num(snap[0].snapshot_id), lastOpId: num(snap[0].last_op_id), bytes: bytesOf(snap[0].snapshot_bytes) } : null;
+      const ops = await this.rows(
+        'SELECT op_id, op_bytes FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id > ? AND created_at <= make_timestamp(?::BIGINT) ORDER BY op_id',
+        [docId, branch, snapshot ? snapshot.lastOpId : 0, at],
+      );
+      return { snapshot, ops: ops.map((r) => ({ opId: num(r.op_id), bytes: bytesOf(r.op_bytes) })) };
+    });
+  }
+
+  analytics(q: AnalyticsQuery): Promise<Analytics> {
+    return this.queue.run(async () => {
+      // Optional filters are bound as NULL-able parameters, never spliced.
+      const where = `WHERE (?::VARCHAR IS NULL OR doc_id = ?) AND (?::VARCHAR IS NULL OR branch = ?)
+        AND (?::VARCHAR IS NULL OR created_at >= ?::TIMESTAMPTZ::TIMESTAMP) AND (?::VARCHAR IS NULL OR created_at <= ?::TIMESTAMPTZ::TIMESTAMP)`;
+      const d = q.docId ?? null, b = q.branch ?? null, f = q.from ?? null, t = q.to ?? null;
+      const p: DuckDBValue[] = [d, d, b, b, f, f, t, t];
+      const perAuthor = await this.rows(
+        `SELECT author, count(*) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes FROM ops_log ${where} GROUP BY author ORDER BY updates DESC, author`,
+        p,
+      );
+      const perMinute = await this.rows(
+        `SELECT strftime(date_trunc('minute', created_at), '%Y-%m-%dT%H:%M:00Z') AS minute, count(*) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes
+         FROM ops_log ${where} GROUP BY 1 ORDER BY 1`,
+        p,
+      );
+      const perBranch = await this.rows(
+        `SELECT doc_id, branch, count(*) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes, min(created_at) AS first_at, max(created_at) AS last_at
+         FROM ops_log ${where} GROUP BY doc_id, branch ORDER BY doc_id, branch`,
+        p,
+      );
+      return {
+        perAuthor: perAuthor.map((r) => ({ author: String(r.author), updates: num(r.updates), ops: num(r.ops), bytes: num(r.bytes) })),
+        perMinute: perMinute.map((r) => ({ minute: String(r.minute), updates: num(r.updates), ops: num(r.ops), bytes: num(r.bytes) })),
+        perBranch: perBranch.map((r) => ({
+          docId: String(r.doc_id),
+          branch: String(r.branch),
+          updates: num(r.updates),
+          ops: num(r.ops),
+          bytes: num(r.bytes),
+          firstAt: iso(r.first_at),
+          lastAt: iso(r.last_at),
+        })),
+      };
+    });
+  }
+
+  async maintenance(): Promise<void> {
+    /* plain DuckDB needs none */
+  }
+
+  async close(): Promise<void> {
+    await this.queue.run(async () => {
+      this.conn?.closeSync();
+      this.instance?.closeSync();
+      this.conn = null;
+      this.instance = null;
+    });
+  }
+}
+
+function opParams(op: OpRow): DuckDBValue[] {
+  return [op.opId, op.docId, op.branch, ts(op.createdAt), op.author, blobValue(op.bytes), op.seqStart, op.seqEnd, op.peer, op.opCount, op.bytes.length, op.spans];
+}
+
+/** SQL string literal for operator-given paths in ATTACH (which takes no parameters). */
+export function sqlLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Turn DuckDB's open errors into start-up messages a person can act on. */
+export function explainOpenError(err: unknown, what: string): StorageOpenError {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/lock/i.test(msg) && /conflict|could not set lock/i.test(msg)) {
+    return new StorageOpenError(`${what} is locked by another process (${msg.split('\n')[0]}). Stop the other process or use another --db / --lake.`);
+  }
+  return new StorageOpenError(`cannot open ${what}: ${msg}`);
+}

@@ -1,0 +1,95 @@
+// The storage interface: DuckDB (embedded file) and DuckLake are two
+// implementations of it; tests wrap it to inject faults.
+
+export interface OpRow {
+  opId: number;
+  docId: string;
+  branch: string;
+  /** ms since epoch, set by the server. */
+  createdAt: number;
+  author: string;
+  bytes: Uint8Array;
+  /** Loro peer id of the first id span (decimal string), '' if none. */
+  peer: string;
+  /** Counter range [seqStart, seqEnd) of that peer in this update. */
+  seqStart: number;
+  seqEnd: number;
+  /** Number of Loro ops (counter units over all peers) in the update. */
+  opCount: number;
+  /** All id spans as JSON `{"<peer>":[start,end],...}`: the idempotency key. */
+  spans: string;
+}
+
+export interface SnapshotRow {
+  snapshotId: number;
+  docId: string;
+  branch: string;
+  createdAt: number;
+  createdBy: string;
+  lastOpId: number;
+  bytes: Uint8Array;
+  message: string | null;
+}
+
+export interface BranchInfo {
+  docId: string;
+  branch: string;
+  createdAt: number;
+  parentBranch: string | null;
+  forkFrontiers: string | null;
+  headOpId: number;
+}
+
+export interface RoomState {
+  snapshot: { snapshotId: number; lastOpId: number; bytes: Uint8Array } | null;
+  /** Ops after the snapshot, ordered by op_id. */
+  ops: { opId: number; bytes: Uint8Array }[];
+  /** Highest op id ever allocated for this doc+branch (0 if none). */
+  maxOpId: number;
+  maxSnapshotId: number;
+  /** Whether doc_branches has a row for it. */
+  known: boolean;
+}
+
+/** One flush: rows for several rooms, written in one transaction. */
+export interface FlushBatch {
+  ops: OpRow[];
+  /** Rooms written for the first time: create doc_meta / doc_branches rows. */
+  newBranches: { docId: string; branch: string; createdAt: number; parentBranch: string | null; forkFrontiers: string | null }[];
+  /** head_op_id per room after this batch. */
+  heads: { docId: string; branch: string; headOpId: number }[];
+}
+
+export interface AnalyticsQuery {
+  docId?: string;
+  branch?: string;
+  /** ISO times bounding created_at. */
+  from?: string;
+  to?: string;
+}
+
+export interface Analytics {
+  perAuthor: { author: string; updates: number; ops: number; bytes: number }[];
+  perMinute: { minute: string; updates: number; ops: number; bytes: number }[];
+  perBranch: { docId: string; branch: string; updates: number; ops: number; bytes: number; firstAt: string; lastAt: string }[];
+}
+
+export interface Storage {
+  /** Human readable kind for logs and /metrics ("duckdb" | "ducklake" | ...). */
+  readonly kind: string;
+  init(): Promise<void>;
+  loadRoom(docId: string, branch: string): Promise<RoomState>;
+  /** Write all rows of a flush in one transaction; all or nothing. */
+  writeBatch(batch: FlushBatch): Promise<void>;
+  writeSnapshot(row: SnapshotRow): Promise<void>;
+  /** Delete ops with op_id <= uptoOpId; returns rows deleted. */
+  deleteOpsUpTo(docId: string, branch: string, uptoOpId: number): Promise<number>;
+  listBranches(docId: string): Promise<BranchInfo[]>;
+  listSnapshots(docId: string, branch: string): Promise<Omit<SnapshotRow, 'bytes'>[]>;
+  /** State at time T: latest snapshot created at or before T, then ops created at or before T after it. */
+  loadAt(docId: string, branch: string, atMs: number): Promise<{ snapshot: { snapshotId: number; lastOpId: number; bytes: Uint8Array } | null; ops: { opId: number; bytes: Uint8Array }[] }>;
+  analytics(q: AnalyticsQuery): Promise<Analytics>;
+  /** Background maintenance (DuckLake: merge / expire / cleanup). */
+  maintenance(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,138 @@
+// Helpers for the sync-server tests: temp dirs, stock loro-websocket clients,
+// a raw protocol client for bad input, polling.
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WebSocket } from 'ws';
+import { LoroDoc } from 'loro-crdt';
+import { LoroWebsocketClient, type LoroWebsocketClientRoom } from 'loro-websocket';
+import { CrdtType, MessageType, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
+
+// The stock client uses the global WebSocket, which Node 20 lacks.
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
+// loro-adaptors publishes LoroAdaptor only under the "./loro" export.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { LoroAdaptor } = require('loro-adaptors/loro') as typeof import('loro-adaptors/dist/loro');
+
+export function tmpDir(prefix = 'sqlroom-server-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function rmDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface StockClient {
+  client: LoroWebsocketClient;
+  room: LoroWebsocketClientRoom;
+  doc: LoroDoc;
+  errors: { code: number; reason?: string }[];
+  close(): Promise<void>;
+}
+
+/** A stock loro-websocket client joined to `roomId`, editing `doc`. */
+export async function stockClient(url: string, roomId: string, doc = new LoroDoc(), user?: string): Promise<StockClient> {
+  const client = new LoroWebsocketClient({ url, disablePing: true, reconnect: { enabled: false } });
+  await client.waitConnected();
+  const errors: { code: number; reason?: string }[] = [];
+  const adaptor = new LoroAdaptor(doc, { onUpdateError: (_u, code, reason) => errors.push({ code, reason }) });
+  const room = await client.join({ roomId, crdtAdaptor: adaptor, auth: user ? new TextEncoder().encode(JSON.stringify({ user })) : undefined });
+  return {
+    client,
+    room,
+    doc,
+    errors,
+    close: async () => {
+      await room.destroy().catch(() => undefined);
+      client.destroy();
+    },
+  };
+}
+
+/** Raw protocol client: sends any frame, records every reply. */
+export class RawClient {
+  readonly messages: ProtocolMessage[] = [];
+  readonly texts: string[] = [];
+  readonly received: Uint8Array[] = [];
+  closeCode: number | null = null;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+      if (!isBinary) {
+        this.texts.push(bytes.toString('utf8'));
+        return;
+      }
+      this.received.push(new Uint8Array(bytes));
+      this.messages.push(decode(new Uint8Array(bytes)));
+    });
+    ws.on('close', (code) => (this.closeCode = code));
+  }
+
+  static async connect(url: string): Promise<RawClient> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new RawClient(ws);
+  }
+
+  sendRaw(bytes: Uint8Array | string): void {
+    this.ws.send(bytes);
+  }
+
+  send(msg: ProtocolMessage): void {
+    this.ws.send(encode(msg));
+  }
+
+  join(roomId: string, version: Uint8Array = new Uint8Array(), auth: Uint8Array = new Uint8Array()): void {
+    this.send({ type: MessageType.JoinRequest, crdt: CrdtType.Loro, roomId, auth, version });
+  }
+
+  update(roomId: string, updates: Uint8Array[], batchId: HexString = randomBatch()): HexString {
+    this.send({ type: MessageType.DocUpdate, crdt: CrdtType.Loro, roomId, updates, batchId });
+    return batchId;
+  }
+
+  async next<T extends ProtocolMessage['type']>(type: T, pred: (m: Extract<ProtocolMessage, { type: T }>) => boolean = () => true, timeoutMs = 5000) {
+    let found: Extract<ProtocolMessage, { type: T }> | undefined;
+    await waitFor(
+      () => {
+        found = this.messages.find((m): m is Extract<ProtocolMessage, { type: T }> => m.type === type && pred(m as Extract<ProtocolMessage, { type: T }>));
+        return !!found;
+      },
+      `message type ${type}`,
+      timeoutMs,
+    );
+    return found!;
+  }
+
+  ackFor(batchId: HexString, timeoutMs = 5000) {
+    return this.next(MessageType.Ack, (m) => m.refId === batchId, timeoutMs);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+let batchCounter = 0;
+export function randomBatch(): HexString {
+  batchCounter++;
+  return `0x${(Date.now() % 1e9).toString(16).padStart(8, '0')}${batchCounter.toString(16).padStart(8, '0')}`;
+}
+
+/** Text of a doc as the tests use it: root text "t". */
+export function textOf(doc: LoroDoc): string {
+  return doc.getText('t').toString();
+}

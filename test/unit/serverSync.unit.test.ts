@@ -1,0 +1,107 @@
+// Sync over loro-protocol with stock loro-websocket clients and a raw client:
+// convergence, late joiner, delta joins, fragmented large updates, relay.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { LoroDoc, VersionVector } from 'loro-crdt';
+import { MessageType, UpdateStatusCode } from 'loro-protocol';
+import { startServer, type RunningServer } from '../../server';
+import { RawClient, rmDir, stockClient, textOf, tmpDir, waitFor, type StockClient } from '../support/serverHarness';
+
+describe('server sync (loro-protocol over ws)', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let server: RunningServer;
+  const clients: StockClient[] = [];
+
+  beforeEach(async () => {
+    dir = tmpDir();
+    server = await startServer({ port: 0, db: path.join(dir, 'db.duckdb'), logLevel: 'silent' });
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close();
+    await server.close();
+    rmDir(dir);
+  });
+
+  it('several stock clients and a raw client converge; a late joiner gets the full state', async () => {
+    const a = await stockClient(server.url, 'conv', new LoroDoc(), 'alice');
+    const b = await stockClient(server.url, 'conv', new LoroDoc(), 'bob');
+    const c = await stockClient(server.url, 'conv@main', new LoroDoc(), 'carol');
+    clients.push(a, b, c);
+    a.doc.getText('t').insert(0, 'alpha ');
+    a.doc.commit();
+    b.doc.getText('t').insert(0, 'beta ');
+    b.doc.commit();
+    c.doc.getText('t').insert(0, 'gamma ');
+    c.doc.commit();
+    // Our own raw client edits too.
+    const raw = await RawClient.connect(server.url);
+    raw.join('conv');
+    await raw.next(MessageType.JoinResponseOk);
+    const own = new LoroDoc();
+    own.setPeerId(42n);
+    own.getText('t').insert(0, 'delta ');
+    own.commit();
+    const id = raw.update('conv', [own.export({ mode: 'update' })]);
+    assert.equal((await raw.ackFor(id)).status, UpdateStatusCode.Ok);
+    await waitFor(() => [a, b, c].every((x) => textOf(x.doc).length === 'alpha beta gamma delta '.length), 'convergence');
+    const t = textOf(a.doc);
+    assert.equal(textOf(b.doc), t);
+    assert.equal(textOf(c.doc), t);
+    for (const w of ['alpha', 'beta', 'gamma', 'delta']) assert.ok(t.includes(w), `${w} in ${t}`);
+    raw.close();
+    const late = await stockClient(server.url, 'conv');
+    clients.push(late);
+    await late.room.waitForReachingServerVersion();
+    assert.equal(textOf(late.doc), t);
+  });
+
+  it('a client announcing an old version receives only the delta', async () => {
+    const a = await stockClient(server.url, 'delta');
+    clients.push(a);
+    const text = a.doc.getText('t');
+    for (let i = 0; i < 200; i++) {
+      text.insert(text.length, `line ${i} ${'x'.repeat(40)}\n`);
+      a.doc.commit();
+    }
+    const old = new LoroDoc();
+    old.import(a.doc.export({ mode: 'snapshot' }));
+    text.insert(0, 'new!');
+    a.doc.commit();
+    await server.flush();
+    await waitFor(() => server.stats().opsAccepted >= 201, 'all updates accepted');
+    const full = a.doc.export({ mode: 'snapshot' }).length;
+    const raw = await RawClient.connect(server.url);
+    raw.join('delta', old.oplogVersion().encode());
+    const ok = await raw.next(MessageType.JoinResponseOk);
+    const serverVV = VersionVector.decode(ok.version);
+    assert.equal(serverVV.compare(a.doc.oplogVersion()), 0);
+    const upd = await raw.next(MessageType.DocUpdate);
+    const deltaBytes = upd.updates.reduce((n, u) => n + u.length, 0);
+    assert.ok(deltaBytes * 10 < full, `delta ${deltaBytes} B should be much smaller than snapshot ${full} B`);
+    old.importBatch(upd.updates);
+    assert.equal(textOf(old), textOf(a.doc));
+    raw.close();
+  });
+
+  it('relays and stores a large update sent in fragments (both directions)', async () => {
+    const a = await stockClient(server.url, 'big');
+    const b = await stockClient(server.url, 'big');
+    clients.push(a, b);
+    // ~700 KB of incompressible text: the stock client fragments it.
+    let s = '';
+    let x = 12345;
+    while (s.length < 700_000) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      s += x.toString(36);
+    }
+    a.doc.getText('t').insert(0, s);
+    a.doc.commit();
+    await waitFor(() => textOf(b.doc).length === s.length, 'fragmented relay', 20_000);
+    assert.equal(a.errors.length, 0);
+    const late = await stockClient(server.url, 'big');
+    clients.push(late);
+    await late.room.waitForReachingServerVersion();
+    assert.equal(textOf(late.doc), s);
+  });
+});

@@ -38,8 +38,7 @@ export function toResultValue(value: DuckDBValue, type: DuckDBType): ResultValue
       return Number(value);
     case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.DOUBLE:
-      // NaN and ±Infinity are not JSON numbers.
-      return typeof value === 'number' && Number.isFinite(value) ? value : String(value);
+      return floatValue(value, type);
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
     case DuckDBTypeId.STRUCT:
@@ -50,6 +49,17 @@ export function toResultValue(value: DuckDBValue, type: DuckDBType): ResultValue
     default:
       return scalarText(value, type);
   }
+}
+
+/** A finite FLOAT/DOUBLE as a number (FLOAT in its shortest form: 0.1, not 0.10000000149011612); NaN and ±Infinity, which JSON lacks, as text. */
+function floatValue(value: Exclude<DuckDBValue, null>, type: DuckDBType): number | string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return String(value);
+  if (type.typeId !== DuckDBTypeId.FLOAT) return value;
+  for (let digits = 1; digits < 9; digits++) {
+    const shorter = Number(value.toPrecision(digits));
+    if (Math.fround(shorter) === value) return shorter;
+  }
+  return value;
 }
 
 /** DuckDB's text for a scalar, fixing the infinities node-api prints as far-off dates. */
@@ -87,13 +97,17 @@ function infinityText(stored: bigint, posInf: bigint): string | undefined {
 }
 
 /**
- * node-api's JSON converter with three changes: INTERVAL and temporal values as
- * DuckDB text (not an object of months/days/micros), MAPs with VARCHAR keys as
- * JSON objects, and any type it cannot convert as text instead of an error.
+ * node-api's JSON converter with these changes: INTERVAL and temporal values as
+ * DuckDB text (not an object of months/days/micros), FLOATs in shortest form,
+ * MAPs with VARCHAR keys as JSON objects, and any type it cannot convert as
+ * text instead of an error.
  */
 const nestedConverter: DuckDBValueConverter<Json> = (value, type, _converter) => {
   if (value === null || value === undefined) return null;
   switch (type.typeId) {
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return floatValue(value, type);
     case DuckDBTypeId.INTERVAL:
     case DuckDBTypeId.DATE:
     case DuckDBTypeId.TIMESTAMP_S:

@@ -56,7 +56,7 @@ describe('DuckDbSession', function () {
             '550e8400-e29b-41d4-a716-446655440000'::UUID AS u, [1, 2, NULL] AS l,
             {'a': 1, 'b': 'x', 'c': [9007199254740993]} AS st, MAP {'k': 1, 'j': 2} AS m, 'happy'::mood AS e,
             NULL::INTEGER AS n, 'infinity'::DATE AS dmax, '{"k": [1]}'::JSON AS js,
-            18446744073709551615::UBIGINT AS ubig, 255::UTINYINT AS utiny, [1, 2]::INTEGER[2] AS arr`);
+            0.1::FLOAT AS fl, [0.1::FLOAT, 'nan'::FLOAT] AS fll, 18446744073709551615::UBIGINT AS ubig, 255::UTINYINT AS utiny, [1, 2]::INTEGER[2] AS arr`);
       } finally {
         await s.close();
       }
@@ -84,6 +84,8 @@ describe('DuckDbSession', function () {
       ['n', 'INTEGER', null],
       ['dmax', 'DATE', 'infinity'],
       ['js', 'JSON', '{"k": [1]}'],
+      ['fl', 'FLOAT', 0.1],
+      ['fll', 'FLOAT[]', '[0.1,"NaN"]'],
       ['ubig', 'UBIGINT', '18446744073709551615'],
       ['utiny', 'UTINYINT', 255],
       ['arr', 'INTEGER[2]', '[1,2]'],

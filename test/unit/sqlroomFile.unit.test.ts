@@ -1,4 +1,6 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import fc from 'fast-check';
 import { LoroDoc } from 'loro-crdt';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
@@ -160,6 +162,21 @@ describe('.sqlroom file: round trip', () => {
     assert.strictEqual(new Set(data.cells.map((c) => c.id)).size, 3);
     assert.strictEqual(parsed.notebook.doc.changeCount(), 1);
     assert.strictEqual(parsed.notebook.doc.getChangeAt({ peer: parsed.notebook.doc.peerIdStr, counter: 0 }).message, FILE_IMPORT_MESSAGE);
+  });
+});
+
+describe('.sqlroom file: docs/file-format.md', () => {
+  it('its example is a file this code reads without changes', () => {
+    // out/test/unit -> repository root
+    const docPath = path.resolve(__dirname, '..', '..', '..', 'docs', 'file-format.md');
+    const markdown = fs.readFileSync(docPath, 'utf8');
+    const example = /```json\n([\s\S]*?)\n```/.exec(markdown);
+    assert.ok(example, 'the page has a ```json example');
+    const bytes = encode(example[1] + '\n');
+    const parsed = parseSqlroomFile(bytes);
+    assert.strictEqual(parsed.reconciled, false);
+    assert.strictEqual(parsed.notebook.toData().cells.length, 2);
+    assert.strictEqual(decode(serializeSqlroomFile(parsed.notebook, parsed.docId, { server: parsed.server })), example[1] + '\n');
   });
 });
 

@@ -89,8 +89,11 @@ export abstract class SqlStorage implements Storage {
 
   writeBatch(batch: FlushBatch): Promise<void> {
     return this.tx(async () => {
-      for (let i = 0; i < batch.ops.length; i += INSERT_CHUNK) {
-        const chunk = batch.ops.slice(i, i + INSERT_CHUNK);
+      // Idempotency: a retried batch reuses its op ids; rows already present
+      // (a commit whose success was not seen) are skipped, never stored twice.
+      const ops = await this.withoutStored(batch.ops);
+      for (let i = 0; i < ops.length; i += INSERT_CHUNK) {
+        const chunk = ops.slice(i, i + INSERT_CHUNK);
         const params: DuckDBValue[] = [];
         for (const op of chunk) params.push(...opParams(op));
         const values = chunk.map(() => '(?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
@@ -112,6 +115,25 @@ export abstract class SqlStorage implements Storage {
         if (h.branch === 'main') await this.c.run('UPDATE doc_meta SET head_op_id = ? WHERE doc_id = ?', [h.headOpId, h.docId]);
       }
     });
+  }
+
+  private async withoutStored(ops: OpRow[]): Promise<OpRow[]> {
+    const byRoom = new Map<string, OpRow[]>();
+    for (const op of ops) {
+      const k = JSON.stringify([op.docId, op.branch]);
+      const list = byRoom.get(k);
+      if (list) list.push(op);
+      else byRoom.set(k, [op]);
+    }
+    const out: OpRow[] = [];
+    for (const list of byRoom.values()) {
+      const lo = Math.min(...list.map((o) => o.opId));
+      const hi = Math.max(...list.map((o) => o.opId));
+      const existing = await this.rows('SELECT op_id FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id BETWEEN ? AND ?', [list[0].docId, list[0].branch, lo, hi]);
+      const have = new Set(existing.map((r) => num(r.op_id)));
+      for (const op of list) if (!have.has(op.opId)) out.push(op);
+    }
+    return out;
   }
 
   writeSnapshot(row: SnapshotRow): Promise<void> {
@@ -249,7 +271,7 @@ export function sqlLiteral(s: string): string {
 export function explainOpenError(err: unknown, what: string): StorageOpenError {
   const msg = err instanceof Error ? err.message : String(err);
   if (/lock/i.test(msg) && /conflict|could not set lock/i.test(msg)) {
-    return new StorageOpenError(`${what} is locked by another process (${msg.split('\n')[0]}). Stop the other process or use another --db / --lake.`);
+    return new StorageOpenError(`${what} is locked by another process (${msg.split('\n')[0]}). Stop the other process, use another --db / --lake, or (CLI) ask the running server with --server http://HOST:PORT.`);
   }
   return new StorageOpenError(`cannot open ${what}: ${msg}`);
 }

@@ -198,7 +198,8 @@ function printSummary() {
       passed += r.counts.passes;
       failed += r.counts.failures + (r.crashed ? 1 : 0);
       skipped += r.counts.pending;
-      const c = `${r.counts.passes} passed, ${r.counts.failures} failed, ${r.counts.pending} skipped`;
+      // Mocha's words: the "passed/failed" pattern is reserved for the Summary line.
+      const c = `${r.counts.passes} passing, ${r.counts.failures} failing, ${r.counts.pending} pending`;
       console.log(`  ${r.name.padEnd(8)} ${(r.ok ? 'ok' : 'FAILED').padEnd(7)} ${c} (${secs})${r.note ? ` ${r.note}` : ''}`);
     } else {
       if (!r.ok) failed += 1;

@@ -14,9 +14,12 @@ class StatsSpecReporter extends Mocha.reporters.Spec {
     const summary = collectSummary(runner);
     // Registered after Spec's own listener, so it runs after the epilogue.
     runner.once('end', () => {
+      // Spec ends with the failure details; end the output with the counts.
+      const s = summary();
+      if (s.failures > 0) Mocha.reporters.Base.consoleLog(`  totals: ${s.passes} passing, ${s.failures} failing, ${s.pending} pending\n`);
       if (!statsFile) return;
       fs.mkdirSync(path.dirname(statsFile), { recursive: true });
-      fs.writeFileSync(statsFile, JSON.stringify(summary(), null, 2));
+      fs.writeFileSync(statsFile, JSON.stringify(s, null, 2));
     });
   }
 }

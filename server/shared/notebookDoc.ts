@@ -97,6 +97,15 @@ export class NotebookDoc {
     return this.cellMaps().map((m) => cellIdOf(m));
   }
 
+  /**
+   * Makes the doc equal to `target` with minimal ops: cells are matched by id;
+   * new ids are inserted, missing ones deleted, the order restored with as few
+   * list moves as possible (a longest increasing run stays in place), sources
+   * changed by a text diff, kind/language/name/metadata and meta keys written
+   * only where they differ. `meta.authors` is only added to, never shrunk.
+   * Target cells with an empty or repeated id get a fresh uuid; `ids` are the
+   * final ids in target order. Commits once (with `opts`) if anything changed.
+   */
   applyData(target: NotebookData, opts?: CommitOptions): { changed: boolean; ids: string[] } {
     if (!target || !Array.isArray(target.cells)) throw new NotebookModelError('applyData: target.cells must be an array');
     const seen = new Set<string>();
@@ -191,7 +200,10 @@ export class NotebookDoc {
     writeCellProps(m, normaliseCell(next, `cell ${id}`));
   }
 
-  /** Sets (or, with undefined, deletes) one meta key. `authors` must be an object of strings. */
+  /**
+   * Sets (or, with undefined, deletes) one meta key. `authors` must be an
+   * object of strings and only adds or renames entries (it is never shrunk).
+   */
   setMeta(key: string, value: unknown): void {
     if (typeof key !== 'string' || key === '') throw new NotebookModelError('setMeta: key must be a non-empty string');
     const meta = this.meta.toJSON() as Record<string, unknown>;
@@ -275,6 +287,8 @@ export class NotebookDoc {
     let changed = false;
     const current = meta.toJSON() as Record<string, unknown>;
     for (const key of Object.keys(current)) {
+      // authors is add-only: a stale meta must not erase who made changes.
+      if (key === AUTHORS) continue;
       if (!(key in target) || target[key] === undefined) {
         meta.delete(key);
         changed = true;
@@ -444,10 +458,12 @@ function writeAuthors(meta: LoroMap, raw: unknown): boolean {
     throw new NotebookModelError('meta.authors must be an object mapping peer ids to user names (strings)');
   }
   const existing = meta.get(AUTHORS);
-  const current = existing instanceof LoroMap ? (existing.toJSON() as Record<string, unknown>) : undefined;
+  const current = existing instanceof LoroMap ? (existing.toJSON() as Record<string, unknown>) : {};
   const target = toJson(raw, 'meta.authors') as Record<string, unknown>;
-  if (current && jsonEqual(current, target)) return false;
-  syncMap(authorsMap(meta), target);
+  const changedPeers = Object.keys(target).filter((peer) => current[peer] !== target[peer]);
+  if (changedPeers.length === 0) return false;
+  const authors = authorsMap(meta);
+  for (const peer of changedPeers) authors.set(peer, target[peer]);
   return true;
 }
 

@@ -468,6 +468,17 @@ describe('NotebookDoc: authors and timestamps', () => {
     }
   });
 
+  it('never drops authors because of a stale meta', () => {
+    const nb = new NotebookDoc();
+    nb.setAuthor('alice');
+    nb.commit();
+    const stale = { title: 'T' }; // e.g. meta kept by an editor before alice joined
+    nb.applyData({ meta: stale, cells: [] });
+    assert.strictEqual(nb.authorOf(nb.doc.peerIdStr), 'alice');
+    nb.applyData({ meta: { title: 'T', authors: { '42': 'bob' } }, cells: [] });
+    assert.deepStrictEqual(nb.toData().meta, { title: 'T', authors: { [nb.doc.peerIdStr]: 'alice', '42': 'bob' } });
+  });
+
   it('sets and deletes meta keys, changing only what differs', () => {
     const nb = new NotebookDoc();
     nb.setMeta('title', 'Report');

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { LoroDoc } from 'loro-crdt';
+import { findJsonSyntaxProblem } from '../../server/shared/jsonLocate';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import {
   FILE_IMPORT_MESSAGE,
@@ -376,5 +377,43 @@ describe('.sqlroom file: damaged and foreign files', () => {
     const parsed = parseSqlroomFile(encode(JSON.stringify(json)));
     assert.strictEqual(parsed.docId, DOC_ID);
     assert.strictEqual(parsed.notebook.toData().cells.length, 3);
+  });
+});
+
+describe('JSON syntax locator', () => {
+  const parses = (s: string): boolean => {
+    try {
+      JSON.parse(s);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('agrees with JSON.parse on valid JSON and on damaged JSON', () => {
+    fc.assert(fc.property(fc.json(), (s) => findJsonSyntaxProblem(s) === undefined), { numRuns: 200 });
+    const damaged = fc.tuple(fc.json(), fc.nat(), fc.nat({ max: 3 }), fc.constantFrom('', '"', ',', '}', ']', '{', 'x', '\\', '\n', '0', '-', 'e', 'tru'));
+    fc.assert(
+      fc.property(damaged, ([json, at, del, insert]) => {
+        const i = at % (json.length + 1);
+        const s = json.slice(0, i) + insert + json.slice(i + del);
+        return (findJsonSyntaxProblem(s) === undefined) === parses(s);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reports truncation for every proper prefix of a JSON object', () => {
+    const text = JSON.stringify({ a: [1, -2.5e3, 'x\\"y', null, true, false], b: { c: '😀' } });
+    for (let cut = 1; cut < text.length; cut++) {
+      const problem = findJsonSyntaxProblem(text.slice(0, cut));
+      assert.ok(problem && problem.truncated, `prefix of length ${cut}`);
+    }
+  });
+
+  it('survives deep nesting without recursion', () => {
+    const problem = findJsonSyntaxProblem('['.repeat(200_000));
+    assert.ok(problem?.truncated);
+    assert.strictEqual(findJsonSyntaxProblem('['.repeat(50_000) + ']'.repeat(50_000)), undefined);
   });
 });

@@ -1,0 +1,79 @@
+// Parent side of a server child process: spawn, wait ready, ask counters,
+// sample its RSS from /proc, stop it.
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { withTimeout } from './loroClient';
+import type { SystemName } from './systems/types';
+
+type Msg = { type: string; url?: string; message?: string; value?: number; writes?: number };
+
+export class ServerChild {
+  private proc!: ChildProcess;
+  private waiters: { type: string; resolve: (m: Msg) => void }[] = [];
+  private rssTimer?: NodeJS.Timeout;
+  peakRssSampled = 0;
+  url = '';
+
+  async start(name: SystemName, dir: string, extensionDir: string, timeoutMs = 60_000): Promise<void> {
+    this.proc = fork(path.join(__dirname, 'serverChild.js'), [name, dir, extensionDir], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.proc.on('message', (m: Msg) => {
+      const i = this.waiters.findIndex((w) => w.type === m.type || m.type === 'error');
+      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+    });
+    const exited = new Promise<Msg>((resolve) =>
+      this.proc.once('exit', (code) => resolve({ type: 'error', message: `exited with code ${code}` })),
+    );
+    const m = await withTimeout(Promise.race([this.wait('ready'), exited]), timeoutMs, `${name} start`);
+    if (m.type !== 'ready' || !m.url) throw new Error(`${name} did not start: ${m.message}`);
+    this.url = m.url;
+    this.rssTimer = setInterval(() => (this.peakRssSampled = Math.max(this.peakRssSampled, this.procKb('VmRSS'))), 250);
+  }
+
+  async writes(): Promise<number> {
+    this.proc.send({ type: 'writes' });
+    const m = await withTimeout(this.wait('writes'), 10_000, 'writes counter');
+    return m.value ?? NaN;
+  }
+
+  /** Peak RSS in bytes: the kernel's high-water mark (VmHWM) or our samples. */
+  peakRss(): number {
+    return Math.max(this.procKb('VmHWM'), this.peakRssSampled) * 1024;
+  }
+
+  /** Graceful stop; returns the final DB write count. Kills after the timeout. */
+  async stop(timeoutMs = 30_000): Promise<number> {
+    clearInterval(this.rssTimer);
+    if (this.proc.exitCode !== null) return NaN;
+    const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
+    this.proc.send({ type: 'stop' });
+    try {
+      const m = await withTimeout(this.wait('stopped'), timeoutMs, 'stop');
+      await withTimeout(exited, 5_000, 'exit');
+      return m.writes ?? NaN;
+    } catch {
+      this.proc.kill('SIGKILL');
+      return NaN;
+    }
+  }
+
+  kill(): void {
+    clearInterval(this.rssTimer);
+    if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGKILL');
+  }
+
+  private wait(type: string): Promise<Msg> {
+    return new Promise((resolve) => this.waiters.push({ type, resolve }));
+  }
+
+  private procKb(field: string): number {
+    try {
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${this.proc.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) : 0;
+    } catch {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// What each benchmarked server looks like to the child harness.
+export interface RunningSystem {
+  /** WebSocket URL clients connect to. */
+  url: string;
+  /** Database write transactions (commits) so far. */
+  dbWrites(): Promise<number>;
+  /** Graceful stop: flush what is buffered, close the database. */
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  /** Folder for this system's database files (its size is "bytes stored"). */
+  dir: string;
+  /** DuckDB extension directory (for DuckLake). */
+  extensionDir: string;
+}
+
+export type SystemName = 'ours-duckdb' | 'ours-ducklake' | 'loro-simple' | 'hocuspocus';
+export const SYSTEMS: SystemName[] = ['ours-duckdb', 'ours-ducklake', 'loro-simple', 'hocuspocus'];
+
+/** loro SimpleServer's save-hook period in the bench (its default is 60 s). */
+export const SIMPLE_SAVE_INTERVAL_MS = 1000;

@@ -17,7 +17,7 @@ import {
   duckDbMessage,
   isInterruptMessage,
 } from './duckdbErrors';
-import { readCappedResult } from './readCappedResult';
+import { CappedRows, readCappedResult } from './readCappedResult';
 import type { ResultPayload } from './resultPayload';
 import { isValidViewName, quoteIdentifier, splitSqlStatements } from './sqlStatements';
 
@@ -43,6 +43,12 @@ export interface RunOptions {
 
 export const DEFAULT_ROW_CAP = 10_000;
 const INTERRUPT_REPEAT_MS = 100;
+
+/** The last statement's streaming result, and how to run that statement again. */
+interface LastResult {
+  result: DuckDBResult;
+  rerun(): Promise<unknown>;
+}
 
 interface RunJob {
   readonly sql: string;
@@ -206,32 +212,28 @@ export class DuckDbSession {
     const statements = await this.step(job, () => this.connection.extractStatements(job.sql));
     const last = statements.count - 1;
     for (let i = 0; i < last; i++) {
-      // Streamed, not materialized: a large SELECT mid-cell is not read anyway.
-      await this.withPrepared(job, statements, i, (prepared) => prepared.stream());
+      // Materialized, so an error anywhere in the statement stops the cell.
+      await this.withPrepared(job, statements, i, async (prepared) => {
+        await prepared.run();
+      });
     }
-    let result: DuckDBResult;
-    if (viewName === undefined) {
-      result = await this.withPrepared(job, statements, last, (prepared) => prepared.stream());
-    } else {
-      const query = await this.withPrepared(job, statements, last, async (prepared) => {
+    const read = await this.withPrepared(job, statements, last, async (prepared) => {
+      let lastResult: LastResult;
+      if (viewName === undefined) {
+        lastResult = { result: await prepared.stream(), rerun: () => prepared.run() };
+      } else {
         if (prepared.statementType !== StatementType.SELECT) {
           throw new SqlExecutionError(
             `Cell "${viewName}" cannot become a view: its last statement is not a query (SELECT, FROM, VALUES or WITH ...).`,
           );
         }
-        return texts.length === statements.count ? texts[last] : undefined;
-      });
-      if (query === undefined) {
-        throw new SqlExecutionError(`Cell "${viewName}" cannot become a view: its last statement could not be located in the cell.`);
+        if (texts.length !== statements.count) {
+          throw new SqlExecutionError(`Cell "${viewName}" cannot become a view: its last statement could not be located in the cell.`);
+        }
+        lastResult = await this.createView(job, viewName, texts[last]);
       }
-      result = await this.createView(job, viewName, query);
-    }
-    const read = await readCappedResult(
-      result,
-      rowCap,
-      () => job.cancelled,
-      () => new SqlExecutionError(CANCELLED_MESSAGE, { cancelled: true }),
-    );
+      return this.readLastResult(job, lastResult, rowCap);
+    });
     return {
       version: 1,
       columns: read.columns,
@@ -243,8 +245,35 @@ export class DuckDbSession {
     };
   }
 
+  /** Streams the last statement's rows; a stream that ends in failure is turned into DuckDB's error. */
+  private async readLastResult(job: RunJob, last: LastResult, rowCap: number): Promise<CappedRows> {
+    let read: CappedRows;
+    try {
+      read = await readCappedResult(
+        last.result,
+        rowCap,
+        () => job.cancelled,
+        () => new SqlExecutionError(CANCELLED_MESSAGE, { cancelled: true }),
+      );
+    } catch (error) {
+      throw toSqlError(job, error);
+    }
+    if (!read.streamFailed) return read;
+    throwIfCancelled(job);
+    // The stream hides the failure's message; running the query again (only on
+    // this failure path, materialized) lets DuckDB raise it.
+    try {
+      await last.rerun();
+    } catch (error) {
+      throw toSqlError(job, error);
+    }
+    throw new SqlExecutionError(
+      'The query failed while its rows were being read, but succeeded when run again to learn why. Run the cell again.',
+    );
+  }
+
   /** `CREATE OR REPLACE VIEW "<name>" AS <query>`, then the view's rows as a stream. */
-  private async createView(job: RunJob, viewName: string, query: string): Promise<DuckDBResult> {
+  private async createView(job: RunJob, viewName: string, query: string): Promise<LastResult> {
     const quoted = quoteIdentifier(viewName);
     try {
       // The newline ends a trailing line comment in `query`.
@@ -255,7 +284,9 @@ export class DuckDbSession {
       }
       throw error;
     }
-    return this.step(job, () => this.connection.stream(`SELECT * FROM ${quoted}`));
+    const select = `SELECT * FROM ${quoted}`;
+    const result = await this.step(job, () => this.connection.stream(select));
+    return { result, rerun: () => this.connection.run(select) };
   }
 
   private async withPrepared<T>(

@@ -11,6 +11,13 @@ export interface CappedRows {
   rows: ResultValue[][];
   /** All rows the result produced, kept or not. */
   rowCount: number;
+  /**
+   * The stream ended because the query failed, not because it was exhausted.
+   * node-api cannot tell the two apart from the chunks (both end with an empty
+   * chunk) and does not expose the error, but a failed result stops reporting
+   * itself as streaming.
+   */
+  streamFailed: boolean;
 }
 
 /**
@@ -28,6 +35,7 @@ export async function readCappedResult(
   const types = result.columnTypes();
   // An alias names types such as JSON, which DuckDB stores as VARCHAR.
   const columns = result.columnNames().map((name, i) => ({ name, type: types[i].alias ?? types[i].toString() }));
+  const wasStreaming = result.isStreaming;
   const rows: ResultValue[][] = [];
   let rowCount = 0;
   for (;;) {
@@ -44,5 +52,5 @@ export async function readCappedResult(
     rowCount += chunk.rowCount;
   }
   if (stopRequested()) throw onStop();
-  return { columns, rows, rowCount };
+  return { columns, rows, rowCount, streamFailed: wasStreaming && !result.isStreaming };
 }

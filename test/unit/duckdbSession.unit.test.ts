@@ -151,6 +151,23 @@ describe('DuckDbSession', function () {
       assert.deepStrictEqual((await session.run('SELECT 1 AS one')).rows, [[1]]);
     });
 
+    it('reports an error raised while rows stream in', async () => {
+      const sql = "SELECT CASE WHEN range = 2500000 THEN error('boom at 2500000') ELSE range END AS r FROM range(3000000)";
+      // The failure comes after the first chunks were streamed, so it must not pass for the end of the rows.
+      for (const opts of [{ rowCap: 10 }, { rowCap: 10, viewName: 'failing' }]) {
+        const error = await rejection(session.run(sql, opts));
+        assert.strictEqual(error.message, 'Invalid Input Error: boom at 2500000');
+        assert.strictEqual(error.cancelled, false);
+      }
+      assert.deepStrictEqual((await session.run('SELECT 5 AS x')).rows, [[5]]);
+    });
+
+    it('stops the cell when an earlier statement fails while producing rows', async () => {
+      const sql = "SELECT CASE WHEN range = 2500000 THEN error('early boom') ELSE range END FROM range(3000000); CREATE TABLE later (a INTEGER)";
+      assert.match((await rejection(session.run(sql))).message, /early boom/);
+      assert.strictEqual(await tableExists(session, 'later'), false);
+    });
+
     it('does not run a syntactically broken cell at all', async () => {
       await rejection(session.run('CREATE TABLE never_made (a INTEGER); SELEC 1'));
       assert.strictEqual(await tableExists(session, 'never_made'), false);

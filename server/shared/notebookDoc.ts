@@ -94,7 +94,7 @@ export class NotebookDoc {
   }
 
   cellIds(): string[] {
-    return this.cellMaps().map((m) => cellIdOf(m));
+    return this.entries().map(cellIdOf);
   }
 
   /**
@@ -108,6 +108,8 @@ export class NotebookDoc {
    */
   applyData(target: NotebookData, opts?: CommitOptions): { changed: boolean; ids: string[] } {
     if (!target || !Array.isArray(target.cells)) throw new NotebookModelError('applyData: target.cells must be an array');
+    // Validate everything before the first write, so a bad target leaves no partial ops.
+    const meta = target.meta === undefined ? undefined : normaliseMeta(target.meta);
     const seen = new Set<string>();
     const wanted = target.cells.map((cell, i) => {
       const c = normaliseCell(cell, `cells[${i}]`);
@@ -117,16 +119,16 @@ export class NotebookDoc {
     });
     const ids = wanted.map((c) => c.id);
 
-    const maps = this.cellMaps();
+    const entries = this.entries();
     const byId = new Map<string, LoroMap>();
-    for (const m of maps) {
+    for (const m of entries) {
       const id = cellIdOf(m);
-      if (!byId.has(id)) byId.set(id, m);
+      if (m && !byId.has(id)) byId.set(id, m);
     }
     const wantedById = new Map(wanted.map((c) => [c.id, c]));
     let changed = false;
     const list = this.cells;
-    for (const op of planReorder(maps.map(cellIdOf), ids)) {
+    for (const op of planReorder(entries.map(cellIdOf), ids)) {
       changed = true;
       if (op.type === 'delete') list.delete(op.index, 1);
       else if (op.type === 'move') list.move(op.from, op.to);
@@ -138,10 +140,7 @@ export class NotebookDoc {
       if (writeCellProps(m, c)) changed = true;
       if (updateText(sourceTextOf(m), c.source)) changed = true;
     }
-    if (target.meta !== undefined) {
-      if (!isPlainObject(target.meta)) throw new NotebookModelError('applyData: target.meta must be an object');
-      if (this.writeMeta(target.meta)) changed = true;
-    }
+    if (meta && this.writeMeta(meta)) changed = true;
     if (changed) this.commit(opts);
     return { changed, ids };
   }
@@ -209,7 +208,7 @@ export class NotebookDoc {
     const meta = this.meta.toJSON() as Record<string, unknown>;
     if (value === undefined) delete meta[key];
     else meta[key] = value;
-    this.writeMeta(meta);
+    this.writeMeta(normaliseMeta(meta));
   }
 
   setAuthor(userName: string): void {
@@ -239,8 +238,9 @@ export class NotebookDoc {
 
   // ---- internals ----
 
-  private cellMaps(): LoroMap[] {
-    return this.cells.toArray().filter((c): c is LoroMap => c instanceof LoroMap);
+  /** The list's elements in order; undefined where a foreign doc put something that is not a cell map. */
+  private entries(): Array<LoroMap | undefined> {
+    return this.cells.toArray().map((c) => (c instanceof LoroMap ? c : undefined));
   }
 
   private findCell(id: string): LoroMap | undefined {
@@ -248,7 +248,8 @@ export class NotebookDoc {
     if (cached && !cached.isDeleted() && cached.get('id') === id) return cached;
     this.cellCache.clear();
     let found: LoroMap | undefined;
-    for (const m of this.cellMaps()) {
+    for (const m of this.entries()) {
+      if (!m) continue;
       const mid = cellIdOf(m);
       if (!this.cellCache.has(mid)) this.cellCache.set(mid, m);
       if (mid === id && !found) found = m;
@@ -281,8 +282,8 @@ export class NotebookDoc {
     this.cellCache.set(c.id, m);
   }
 
-  /** Makes meta equal to `target`, writing only changed keys. */
-  private writeMeta(target: Record<string, unknown>): boolean {
+  /** Makes meta equal to a normalised `target`, writing only changed keys. */
+  private writeMeta(target: Record<string, JsonValue>): boolean {
     const meta = this.meta;
     let changed = false;
     const current = meta.toJSON() as Record<string, unknown>;
@@ -294,13 +295,11 @@ export class NotebookDoc {
         changed = true;
       }
     }
-    for (const [key, raw] of Object.entries(target)) {
-      if (raw === undefined) continue;
+    for (const [key, value] of Object.entries(target)) {
       if (key === AUTHORS) {
-        if (writeAuthors(meta, raw)) changed = true;
+        if (writeAuthors(meta, value as Record<string, string>)) changed = true;
         continue;
       }
-      const value = toJson(raw, `meta.${key}`);
       if (!(key in current) || !jsonEqual(current[key], value)) {
         meta.set(key, value);
         changed = true;
@@ -344,8 +343,8 @@ export function checkNotebookShape(doc: LoroDoc): void {
 
 // ---- cell helpers ----
 
-function cellIdOf(m: LoroMap): string {
-  const id = m.get('id');
+function cellIdOf(m: LoroMap | undefined): string {
+  const id = m?.get('id');
   return typeof id === 'string' ? id : '';
 }
 
@@ -453,13 +452,20 @@ function syncMap(map: LoroMap, target: Record<string, unknown>): boolean {
   return changed;
 }
 
-function writeAuthors(meta: LoroMap, raw: unknown): boolean {
-  if (!isPlainObject(raw) || !Object.values(raw).every((v) => typeof v === 'string')) {
+/** Checks and normalises a whole meta object (JSON values; authors an object of strings). */
+function normaliseMeta(meta: unknown): Record<string, JsonValue> {
+  if (!isPlainObject(meta)) throw new NotebookModelError('meta must be an object');
+  const out = toJson(meta, 'meta') as Record<string, JsonValue>;
+  const authors = out[AUTHORS];
+  if (authors !== undefined && (!isPlainObject(authors) || !Object.values(authors).every((v) => typeof v === 'string'))) {
     throw new NotebookModelError('meta.authors must be an object mapping peer ids to user names (strings)');
   }
+  return out;
+}
+
+function writeAuthors(meta: LoroMap, target: Record<string, string>): boolean {
   const existing = meta.get(AUTHORS);
   const current = existing instanceof LoroMap ? (existing.toJSON() as Record<string, unknown>) : {};
-  const target = toJson(raw, 'meta.authors') as Record<string, unknown>;
   const changedPeers = Object.keys(target).filter((peer) => current[peer] !== target[peer]);
   if (changedPeers.length === 0) return false;
   const authors = authorsMap(meta);

@@ -371,6 +371,33 @@ describe('NotebookDoc.applyData', () => {
     );
   });
 
+  it('validates the whole target before writing anything', () => {
+    const nb = makeNotebook(['a', 'b']);
+    const vv = nb.doc.oplogVersion();
+    const data = nb.toData();
+    data.cells.reverse();
+    data.cells[0].source = 'changed';
+    expectModelError(() => nb.applyData({ ...data, meta: { authors: { '1': 2 } } }), /meta\.authors must be an object mapping peer ids to user names/);
+    expectModelError(() => nb.applyData({ ...data, cells: [...data.cells, { kind: 'python' } as never] }), /cells\[2\]\.kind must be "code" or "markup"/);
+    nb.commit();
+    assert.strictEqual(opsSince(nb, vv).length, 0, 'no partial edit was left behind');
+  });
+
+  it('removes list entries a foreign doc left that are not cells', () => {
+    const doc = new LoroDoc();
+    doc.getMovableList('cells').insert(0, 'junk');
+    doc.commit();
+    const nb = new NotebookDoc(doc);
+    const id = nb.insertCell(1, { source: 'real' });
+    nb.commit();
+    assert.deepStrictEqual(nb.cellIds(), ['', id]);
+    nb.deleteCell(id);
+    nb.commit();
+    assert.deepStrictEqual(doc.getMovableList('cells').toJSON(), ['junk'], 'deleteCell used the right list index');
+    const { ids } = nb.applyData({ meta: {}, cells: [{ id: 'x', kind: 'code', language: 'sql', source: 's', metadata: {} }] });
+    assert.deepStrictEqual(nb.cellIds(), ids);
+  });
+
   it('deletes later duplicates of an id already in the doc', () => {
     // Two peers can import the same hand-written cell; the doc then holds the id twice.
     const doc = new LoroDoc();

@@ -2,14 +2,22 @@
 // running cells one at a time and turning each into a ResultPayload.
 //
 // A cell is parsed by DuckDB (extractStatements) and its statements run in
-// order; only the last one's rows are read, streamed and capped. Runs queue up
+// order, all but the last materialized; only the last one's rows are read,
+// streamed chunk by chunk and capped. Runs queue up
 // per session. interrupt() cancels the run that owns the session: it flags the
 // run (checked before every statement and every chunk, because an interrupted
 // streaming result can just end early instead of failing) and interrupts the
 // connection, repeating until the run settles so an interrupt landing between
 // two statements is not lost.
 
-import { DuckDBConnection, DuckDBExtractedStatements, DuckDBInstance, DuckDBResult, StatementType } from '@duckdb/node-api';
+import {
+  DuckDBConnection,
+  DuckDBExtractedStatements,
+  DuckDBInstance,
+  DuckDBPreparedStatement,
+  DuckDBResult,
+  StatementType,
+} from '@duckdb/node-api';
 import {
   CANCELLED_MESSAGE,
   DuckDbOpenError,
@@ -293,7 +301,7 @@ export class DuckDbSession {
     job: RunJob,
     statements: DuckDBExtractedStatements,
     index: number,
-    use: (prepared: Awaited<ReturnType<DuckDBExtractedStatements['prepare']>>) => Promise<T>,
+    use: (prepared: DuckDBPreparedStatement) => Promise<T>,
   ): Promise<T> {
     const prepared = await this.step(job, () => statements.prepare(index));
     try {

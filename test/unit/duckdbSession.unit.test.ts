@@ -55,7 +55,8 @@ describe('DuckDbSession', function () {
             INTERVAL '1 year 2 days 3 hours' AS iv, '\\xAA\\x00abc'::BLOB AS bl,
             '550e8400-e29b-41d4-a716-446655440000'::UUID AS u, [1, 2, NULL] AS l,
             {'a': 1, 'b': 'x', 'c': [9007199254740993]} AS st, MAP {'k': 1, 'j': 2} AS m, 'happy'::mood AS e,
-            NULL::INTEGER AS n, 'infinity'::DATE AS dmax, '{"k": [1]}'::JSON AS js,
+            NULL::INTEGER AS n, 'infinity'::DATE AS dmax, '-infinity'::TIMESTAMP_MS AS tsmin,
+            TIMESTAMP_NS '2024-01-01 00:00:00.123456789' AS tsns, TIME '12:34:56' AS t, '{"k": [1]}'::JSON AS js,
             0.1::FLOAT AS fl, [0.1::FLOAT, 'nan'::FLOAT] AS fll, 18446744073709551615::UBIGINT AS ubig, 255::UTINYINT AS utiny, [1, 2]::INTEGER[2] AS arr`);
       } finally {
         await s.close();
@@ -83,6 +84,9 @@ describe('DuckDbSession', function () {
       ['e', "ENUM('sad', 'happy')", 'happy'],
       ['n', 'INTEGER', null],
       ['dmax', 'DATE', 'infinity'],
+      ['tsmin', 'TIMESTAMP_MS', '-infinity'],
+      ['tsns', 'TIMESTAMP_NS', '2024-01-01 00:00:00.123456789'],
+      ['t', 'TIME', '12:34:56'],
       ['js', 'JSON', '{"k": [1]}'],
       ['fl', 'FLOAT', 0.1],
       ['fll', 'FLOAT[]', '[0.1,"NaN"]'],

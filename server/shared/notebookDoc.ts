@@ -9,27 +9,31 @@
 // caller batches them and then calls commit(), so one user action becomes one
 // Loro change. applyData() commits by itself (once, only if something changed).
 
-import { LoroDoc, LoroMap, LoroMovableList, LoroText } from 'loro-crdt';
+import { LoroDoc, LoroMap, LoroMovableList } from 'loro-crdt';
+import {
+  cellFromJson,
+  cellIdOf,
+  insertCellMap,
+  newCellId,
+  normaliseCell,
+  sourceTextOf,
+  toJson,
+  writeCellProps,
+} from './cellMap';
 import { planReorder } from './cellOrder';
-import { isPlainObject, jsonEqual, toJsonValue, toWellFormed, type JsonValue } from './jsonValue';
+import { isPlainObject, jsonEqual, toWellFormed, type JsonValue } from './jsonValue';
+import { errorText, NotebookModelError } from './notebookModelError';
+import { AUTHORS, CELLS, checkNotebookShape, META } from './notebookShape';
 import type { CellData, CellKind, NotebookData } from './notebookTypes';
 import { spliceText, updateText } from './textDiff';
+
+export { NotebookModelError, type NotebookModelErrorCode } from './notebookModelError';
+export { checkNotebookShape } from './notebookShape';
+export { newCellId } from './cellMap';
 
 export interface CommitOptions {
   message?: string;
   origin?: string;
-}
-
-export type NotebookModelErrorCode = 'bad-snapshot' | 'not-notebook' | 'unknown-cell' | 'bad-argument';
-
-export class NotebookModelError extends Error {
-  constructor(
-    message: string,
-    readonly code: NotebookModelErrorCode = 'bad-argument',
-  ) {
-    super(message);
-    this.name = 'NotebookModelError';
-  }
 }
 
 export interface CellProps {
@@ -40,12 +44,6 @@ export interface CellProps {
   /** Replaces the whole metadata object (only changed keys are written). */
   metadata?: Record<string, unknown>;
 }
-
-const CELLS = 'cells';
-const META = 'meta';
-const AUTHORS = 'authors';
-const CELLS_CID = 'cid:root-cells:MovableList';
-const META_CID = 'cid:root-meta:Map';
 
 export class NotebookDoc {
   readonly doc: LoroDoc;
@@ -270,17 +268,9 @@ export class NotebookDoc {
   }
 
   private createCell(index: number, c: CellData): void {
-    const m = this.cells.insertContainer(index, new LoroMap());
-    m.set('id', c.id);
-    m.set('kind', c.kind);
-    m.set('language', c.language);
-    if (c.name !== undefined) m.set('name', c.name);
-    const text = m.setContainer('source', new LoroText());
-    if (c.source.length > 0) text.insert(0, c.source);
-    const metadata = m.setContainer('metadata', new LoroMap());
-    for (const [k, v] of Object.entries(c.metadata)) metadata.set(k, v);
-    this.cellCache.set(c.id, m);
+    this.cellCache.set(c.id, insertCellMap(this.cells, index, c));
   }
+
 
   /** Makes meta equal to a normalised `target`, writing only changed keys. */
   private writeMeta(target: Record<string, JsonValue>): boolean {
@@ -307,149 +297,6 @@ export class NotebookDoc {
     }
     return changed;
   }
-}
-
-/** A fresh cell id (uuid v4). */
-export function newCellId(): string {
-  return globalThis.crypto.randomUUID();
-}
-
-/** Throws NotebookModelError('not-notebook') unless `doc` has the notebook's shape. */
-export function checkNotebookShape(doc: LoroDoc): void {
-  const notNotebook = (why: string) =>
-    new NotebookModelError(`snapshot is a Loro document but not a SQLRoom notebook: ${why}`, 'not-notebook');
-  const roots = doc.getShallowValue() as Record<string, unknown>;
-  const names = Object.keys(roots);
-  if (roots[CELLS] !== undefined && roots[CELLS] !== CELLS_CID) {
-    throw notNotebook(`root "cells" is ${describeCid(roots[CELLS])}, expected a MovableList`);
-  }
-  if (roots[META] !== undefined && roots[META] !== META_CID) {
-    throw notNotebook(`root "meta" is ${describeCid(roots[META])}, expected a Map`);
-  }
-  if (roots[CELLS] === undefined && roots[META] === undefined && names.length > 0) {
-    const list = names.map((n) => `"${n}" (${describeCid(roots[n])})`).join(', ');
-    throw notNotebook(`it has no "cells" or "meta" root, only ${list}`);
-  }
-  const cells = doc.getMovableList(CELLS).toArray();
-  cells.forEach((c, i) => {
-    if (!(c instanceof LoroMap)) throw notNotebook(`cells[${i}] is not a map`);
-    const id = c.get('id');
-    if (typeof id !== 'string' || id === '') throw notNotebook(`cells[${i}] has no string id`);
-    const kind = c.get('kind');
-    if (kind !== 'code' && kind !== 'markup') throw notNotebook(`cells[${i}].kind is ${JSON.stringify(kind)}, expected "code" or "markup"`);
-    if (!(c.get('source') instanceof LoroText)) throw notNotebook(`cells[${i}].source is not a Text container`);
-  });
-}
-
-// ---- cell helpers ----
-
-function cellIdOf(m: LoroMap | undefined): string {
-  const id = m?.get('id');
-  return typeof id === 'string' ? id : '';
-}
-
-function sourceTextOf(m: LoroMap): LoroText {
-  const text = m.get('source');
-  if (text instanceof LoroText) return text;
-  // Only a foreign or broken doc lacks it; give the cell a source so edits work.
-  return m.setContainer('source', new LoroText());
-}
-
-function defaultLanguage(kind: CellKind): string {
-  return kind === 'markup' ? 'markdown' : 'sql';
-}
-
-/** Plain view of one cell map's JSON; tolerant of missing fields. */
-function cellFromJson(raw: unknown): CellData {
-  const o = isPlainObject(raw) ? raw : {};
-  const kind: CellKind = o.kind === 'markup' ? 'markup' : 'code';
-  const cell: CellData = {
-    id: typeof o.id === 'string' ? o.id : '',
-    kind,
-    language: typeof o.language === 'string' && o.language !== '' ? o.language : defaultLanguage(kind),
-    source: typeof o.source === 'string' ? o.source : '',
-    metadata: isPlainObject(o.metadata) ? o.metadata : {},
-  };
-  if (typeof o.name === 'string' && o.name !== '') cell.name = o.name;
-  return cell;
-}
-
-/** Validates a caller's cell and puts it in the form stored in Loro. */
-function normaliseCell(cell: Partial<CellData> | undefined, where: string): CellData {
-  if (!isPlainObject(cell)) throw new NotebookModelError(`${where} must be an object`);
-  const kind = cell.kind ?? 'code';
-  if (kind !== 'code' && kind !== 'markup') throw new NotebookModelError(`${where}.kind must be "code" or "markup", got ${JSON.stringify(kind)}`);
-  const stringField = (key: 'id' | 'language' | 'source'): string => {
-    const v = cell[key];
-    if (v === undefined || v === null) return '';
-    if (typeof v !== 'string') throw new NotebookModelError(`${where}.${key} must be a string`);
-    return toWellFormed(v);
-  };
-  const language = stringField('language');
-  const out: CellData = {
-    id: stringField('id'),
-    kind,
-    language: language === '' ? defaultLanguage(kind) : language,
-    source: stringField('source'),
-    metadata: {},
-  };
-  if (cell.name !== undefined && cell.name !== null) {
-    if (typeof cell.name !== 'string') throw new NotebookModelError(`${where}.name must be a string`);
-    if (cell.name !== '') out.name = toWellFormed(cell.name);
-  }
-  if (cell.metadata !== undefined && cell.metadata !== null) {
-    if (!isPlainObject(cell.metadata)) throw new NotebookModelError(`${where}.metadata must be an object`);
-    out.metadata = toJson(cell.metadata, `${where}.metadata`) as Record<string, JsonValue>;
-  }
-  return out;
-}
-
-/** Writes kind, language, name and metadata where they differ. Not the source. */
-function writeCellProps(m: LoroMap, c: CellData): boolean {
-  let changed = false;
-  for (const key of ['kind', 'language'] as const) {
-    if (m.get(key) !== c[key]) {
-      m.set(key, c[key]);
-      changed = true;
-    }
-  }
-  const name = m.get('name');
-  if (c.name === undefined) {
-    if (name !== undefined) {
-      m.delete('name');
-      changed = true;
-    }
-  } else if (name !== c.name) {
-    m.set('name', c.name);
-    changed = true;
-  }
-  let metadata = m.get('metadata');
-  if (!(metadata instanceof LoroMap)) {
-    if (Object.keys(c.metadata).length === 0 && metadata === undefined) return changed;
-    metadata = m.setContainer('metadata', new LoroMap());
-    changed = true;
-  }
-  if (syncMap(metadata as LoroMap, c.metadata)) changed = true;
-  return changed;
-}
-
-/** Makes a map of plain values equal to `target` key by key. */
-function syncMap(map: LoroMap, target: Record<string, unknown>): boolean {
-  let changed = false;
-  const current = map.toJSON() as Record<string, unknown>;
-  for (const key of Object.keys(current)) {
-    if (!(key in target)) {
-      map.delete(key);
-      changed = true;
-    }
-  }
-  for (const [key, value] of Object.entries(target)) {
-    if (!(key in current) || !jsonEqual(current[key], value)) {
-      map.set(key, value);
-      changed = true;
-    }
-  }
-  return changed;
 }
 
 /** Checks and normalises a whole meta object (JSON values; authors an object of strings). */
@@ -484,27 +331,9 @@ function authorsMap(meta: LoroMap): LoroMap {
   }
 }
 
-function toJson(value: unknown, where: string): JsonValue {
-  try {
-    return toJsonValue(value);
-  } catch (e) {
-    throw new NotebookModelError(`${where} is not a JSON value: ${errorText(e)}`);
-  }
-}
-
 function checkIndex(index: number, limit: number, what: string): void {
   if (!Number.isInteger(index) || index < 0 || index >= limit) {
     throw new NotebookModelError(`${what} ${index} is out of range 0..${limit - 1}`);
   }
 }
 
-function describeCid(cid: unknown): string {
-  const m = typeof cid === 'string' ? /:([A-Za-z]+)$/.exec(cid) : null;
-  return m ? `a ${m[1]}` : JSON.stringify(cid);
-}
-
-/** Loro's wasm errors are sometimes thrown as plain strings. */
-export function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
-}

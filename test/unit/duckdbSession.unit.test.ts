@@ -296,6 +296,26 @@ describe('DuckDbSession', function () {
       assert.strictEqual(await tableExists(session, 'not_made'), false);
     });
 
+    it('gives every queued run its own result or a cancellation under repeated interrupts', async () => {
+      const runs = Array.from({ length: 30 }, (_, i) => session.run(`SELECT ${i} AS i`));
+      const outcomes = runs.map((run) =>
+        run.then(
+          (payload) => payload.rows[0][0],
+          (error: unknown) => (error instanceof SqlExecutionError && error.cancelled ? 'cancelled' : error),
+        ),
+      );
+      session.interrupt(); // the first run owns the session already
+      for (let k = 0; k < 9; k++) {
+        await delay(1);
+        session.interrupt();
+      }
+      const results = await Promise.all(outcomes);
+      assert.strictEqual(results[0], 'cancelled');
+      results.forEach((result, i) => assert.ok(result === i || result === 'cancelled', `run ${i}: ${String(result)}`));
+      assert.ok(results.filter((r) => r === 'cancelled').length <= 10, 'one interrupt cancels at most one run');
+      assert.deepStrictEqual((await session.run('SELECT 99 AS x')).rows, [[99]]);
+    });
+
     it('ignores an interrupt while idle', async () => {
       session.interrupt();
       assert.deepStrictEqual((await session.run('SELECT 3 AS x')).rows, [[3]]);

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
-import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
+import { newDocId, serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { requestScreenshot } from '../support/screenshot';
 import { activateExtension, closeAllEditors, errorOf, openNotebook, resultOf, runCells, sleep, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
 
@@ -19,7 +19,7 @@ function notebookFile(sources: (string | { source: string; name?: string })[], m
   });
   for (const [k, v] of Object.entries(meta)) nb.setMeta(k, v);
   nb.commit();
-  return writeFile(tempNotebookPath('kernel'), serializeSqlroomFile(nb, `kernel-${Date.now()}-${Math.random()}`));
+  return writeFile(tempNotebookPath('kernel'), serializeSqlroomFile(nb, newDocId()));
 }
 
 describe('SQLRoom DuckDB kernel', function () {

@@ -271,7 +271,6 @@ export class NotebookDoc {
     this.cellCache.set(c.id, insertCellMap(this.cells, index, c));
   }
 
-
   /** Makes meta equal to a normalised `target`, writing only changed keys. */
   private writeMeta(target: Record<string, JsonValue>): boolean {
     const meta = this.meta;
@@ -325,9 +324,14 @@ function authorsMap(meta: LoroMap): LoroMap {
   try {
     return meta.ensureMergeableMap(AUTHORS);
   } catch {
-    // The key holds a plain value or a non-mergeable map (a foreign doc): replace it.
+    // The key holds a plain value or a non-mergeable map (a foreign doc):
+    // replace it, keeping the names a map held.
+    const old = meta.get(AUTHORS);
+    const names = old instanceof LoroMap ? (old.toJSON() as Record<string, unknown>) : {};
     meta.delete(AUTHORS);
-    return meta.ensureMergeableMap(AUTHORS);
+    const authors = meta.ensureMergeableMap(AUTHORS);
+    for (const [peer, name] of Object.entries(names)) if (typeof name === 'string') authors.set(peer, name);
+    return authors;
   }
 }
 

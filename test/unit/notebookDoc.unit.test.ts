@@ -531,6 +531,17 @@ describe('NotebookDoc: authors and timestamps', () => {
     }
   });
 
+  it('takes over an authors map a foreign doc made, keeping its names', () => {
+    const doc = new LoroDoc();
+    doc.getMap('meta').setContainer('authors', new LoroMap()).set('7', 'old peer');
+    doc.commit();
+    const nb = new NotebookDoc(doc);
+    nb.setAuthor('new user');
+    nb.commit();
+    assert.strictEqual(nb.authorOf('7'), 'old peer');
+    assert.strictEqual(nb.authorOf(doc.peerIdStr), 'new user');
+  });
+
   it('never drops authors because of a stale meta', () => {
     const nb = new NotebookDoc();
     nb.setAuthor('alice');

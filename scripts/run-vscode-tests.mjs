@@ -19,7 +19,7 @@ import { repoRoot, codeServerPaths, codeServerInstalled, downloadAllowed, pickRo
 
 const require = createRequire(import.meta.url);
 const HANG_GUARD_MS = Number(process.env.SQLROOM_VSCODE_TIMEOUT_MS || 15 * 60_000);
-const RUNNER_START_GUARD_MS = 5 * 60_000; // runner extension must say hello by then
+const RUNNER_START_GUARD_MS = Number(process.env.SQLROOM_VSCODE_START_TIMEOUT_MS || 5 * 60_000); // runner must say hello by then
 const SERVER_START_GUARD_MS = 90_000;
 const CHROMIUM = process.env.SQLROOM_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -175,7 +175,11 @@ async function runCodeServer({ work, resultsFile, workspace }) {
     if (results) break;
     if (serverExit !== null) return fail(`code-server exited (${serverExit}) before the suite finished`);
     if (pageCrashed) return fail('the workbench page crashed in Chromium');
-    if (!fs.existsSync(`${resultsFile}.log`) && Date.now() - started > RUNNER_START_GUARD_MS) {
+    const hostPid = extensionHostPid(`${resultsFile}.log`);
+    if (hostPid && !alive(hostPid) && !readResults(resultsFile)) {
+      return fail(`the extension host (pid ${hostPid}) died before the suite finished`);
+    }
+    if (!hostPid && Date.now() - started > RUNNER_START_GUARD_MS) {
       return fail('the test runner extension never started: the extension host did not start or crashed');
     }
     if (Date.now() - started > HANG_GUARD_MS) return fail(`hang guard: no results after ${HANG_GUARD_MS / 1000} s`);
@@ -306,6 +310,17 @@ function fileTailer(file) {
       fs.closeSync(fd);
     }
   };
+}
+
+/** The runner extension's first log line names the extension host's pid. */
+function extensionHostPid(logFile) {
+  if (!fs.existsSync(logFile)) return undefined;
+  const m = /extension host \(pid (\d+)\)/.exec(fs.readFileSync(logFile, 'utf8').slice(0, 4096));
+  return m ? Number(m[1]) : undefined;
+}
+
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch (err) { return err.code === 'EPERM'; }
 }
 
 async function waitFor(ms, probe) {

@@ -252,6 +252,7 @@ async function runElectron({ work, resultsFile, workspace }, executable) {
   }
   const userData = path.join(work, 'user-data');
   writeUserSettings(userData);
+  startXvfbIfNeeded();
   const tail = fileTailer(`${resultsFile}.log`);
   const ticker = setInterval(tail, 500);
   let timer;
@@ -279,6 +280,23 @@ async function runElectron({ work, resultsFile, workspace }, executable) {
   if (!results) return { label, error: 'VS Code exited without writing test results (extension host crash?)' };
   console.log('(no workbench screenshot on the desktop route)');
   return { label, results };
+}
+
+/** Desktop VS Code on a Linux box without a display needs a virtual one. */
+function startXvfbIfNeeded() {
+  if (process.platform !== 'linux' || process.env.DISPLAY) return;
+  const xvfb = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'Xvfb')).find((p) => fs.existsSync(p));
+  if (!xvfb) {
+    console.log('no DISPLAY and no Xvfb: desktop VS Code may fail to start (apt-get install xvfb)');
+    return;
+  }
+  const display = `:${90 + Math.floor(Math.random() * 100)}`;
+  const x = spawn(xvfb, [display, '-screen', '0', '1400x900x24', '-nolisten', 'tcp'], { detached: true, stdio: 'ignore' });
+  let exited = false;
+  x.on('exit', () => { exited = true; });
+  cleanups.push(() => killGroup(x.pid, () => exited, 'Xvfb'));
+  process.env.DISPLAY = display;
+  console.log(`started Xvfb on ${display} for desktop VS Code`);
 }
 
 // ---------- helpers ----------

@@ -3,6 +3,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { requestScreenshot } from '../support/screenshot';
+import { selectSqlroomKernel, waitFor } from './notebookTestUtils';
 
 const EXTENSION_ID = 'sqlroom.sqlroom';
 
@@ -25,7 +26,23 @@ describe('SQLRoom extension (smoke)', () => {
     const uri = vscode.Uri.joinPath(folder.uri, 'sample.sqlroom');
     const doc = await vscode.workspace.openNotebookDocument(uri);
     assert.strictEqual(doc.notebookType, 'sqlroom');
-    await vscode.window.showNotebookDocument(doc);
+  });
+
+  // Runs last in the suite (files run in name order) and leaves the notebook
+  // open with its results: that is what test-artifacts/vscode-workbench.png shows.
+  it('runs every cell of sample.sqlroom and leaves it open with results', async function () {
+    this.timeout(120_000);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test workspace folder is not open');
+    const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.joinPath(folder.uri, 'sample.sqlroom'));
+    const editor = await vscode.window.showNotebookDocument(doc);
+    await selectSqlroomKernel(editor);
+    await vscode.commands.executeCommand('notebook.execute', doc.uri);
+    const code = doc.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code);
+    assert.ok(code.length > 0, 'the sample has code cells');
+    await waitFor('every code cell to finish', () => (code.every((c) => c.executionSummary?.success !== undefined) ? true : undefined), 90_000);
+    for (const c of code) assert.strictEqual(c.executionSummary?.success, true, `cell ${c.index} failed`);
+    await vscode.commands.executeCommand('notebook.focusTop');
     await requestScreenshot('smoke-notebook');
   });
 });

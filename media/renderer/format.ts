@@ -42,12 +42,18 @@ function isMapEntries(value: unknown): value is { key: unknown; value: unknown }
 
 /**
  * A nested value the way DuckDB prints it: `[1, 2]`, `{'a': 1, 'b': x}`,
- * `{k=1}` for maps (given as key/value entries), NULL for null.
+ * `{k=1}` for maps (a JSON object when keys are VARCHAR, else key/value
+ * entries), NULL for null.
  */
 export function formatNested(value: unknown, asMap = false): string {
   if (value === null || value === undefined) return 'NULL';
   if (asMap && isMapEntries(value)) {
     return `{${value.map((e) => `${formatNested(e.key)}=${formatNested(e.value)}`).join(', ')}}`;
+  }
+  if (asMap && typeof value === 'object' && !Array.isArray(value)) {
+    // A map with VARCHAR keys arrives as a JSON object.
+    const entries = Object.entries(value as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${nestedScalar(k)}=${formatNested(v)}`).join(', ')}}`;
   }
   if (Array.isArray(value)) return `[${value.map((v) => formatNested(v)).join(', ')}]`;
   if (typeof value === 'object') {

@@ -1,11 +1,12 @@
-// The notebook renderer (media/renderer) in headless Chromium, fed a real
-// DuckDB result of mixed types: 1,234 rows capped at 1,000.
+// The notebook renderer (media/renderer) in headless Chromium, fed real
+// kernel output: DuckDbSession (the kernel's execution core) runs a query of
+// mixed types, 1,234 rows capped at 1,000.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import type { ResultPayload } from '../../extension/core/resultPayload';
-import { queryPayload } from './duckdbPayload';
+import { DuckDbSession } from '../../extension/core/duckdbSession';
 import { applyTheme, launchChromium, openRendererPage, renderText } from './rendererPage';
 import { bundleRenderer, repoRoot, startRendererServer, type RendererServer } from './rendererServer';
 
@@ -42,15 +43,18 @@ describe('notebook renderer in Chromium', function () {
   let page: Page;
   let errors: string[];
   let payload: ResultPayload;
+  let session: DuckDbSession;
 
   before(async () => {
-    payload = await queryPayload(MIXED_SQL, ROW_CAP);
+    session = await DuckDbSession.open();
+    payload = await session.run(MIXED_SQL, { rowCap: ROW_CAP });
     server = await startRendererServer(await bundleRenderer());
     browser = await launchChromium();
     ({ page, errors } = await openRendererPage(browser, server.url));
   });
 
   after(async () => {
+    await session?.close();
     await browser?.close();
     await server?.close();
   });
@@ -183,15 +187,17 @@ describe('notebook renderer in Chromium', function () {
   });
 
   it('says when a statement returned no rows, and names a saved view', async () => {
-    const noRows: ResultPayload = { version: 1, columns: [], rows: [], rowCount: 0, truncated: false, elapsedMs: 3 };
+    const noRows = await session.run('-- a cell with no statement');
+    assert.deepStrictEqual(noRows.columns, []);
     await renderText(page, 'ddl', JSON.stringify(noRows));
     assert.strictEqual(await page.textContent('.sqlroom-count'), 'Statement ran (no rows)');
     assert.strictEqual(await page.$('.sqlroom-table'), null);
 
-    const small = await queryPayload("SELECT 42 AS answer, 'one' AS word", ROW_CAP);
-    await renderText(page, 'view', JSON.stringify({ ...small, view: 'top_customers' }));
+    const named = await session.run("SELECT 42 AS answer, MAP {'k': 1} AS m", { viewName: 'top_customers' });
+    await renderText(page, 'view', JSON.stringify(named));
     assert.strictEqual(await page.textContent('.sqlroom-count'), '1 row');
     assert.strictEqual(await page.textContent('.sqlroom-view'), 'saved as view top_customers');
+    assert.deepStrictEqual(await columnTexts(page, 2), ['{k=1}']);
     assert.strictEqual(await page.$('.sqlroom-pager'), null, 'no pager for a single row');
   });
 

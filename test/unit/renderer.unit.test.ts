@@ -21,6 +21,8 @@ describe('renderer format', () => {
     assert.strictEqual(formatNested(['1', '2', null]), '[1, 2, NULL]');
     assert.strictEqual(formatNested({ a: '1', b: 'x y', c: 'a, b', d: [] }), "{'a': 1, 'b': x y, 'c': 'a, b', 'd': []}");
     assert.strictEqual(formatNested([{ key: 'k', value: '1' }], true), '{k=1}');
+    assert.strictEqual(formatNested({ k: 1, 'a b,': [2] }, true), "{k=1, 'a b,'=[2]}");
+    assert.strictEqual(formatCell('{"k":1}', 'MAP(VARCHAR, INTEGER)').text, '{k=1}');
     assert.strictEqual(formatNested([{ key: 'k', value: '1' }]), "[{'key': k, 'value': 1}]");
     assert.strictEqual(formatNested(["it's"]), "['it\\'s']");
   });

@@ -12,7 +12,7 @@ export interface CellDisplay {
 }
 
 /** Cells longer than this many characters are shortened with an ellipsis. */
-export const MAX_CELL_CHARS = 80;
+export const MAX_CELL_CHARS = 50;
 
 const NUMERIC_TYPE =
   /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|VARINT|BIGNUM|INT[1248]|FLOAT[48]|(DECIMAL|NUMERIC)(\(\s*\d+\s*(,\s*\d+\s*)?\))?)$/i;

@@ -10,6 +10,9 @@ export const CSS = `
   font-size: var(--vscode-font-size, 13px);
   line-height: 1.4;
   padding: 2px 0 4px;
+  /* As wide as the table (so the pager ends where it does), scrolling beyond the output's width. */
+  width: fit-content;
+  max-width: 100%;
 }
 .sqlroom-summary { margin: 0 0 6px; color: var(--vscode-descriptionForeground, GrayText); }
 .sqlroom-summary-line { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: baseline; }

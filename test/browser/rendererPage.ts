@@ -73,7 +73,7 @@ export const THEMES: Record<'light' | 'dark', Record<string, string>> = {
 
 /** Opens the test page and returns it with a live list of console errors and page errors. */
 export async function openRendererPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
   const errors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());

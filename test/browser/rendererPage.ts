@@ -13,8 +13,10 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+/** Debian's Chromium unless SQLROOM_CHROMIUM names another (as scripts/test.mjs allows). */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const executablePath = process.env.SQLROOM_CHROMIUM || '/usr/bin/chromium';
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A subset of VS Code's Light+ and Dark+ theme variables, as the output webview defines them. */

@@ -1,0 +1,39 @@
+// A notebook as it was at a version, and restoring one.
+
+import { LoroDoc, type Frontiers, type PeerID } from 'loro-crdt';
+import { NotebookDoc } from '../notebookDoc';
+import type { NotebookData } from '../notebookTypes';
+import { parseVersion, shortVersion, type OpIdLike } from './version';
+
+/** Checks that every op of `version` is in `doc`'s history; returns its frontiers. */
+export function frontiersIn(doc: LoroDoc, version: string): Frontiers {
+  const frontiers: OpIdLike[] = parseVersion(version);
+  const vv = doc.oplogVersion();
+  for (const f of frontiers) {
+    if ((vv.get(f.peer as PeerID) ?? 0) <= f.counter) throw new Error(`version ${version} is not in this notebook's history (no op ${f.peer}@${f.counter})`);
+  }
+  return frontiers.map((f) => ({ peer: f.peer as PeerID, counter: f.counter }));
+}
+
+/** A new notebook holding the history up to `version` (the live doc is not touched). */
+export function notebookAt(nb: NotebookDoc, version: string): NotebookDoc {
+  const frontiers = frontiersIn(nb.doc, version);
+  return new NotebookDoc(nb.doc.forkAt(frontiers));
+}
+
+export function dataAt(nb: NotebookDoc, version: string): NotebookData {
+  return notebookAt(nb, version).toData();
+}
+
+/**
+ * Makes the notebook equal to `version` as ONE new change (nothing is lost:
+ * the history before it stays). Cells and meta are set with applyData's
+ * minimal ops rather than LoroDoc.revertTo, which would also roll back
+ * meta.authors (attribution of later changes) and the checkpoints map.
+ */
+export function restoreVersion(nb: NotebookDoc, version: string, label?: string): { changed: boolean; data: NotebookData } {
+  const target = dataAt(nb, version);
+  nb.commit(); // pending edits stay a change of their own
+  const { changed } = nb.applyData(target, { message: `Restored version ${label ?? shortVersion(version)}`, origin: 'history' });
+  return { changed, data: nb.toData() };
+}

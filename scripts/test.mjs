@@ -116,7 +116,6 @@ async function runStage(stage) {
     return;
   }
   if (stage === 'vscode') {
-    console.log(`VS Code route: ${vscodeRoute.route} (${vscodeRoute.why})`);
     res = await runChild(stage, process.execPath, ['scripts/run-vscode-tests.mjs'], { env });
   } else {
     const mocha = path.join('node_modules', 'mocha', 'bin', 'mocha.js');

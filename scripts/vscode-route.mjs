@@ -57,5 +57,5 @@ export function pickRoute() {
     if (downloadAllowed()) return { route: 'electron', why: 'SQLROOM_VSCODE_DOWNLOAD=1 (download allowed)' };
     return { route: 'electron', why: 'SQLROOM_VSCODE_ROUTE=electron, but no desktop VS Code found' };
   }
-  return { route: 'code-server', why: 'no desktop VS Code on this machine (set SQLROOM_VSCODE_EXECUTABLE to use one)' };
+  return { route: 'code-server', why: 'no desktop VS Code on this machine; SQLROOM_VSCODE_EXECUTABLE selects one' };
 }

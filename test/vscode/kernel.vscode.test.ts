@@ -46,6 +46,13 @@ describe('SQLRoom DuckDB kernel', function () {
     assert.strictEqual(again.executionSummary?.executionOrder, first + 1, 'execution order increments');
   });
 
+  it('is the default kernel: a cell runs without picking a kernel first', async () => {
+    const doc = await vscode.workspace.openNotebookDocument(notebookFile(['SELECT 3 AS three']));
+    const editor = await vscode.window.showNotebookDocument(doc);
+    const [cell] = await runCells(editor, [0]);
+    assert.deepStrictEqual(resultOf(cell).rows, [[3]]);
+  });
+
   it('turns a named cell into a view that later cells query', async () => {
     const editor = await openNotebook(notebookFile([{ source: 'SELECT i, i * 2 AS doubled FROM range(10) t(i)', name: 'numbers' }, 'SELECT sum(doubled) AS total FROM numbers']));
     const cells = await runCells(editor, [0, 1]);
@@ -103,6 +110,34 @@ describe('SQLRoom DuckDB kernel', function () {
     const cells = await runCells(editor, [0, 1]);
     assert.deepStrictEqual(resultOf(cells[1]).rows, [[5]]);
     assert.ok(fs.existsSync(path.join(path.dirname(uri.fsPath), 'kernel-test.duckdb')), 'database file created beside the notebook');
+  });
+
+  it('runs the cells above, and a cell and those below it, with the editor commands', async () => {
+    const editor = await openNotebook(notebookFile(['SELECT 1 AS a', 'SELECT 2 AS b', 'SELECT 3 AS c', 'SELECT 4 AS d']));
+    const nb = editor.notebook;
+    const ran = () => nb.getCells().map((c) => c.executionSummary?.timing?.endTime !== undefined);
+    editor.selections = [new vscode.NotebookRange(2, 3)];
+    await vscode.commands.executeCommand('notebook.cell.executeCellsAbove');
+    await waitFor('cells above to run', () => (ran()[0] && ran()[1] ? true : undefined));
+    assert.deepStrictEqual(ran(), [true, true, false, false]);
+    editor.selections = [new vscode.NotebookRange(2, 3)];
+    await vscode.commands.executeCommand('notebook.cell.executeCellAndBelow');
+    await waitFor('cell and below to run', () => (ran().every(Boolean) ? true : undefined));
+    assert.deepStrictEqual(nb.getCells().map((c) => resultOf(c).rows[0][0]), [1, 2, 3, 4]);
+  });
+
+  it('uses the sqlroom.database setting when the notebook names no database', async () => {
+    const config = vscode.workspace.getConfiguration('sqlroom');
+    await config.update('database', 'from-setting.duckdb', vscode.ConfigurationTarget.Workspace);
+    try {
+      const uri = notebookFile(['CREATE OR REPLACE TABLE t AS SELECT 1 AS x', 'SELECT current_database() AS db']);
+      const editor = await openNotebook(uri);
+      const cells = await runCells(editor, [0, 1]);
+      assert.deepStrictEqual(resultOf(cells[1]).rows, [['from-setting']]);
+      assert.ok(fs.existsSync(path.join(path.dirname(uri.fsPath), 'from-setting.duckdb')));
+    } finally {
+      await config.update('database', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('runs all cells of the demo notebook (Run All)', async () => {

@@ -14,6 +14,7 @@ const targets = [
   { ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal },
   { ...common, entryPoints: ['server/cli.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['media/renderer/index.ts'], outfile: 'dist/renderer.js', platform: 'browser', format: 'esm', target: 'es2022' },
+  { ...common, entryPoints: ['media/history/index.ts'], outfile: 'dist/history.js', platform: 'browser', format: 'esm', target: 'es2022' },
 ].filter((t) => existsSync(t.entryPoints[0]));
 
 if (watch) {

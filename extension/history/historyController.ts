@@ -1,0 +1,131 @@
+// The host side of the history webview without `vscode`: answers page and
+// group requests from the notebook's own Loro history (offline, no server),
+// rebuilds the DAG when the document changes, and hands user actions (open,
+// compare, restore, checkpoint, open at time) to the host. The VS Code panel
+// (historyPanel.ts) and the browser test both drive this class.
+import type { NotebookDoc } from '../../server/shared/notebookDoc';
+import { formatVersion, HistoryDag, historyInputFromLoro } from '../../server/shared/history';
+import { isWebviewMessage, type CompareTarget, type HostMessage } from '../../media/history/protocol';
+
+export interface HistoryActions {
+  open(version: string, label: string): Promise<void> | void;
+  compare(version: string, label: string, other: CompareTarget, otherLabel: string): Promise<void> | void;
+  restore(version: string, label: string): Promise<void> | void;
+  checkpoint(): Promise<void> | void;
+  /** `unixSeconds` undefined: ask the user. Returns the version opened, if any. */
+  openAtTime(unixSeconds: number | undefined): Promise<string | undefined> | string | undefined;
+}
+
+export interface HistoryControllerOptions {
+  /** Grouping window in seconds (see dag.ts). */
+  windowSeconds?: number;
+  /** Debounce of rebuilds after document changes, in ms. */
+  refreshDelayMs?: number;
+}
+
+export class HistoryController {
+  private dag: HistoryDag | undefined;
+  private generation = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly nb: NotebookDoc,
+    private readonly title: () => string,
+    private readonly post: (message: HostMessage) => void,
+    private readonly actions: HistoryActions,
+    private readonly options: HistoryControllerOptions = {},
+  ) {
+    this.unsubscribe = nb.doc.subscribe(() => this.scheduleRefresh());
+  }
+
+  /** The DAG of the document as it is now (built on first use after a change). */
+  current(): HistoryDag {
+    if (!this.dag) {
+      const opts = this.options.windowSeconds === undefined ? {} : { windowSeconds: this.options.windowSeconds };
+      this.dag = HistoryDag.build(historyInputFromLoro(this.nb.doc), opts);
+    }
+    return this.dag;
+  }
+
+  async handle(raw: unknown): Promise<void> {
+    if (!isWebviewMessage(raw)) {
+      this.post({ type: 'error', message: `unknown message from the history view: ${JSON.stringify(raw)?.slice(0, 200)}` });
+      return;
+    }
+    const m = raw;
+    try {
+      switch (m.type) {
+        case 'ready':
+          this.reset();
+          return;
+        case 'loadPage':
+          if (m.generation !== this.generation) return; // an answer to an old history
+          this.post({ type: 'page', generation: this.generation, cursor: m.cursor, page: this.current().page(m.cursor, m.limit) });
+          return;
+        case 'expand':
+          if (m.generation !== this.generation) return;
+          this.post({ type: 'members', generation: this.generation, id: m.id, members: this.current().members(m.id) });
+          return;
+        case 'open':
+          await this.actions.open(m.version, m.label);
+          return;
+        case 'compare':
+          await this.actions.compare(m.version, m.label, m.with, m.withLabel);
+          return;
+        case 'restore':
+          await this.actions.restore(m.version, m.label);
+          return;
+        case 'checkpoint':
+          await this.actions.checkpoint();
+          return;
+        case 'openAtTime': {
+          const version = await this.actions.openAtTime(m.time);
+          if (version !== undefined) this.reveal(version);
+          return;
+        }
+      }
+    } catch (e) {
+      this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** Selects the row whose version is `version` (or holds its first head). */
+  reveal(version: string): void {
+    const head = version.split(',')[0];
+    if (!head) return;
+    const [peer, counter] = head.split('@');
+    const dag = this.current();
+    const index = dag.rowIndexOfOp(peer, Number(counter));
+    if (index >= 0) this.post({ type: 'reveal', generation: this.generation, index });
+  }
+
+  /** Rebuilds the DAG and tells the webview to reload what it shows. */
+  reset(): void {
+    this.dag = undefined;
+    this.generation++;
+    const dag = this.current();
+    this.post({
+      type: 'reset',
+      generation: this.generation,
+      title: this.title(),
+      total: dag.total,
+      changes: dag.changeCount,
+      lanes: dag.width,
+      current: formatVersion(this.nb.doc.frontiers()),
+    });
+  }
+
+  private scheduleRefresh(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.reset();
+    }, this.options.refreshDelayMs ?? 300);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.unsubscribe();
+  }
+}

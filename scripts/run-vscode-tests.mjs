@@ -7,29 +7,40 @@
 // code-server + headless Chromium (the extension host starts only once a
 // browser connects), with a test-only runner extension that runs mocha in the
 // extension host and writes results to $SQLROOM_TEST_RESULTS.
-// Env: SQLROOM_VSCODE_TIMEOUT_MS (hang guard, default 15 min),
-// SQLROOM_KEEP_TMP=1 (keep the temp user-data/workspace), SQLROOM_CHROMIUM.
-import { execFileSync, spawn } from 'node:child_process';
+// The extension under test is the repo itself (symlinked into the
+// extensions dir / extensionDevelopmentPath) or, with
+// SQLROOM_VSCODE_EXTENSION=vsix, the packaged VSIX (dist/sqlroom-linux-x64.vsix,
+// made by `npm run package` unless one newer than every source exists)
+// installed into the temp extensions dir with the VS Code CLI, as a user
+// would; the smoke test then checks (SQLROOM_EXPECT_VSIX=1) that the running
+// extension is that installed copy. The in-host suite itself still comes from
+// the repo's out/ folder.
+// Env: SQLROOM_VSCODE_EXTENSION=link|vsix (default link), SQLROOM_VSCODE_TIMEOUT_MS
+// (hang guard, default 15 min), SQLROOM_KEEP_TMP=1 (keep the temp
+// user-data/workspace), SQLROOM_CHROMIUM.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { repoRoot, codeServerPaths, codeServerInstalled, downloadAllowed, pickRoute } from './vscode-route.mjs';
+import { repoRoot, codeServerInstalled, downloadAllowed, pickRoute } from './vscode-route.mjs';
+import {
+  codeServerLabel, writeUserSettings, linkExtension, installVsix, freePort, startCodeServer, launchChromium,
+  killGroup, printTail, sleep, SERVER_START_GUARD_MS,
+} from './code-server.mjs';
 
 const require = createRequire(import.meta.url);
 const HANG_GUARD_MS = Number(process.env.SQLROOM_VSCODE_TIMEOUT_MS || 15 * 60_000);
 const RUNNER_START_GUARD_MS = Number(process.env.SQLROOM_VSCODE_START_TIMEOUT_MS || 5 * 60_000); // runner must say hello by then
-const SERVER_START_GUARD_MS = 90_000;
-const CHROMIUM = process.env.SQLROOM_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'];
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const suiteIndex = path.join(repoRoot, 'out', 'test', 'vscode', 'index.js');
 const runnerExtension = path.join(repoRoot, 'test', 'vscode', 'runner-extension');
 const fixtureWorkspace = path.join(repoRoot, 'test', 'fixtures', 'workspace');
+const vsixPath = path.join(repoRoot, 'dist', 'sqlroom-linux-x64.vsix');
+// What goes into the VSIX: a VSIX older than any of these is rebuilt.
+const vsixInputs = ['package.json', 'package-lock.json', '.vscodeignore', 'README.md', 'LICENSE', 'scripts/build.mjs',
+  'extension', 'server', 'media'];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const cleanups = []; // run in reverse on exit or signal
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
@@ -64,9 +75,37 @@ async function main() {
 
   const { route, executable, why } = pickRoute();
   console.log(`VS Code suite: using ${route} (${why})`);
-  const ctx = { work, resultsFile, workspace };
+  const mode = process.env.SQLROOM_VSCODE_EXTENSION || 'link';
+  if (mode !== 'link' && mode !== 'vsix') throw new Error(`SQLROOM_VSCODE_EXTENSION=${mode}: expected link or vsix`);
+  const extension = mode === 'vsix' ? { vsix: prepareVsix() } : {};
+  const ctx = { work, resultsFile, workspace, extension };
   const outcome = route === 'electron' ? await runElectron(ctx, executable) : await runCodeServer(ctx);
   return report(outcome);
+}
+
+/** dist/sqlroom-linux-x64.vsix, packaged now unless it is newer than every input. */
+function prepareVsix() {
+  const rel = path.relative(repoRoot, vsixPath);
+  const newestInput = Math.max(...vsixInputs.map((p) => newestMtime(path.join(repoRoot, p))));
+  if (fs.existsSync(vsixPath) && fs.statSync(vsixPath).mtimeMs > newestInput) {
+    console.log(`VSIX: ${rel} is newer than its sources, using it`);
+    return vsixPath;
+  }
+  console.log(`VSIX: packaging ${rel} (npm run package)`);
+  fs.rmSync(vsixPath, { force: true });
+  const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) throw new Error(`npm run package: ${r.error.message}`);
+  if (r.status !== 0 || !fs.existsSync(vsixPath)) throw new Error(`npm run package failed (exit ${r.status ?? r.signal}): no ${rel}`);
+  return vsixPath;
+}
+
+function newestMtime(p, depth = 0) {
+  if (!fs.existsSync(p) || depth > 20) return 0;
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = 0;
+  for (const e of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, e), depth + 1));
+  return newest;
 }
 
 /** outcome: { label, results?, error? } -> exit code; also writes stats for test.mjs. */
@@ -89,73 +128,52 @@ function writeStats(stats) {
 
 // ---------- code-server route ----------
 
-async function runCodeServer({ work, resultsFile, workspace }) {
+async function runCodeServer({ work, resultsFile, workspace, extension }) {
   if (!codeServerInstalled()) return { error: 'code-server is not installed: run scripts/install-code-server.sh' };
-  const cs = codeServerPaths();
-  const raw = execFileSync(cs.node, [cs.codeServer, '--version'], { encoding: 'utf8' }).trim();
-  const m = /^(\S+)\s.*with Code (\S+)/.exec(raw);
-  const label = m ? `code-server ${m[1]} (VS Code ${m[2]})` : `code-server ${raw}`;
+  let label = codeServerLabel();
   console.log(`VS Code suite: starting ${label}`);
 
   const userData = path.join(work, 'user-data');
   writeUserSettings(userData);
   const extDir = path.join(work, 'extensions');
   fs.mkdirSync(extDir, { recursive: true });
-  for (const dir of [repoRoot, runnerExtension]) {
-    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    fs.symlinkSync(dir, path.join(extDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`), 'dir');
+  const expect = {};
+  if (extension.vsix) {
+    const installed = installVsix(extension.vsix, extDir, userData);
+    console.log(`extension: installed from ${path.relative(repoRoot, extension.vsix)} into ${installed}`);
+    label += ` with the extension installed from ${path.relative(repoRoot, extension.vsix)}`;
+    Object.assign(expect, { SQLROOM_EXPECT_VSIX: '1', SQLROOM_EXTENSIONS_DIR: extDir });
+  } else {
+    linkExtension(repoRoot, extDir);
+    console.log('extension: linked from the repo');
   }
+  linkExtension(runnerExtension, extDir);
 
   const port = await freePort();
   const logPath = path.join(artifacts, 'vscode', 'code-server.log');
-  const logFd = fs.openSync(logPath, 'w');
-  const env = { ...process.env };
-  // Ours or a parent VS Code's variables must not leak into the host under test.
-  for (const k of Object.keys(env)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE' || k === 'SQLROOM_STATS_FILE') delete env[k];
-  Object.assign(env, {
-    PATH: `${cs.nodeBin}${path.delimiter}${process.env.PATH}`,
-    SQLROOM_TEST_RESULTS: resultsFile,
-    SQLROOM_REPO_ROOT: repoRoot,
-    SQLROOM_SCREENSHOTS: '1',
-    SQLROOM_TEST_WORKSPACE: workspace,
-    // No extension gallery: nothing may leave the machine (not even DNS).
-    EXTENSIONS_GALLERY: '{}',
+  const server = startCodeServer({
+    userData, extDir, workspace, port, logPath,
+    env: {
+      SQLROOM_TEST_RESULTS: resultsFile,
+      SQLROOM_REPO_ROOT: repoRoot,
+      SQLROOM_SCREENSHOTS: '1',
+      SQLROOM_TEST_WORKSPACE: workspace,
+      ...expect,
+    },
   });
-  // Our own config file, so ~/.config/code-server/config.yaml cannot interfere.
-  const config = path.join(work, 'code-server.yaml');
-  fs.writeFileSync(config, 'auth: none\ncert: false\n');
-  const server = spawn(cs.node, [cs.codeServer, '--config', config, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    '--user-data-dir', userData, '--extensions-dir', extDir, workspace],
-  { env, detached: true, stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  let serverExit = null;
-  server.on('exit', (code, signal) => { serverExit = signal ?? code; });
   cleanups.push(() => copyLogs(userData)); // runs after code-server is stopped
-  cleanups.push(() => killGroup(server.pid, () => serverExit !== null, 'code-server'));
+  cleanups.push(() => server.stop());
   const fail = (error) => {
     printTail(`code-server log (${logPath})`, logPath);
     for (const f of findFiles(path.join(userData, 'logs'), /exthost.*\.log$|remoteagent\.log$/)) printTail(f, f);
     return { label, error };
   };
 
-  const base = `http://127.0.0.1:${port}`;
-  const up = await waitFor(SERVER_START_GUARD_MS, async () => {
-    if (serverExit !== null) return 'exited';
-    try { return (await fetch(`${base}/healthz`)).ok ? 'up' : undefined; } catch { return undefined; }
-  });
-  if (up !== 'up') return fail(up === 'exited' ? `code-server exited (${serverExit}) before listening` : 'code-server did not start listening');
+  const up = await server.waitUntilUp(SERVER_START_GUARD_MS);
+  if (up !== 'up') return fail(up === 'exited' ? `code-server exited (${server.exitStatus()}) before listening` : 'code-server did not start listening');
 
-  const { chromium } = require('playwright-core');
-  const browserServer = await chromium.launchServer({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  const chromePid = browserServer.process().pid;
-  let chromeExit = null;
-  browserServer.process().on('exit', (code, signal) => { chromeExit = signal ?? code; });
-  cleanups.push(async () => {
-    await Promise.race([browserServer.close().catch(() => {}), sleep(10_000)]);
-    await killGroup(chromePid, () => chromeExit !== null, 'chromium');
-  });
-  const browser = await chromium.connect(browserServer.wsEndpoint());
+  const { browser, stop: stopChromium } = await launchChromium();
+  cleanups.push(stopChromium);
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const consoleLines = [];
   let pageCrashed = false;
@@ -163,7 +181,7 @@ async function runCodeServer({ work, resultsFile, workspace }) {
   page.on('pageerror', (err) => { if (consoleLines.length < 5000) consoleLines.push(`[pageerror] ${err.message}`); });
   page.on('crash', () => { pageCrashed = true; });
   cleanups.push(() => fs.writeFileSync(path.join(artifacts, 'vscode', 'browser-console.log'), consoleLines.join('\n') + '\n'));
-  await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+  await page.goto(`${server.base}/?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
 
   const tail = fileTailer(`${resultsFile}.log`);
   const started = Date.now();
@@ -173,7 +191,7 @@ async function runCodeServer({ work, resultsFile, workspace }) {
     await serveScreenshots(page, resultsFile);
     results = readResults(resultsFile);
     if (results) break;
-    if (serverExit !== null) return fail(`code-server exited (${serverExit}) before the suite finished`);
+    if (server.exited()) return fail(`code-server exited (${server.exitStatus()}) before the suite finished`);
     if (pageCrashed) return fail('the workbench page crashed in Chromium');
     const hostPid = extensionHostPid(`${resultsFile}.log`);
     if (hostPid && !alive(hostPid) && !readResults(resultsFile)) {
@@ -193,29 +211,6 @@ async function runCodeServer({ work, resultsFile, workspace }) {
     (err) => console.log(`workbench screenshot failed: ${err.message}`));
   if (results.crashed) printTail(`code-server log (${logPath})`, logPath);
   return { label, results };
-}
-
-function writeUserSettings(userData) {
-  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  const settings = {
-    'security.workspace.trust.enabled': false,
-    'telemetry.telemetryLevel': 'off',
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.enableExperiments': false,
-    'workbench.welcomePage.walkthroughs.openOnInstall': false,
-    'chat.disableAIFeatures': true,
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'extensions.ignoreRecommendations': true,
-    'update.mode': 'none',
-    'update.showReleaseNotes': false,
-    'git.enabled': false,
-    'npm.autoDetect': 'off',
-    'window.restoreWindows': 'none',
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  };
-  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
 }
 
 /** The suite asks for a screenshot via test/support/screenshot.ts. */
@@ -241,17 +236,37 @@ function copyLogs(userData) {
 
 // ---------- desktop VS Code route ----------
 
-async function runElectron({ work, resultsFile, workspace }, executable) {
+async function runElectron({ work, resultsFile, workspace, extension }, executable) {
   if (!executable && !downloadAllowed()) {
     return { error: 'no desktop VS Code found (set SQLROOM_VSCODE_EXECUTABLE, or SQLROOM_VSCODE_DOWNLOAD=1 outside CI)' };
   }
-  const { runTests } = require('@vscode/test-electron');
+  const { runTests, resolveCliArgsFromVSCodeExecutablePath } = require('@vscode/test-electron');
   let label = 'desktop VS Code';
   if (executable) {
     try { label = `VS Code ${execFileSync(executable, ['--version'], { encoding: 'utf8', timeout: 30_000 }).split('\n')[0]} (desktop)`; } catch { /* label stays */ }
   }
   const userData = path.join(work, 'user-data');
   writeUserSettings(userData);
+  const extDir = path.join(work, 'extensions');
+  let developmentPath = repoRoot;
+  const expect = {};
+  if (extension.vsix) {
+    // Installed with the desktop CLI, then loaded from that installed folder.
+    if (!executable) return { label, error: 'SQLROOM_VSCODE_EXTENSION=vsix needs a desktop VS Code on disk (SQLROOM_VSCODE_EXECUTABLE)' };
+    const [cli, ...cliArgs] = resolveCliArgsFromVSCodeExecutablePath(executable);
+    fs.mkdirSync(extDir, { recursive: true });
+    const before = new Set(fs.readdirSync(extDir));
+    const r = spawnSync(cli, [...cliArgs.filter((a) => !/^--(extensions|user-data)-dir/.test(a)), '--install-extension', extension.vsix,
+      '--force', `--extensions-dir=${extDir}`, `--user-data-dir=${userData}`], { encoding: 'utf8', timeout: 5 * 60_000 });
+    const added = fs.readdirSync(extDir).find((d) => !before.has(d) && fs.existsSync(path.join(extDir, d, 'package.json')));
+    if (r.status !== 0 || !added) return { label, error: `installing ${extension.vsix} failed: ${r.stderr || r.stdout || r.error?.message}` };
+    developmentPath = path.join(extDir, added);
+    console.log(`extension: installed from ${path.relative(repoRoot, extension.vsix)} into ${developmentPath}`);
+    label += ` with the extension installed from ${path.relative(repoRoot, extension.vsix)}`;
+    Object.assign(expect, { SQLROOM_EXPECT_VSIX: '1', SQLROOM_EXTENSIONS_DIR: extDir });
+  } else {
+    console.log('extension: linked from the repo');
+  }
   startXvfbIfNeeded();
   const tail = fileTailer(`${resultsFile}.log`);
   const ticker = setInterval(tail, 500);
@@ -260,12 +275,12 @@ async function runElectron({ work, resultsFile, workspace }, executable) {
     await Promise.race([
       runTests({
         ...(executable ? { vscodeExecutablePath: executable } : { version: 'stable' }),
-        extensionDevelopmentPath: repoRoot,
+        extensionDevelopmentPath: developmentPath,
         extensionTestsPath: suiteIndex,
         launchArgs: [workspace, '--disable-workspace-trust', '--disable-extensions', '--skip-welcome',
           '--skip-release-notes', '--disable-telemetry', `--user-data-dir=${userData}`,
-          `--extensions-dir=${path.join(work, 'extensions')}`],
-        extensionTestsEnv: { SQLROOM_TEST_RESULTS: resultsFile, SQLROOM_REPO_ROOT: repoRoot },
+          `--extensions-dir=${extDir}`],
+        extensionTestsEnv: { SQLROOM_TEST_RESULTS: resultsFile, SQLROOM_REPO_ROOT: repoRoot, ...expect },
       }).catch(() => { /* a failing suite rejects; the results file says why */ }),
       new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('hang guard')), HANG_GUARD_MS); }),
     ]);
@@ -341,37 +356,6 @@ function alive(pid) {
   try { process.kill(pid, 0); return true; } catch (err) { return err.code === 'EPERM'; }
 }
 
-async function waitFor(ms, probe) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(300);
-  }
-  return undefined;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** SIGTERM the process group we started, then SIGKILL it after a grace period. */
-async function killGroup(pid, exited, name) {
-  if (!pid) return;
-  const signalGroup = (sig) => { try { process.kill(-pid, sig); return true; } catch { return false; } };
-  if (!signalGroup('SIGTERM')) return;
-  for (let i = 0; i < 50 && !exited(); i++) await sleep(100);
-  if (signalGroup('SIGKILL') && !exited()) console.log(`${name} (pid ${pid}) needed SIGKILL`);
-}
-
 function findFiles(dir, re, depth = 0, out = []) {
   if (depth > 6 || !fs.existsSync(dir)) return out;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -380,12 +364,6 @@ function findFiles(dir, re, depth = 0, out = []) {
     else if (re.test(e.name)) out.push(p);
   }
   return out;
-}
-
-function printTail(title, file, lines = 60) {
-  if (!fs.existsSync(file)) return;
-  const text = fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  console.log(`---- last ${lines} lines of ${title} ----\n${text}\n---- end ----`);
 }
 
 async function runCleanups() {

@@ -1,6 +1,8 @@
 // Smoke test of the installed extension in a real VS Code: it is present,
 // activates, registers its commands and opens a .sqlroom file as a notebook.
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { requestScreenshot } from '../support/screenshot';
 import { selectSqlroomKernel, waitFor } from './notebookTestUtils';
@@ -13,6 +15,15 @@ describe('SQLRoom extension (smoke)', () => {
     assert.ok(ext, `extension ${EXTENSION_ID} is not installed in this VS Code`);
     await ext.activate();
     assert.strictEqual(ext.isActive, true);
+    // The VSIX route (SQLROOM_VSCODE_EXTENSION=vsix): the extension running is
+    // the copy installed from the VSIX, not the repo.
+    if (process.env.SQLROOM_EXPECT_VSIX === '1') {
+      const loadedFrom = fs.realpathSync(ext.extensionPath);
+      const extDir = fs.realpathSync(process.env.SQLROOM_EXTENSIONS_DIR ?? '');
+      const repo = fs.realpathSync(process.env.SQLROOM_REPO_ROOT ?? path.resolve(__dirname, '..', '..', '..'));
+      assert.ok(loadedFrom.startsWith(extDir + path.sep) && loadedFrom !== repo,
+        `expected the extension installed in ${extDir}, but it was loaded from ${loadedFrom}`);
+    }
   });
 
   it('registers its commands', async () => {

@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [--systems a,b] [--keystrokes N] [--rooms R]
-//  [--clients C] [--seed S] [--no-recovery] [--save]`
+//  [--clients C] [--seed S] [--window W] [--interval MS] [--no-recovery]
+//  [--recovery-sizes 10000,100000] [--save]`
 // Runs the same edit trace against each system (each server in its own
 // child process, clients here, all on 127.0.0.1), prints one table with
 // ratios against "ours (DuckDB)", then the recovery benchmark.
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       clients: { type: 'string' },
       seed: { type: 'string', default: '42' },
       window: { type: 'string' },
+      interval: { type: 'string' },
       'no-recovery': { type: 'boolean', default: false },
       'recovery-sizes': { type: 'string' },
       save: { type: 'boolean', default: false },
@@ -63,8 +65,9 @@ async function main(): Promise<void> {
     clientsPerRoom: Number(values.clients ?? (quick ? 4 : 8)),
     keystrokes: Number(values.keystrokes ?? (quick ? 150 : 400)),
   };
-  const pacedKeys = Math.min(quick ? 40 : 60, Math.floor(cfg.keystrokes / 2));
-  const pacedIntervalMs = 50;
+  const pacedKeys = Math.min(40, Math.floor(cfg.keystrokes / 2));
+  // 10 keystrokes/s per client: a fast typist; 32 clients -> 320 updates/s.
+  const pacedIntervalMs = Number(values.interval ?? 100);
   const window = Number(values.window ?? 64);
   const systems = (values.systems?.split(',') ?? SYSTEMS) as SystemName[];
   for (const s of systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}; known: ${SYSTEMS.join(', ')}`);

@@ -112,7 +112,7 @@ async function fillAndMeasure(n: number, tail: number): Promise<SizeResult> {
         lengths[cell]++;
       }
       doc.commit();
-      if (k % 100_000 === 0) console.error(`  recovery ${n}: filled ${k} ops`);
+      if (k % 100_000 === 0) console.error(`  recovery ${n}: filled ${k} ops (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       if (k + 1 === snapAt) {
         flushPending();
         snapshot = doc.export({ mode: 'snapshot' });

@@ -74,7 +74,10 @@ async function main(): Promise<void> {
   const extensionDir = process.env.SQLROOM_EXTENSION_DIR ?? path.join(repo, '.sqlroom-tools', 'duckdb-extensions');
 
   log(`# SQLRoom sync benchmark — ${new Date().toISOString()}`);
-  log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  log(
+    `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
+      `load average at start ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine)`,
+  );
   log(
     `trace: seed ${cfg.seed}, ${cfg.rooms} rooms x ${cfg.clientsPerRoom} clients x ${cfg.keystrokes} keystrokes ` +
       `= ${cfg.rooms * cfg.clientsPerRoom * cfg.keystrokes} updates (+1 base per room); ` +

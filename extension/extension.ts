@@ -5,6 +5,7 @@ import { ChangeTracker } from './changeTracker';
 import { registerCellNameStatusBar } from './cellNameStatusBar';
 import { registerCommands } from './commands';
 import { readSettings } from './config';
+import { registerHistory } from './history';
 import { SqlKernel } from './kernel';
 import { NotebookRegistry } from './notebookRegistry';
 import { NOTEBOOK_TYPE, SqlroomSerializer } from './serializer';
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
     registerCellNameStatusBar(),
     registerCommands(),
   );
+  context.subscriptions.push(registerHistory(context, registry));
   return { registry, kernel, tracker };
 }
 

@@ -68,7 +68,7 @@ export function syntheticHistory(changes: number, opts: { peers?: number; syncEv
   const peerCount = opts.peers ?? 3;
   const syncEvery = opts.syncEvery ?? 25;
   const first = peerDoc('1', 'user1');
-  for (let c = 0; c < 3; c++) first.insertCell(c, { kind: 'code', language: 'sql', source: `SELECT ${c}` });
+  for (let c = 0; c < Math.max(3, peerCount); c++) first.insertCell(c, { kind: 'code', language: 'sql', source: `SELECT ${c}` });
   commitAt(first, T0);
   const docs = [first, ...Array.from({ length: peerCount - 1 }, (_, i) => peerDoc(String(i + 2), `user${i + 2}`, first))];
   // One clock for everyone: Loro stamps a change no earlier than what it depends on.
@@ -77,7 +77,8 @@ export function syntheticHistory(changes: number, opts: { peers?: number; syncEv
     const p = rng.int(peerCount);
     const nb = docs[p];
     const ids = nb.cellIds();
-    const id = ids[rng.int(ids.length)];
+    // People mostly type in "their" cell; sometimes in another one (concurrent edits of one text).
+    const id = rng.next() < 0.9 ? ids[p % ids.length] : ids[rng.int(ids.length)];
     nb.spliceCellSource(id, 0, 0, String.fromCharCode(97 + rng.int(26)));
     // Mostly typing (seconds apart), sometimes a pause that starts a new group.
  clock += rng.next() < 0.05 ? 900 : 1 + rng.int(5);

@@ -40,9 +40,22 @@ export class HistoryDag {
   private readonly rowGroup: number[];
   private readonly rowsCache: DagRow[];
   private readonly rowById = new Map<string, number>();
+  private readonly locate: (peer: string, counter: number) => number;
+  private readonly groupOf: Int32Array;
+  private readonly rowOfGroup: Int32Array;
   readonly width: number;
 
-  private constructor(changes: HistoryChange[], groups: Group[], rowGroup: number[], rows: DagRow[], width: number) {
+  private constructor(
+    changes: HistoryChange[],
+    groups: Group[],
+    rowGroup: number[],
+    rows: DagRow[],
+    width: number,
+    index: { locate: (peer: string, counter: number) => number; groupOf: Int32Array; rowOfGroup: Int32Array },
+  ) {
+    this.locate = index.locate;
+    this.groupOf = index.groupOf;
+    this.rowOfGroup = index.rowOfGroup;
     this.changes = changes;
     this.groups = groups;
     this.rowGroup = rowGroup;
@@ -151,7 +164,7 @@ export class HistoryDag {
       if (cp !== undefined) r.checkpoint = cp;
       return r;
     });
-    return new HistoryDag(changes, groups, rowGroup, rows, width);
+    return new HistoryDag(changes, groups, rowGroup, rows, width, { locate, groupOf, rowOfGroup });
   }
 
   get total(): number {
@@ -174,6 +187,12 @@ export class HistoryDag {
   row(id: string): DagRow | undefined {
     const i = this.rowById.get(id);
     return i === undefined ? undefined : this.rowsCache[i];
+  }
+
+  /** Index of the row holding op (peer, counter), or -1. */
+  rowIndexOfOp(peer: string, counter: number): number {
+    const c = this.locate(peer, counter);
+    return c < 0 ? -1 : this.rowOfGroup[this.groupOf[c]];
   }
 
   /** The changes of a group row, oldest first. */

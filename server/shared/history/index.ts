@@ -6,4 +6,4 @@ export { HistoryDag, versionAt } from './dag';
 export { layoutLanes, type RowLanes } from './lanes';
 export { changesFromLoro, authorsFromLoro, historyInputFromLoro } from './fromLoro';
 export { createCheckpoint, listCheckpoints, CHECKPOINTS, CHECKPOINT_PREFIX } from './checkpoints';
-export { dataAt, frontiersIn, notebookAt, restoreVersion } from './versionDoc';
+export { dataAt, frontiersIn, notebookAt, restoreVersion, versionTimestamp } from './versionDoc';

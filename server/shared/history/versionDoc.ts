@@ -33,7 +33,14 @@ export function dataAt(nb: NotebookDoc, version: string): NotebookData {
  */
 export function restoreVersion(nb: NotebookDoc, version: string, label?: string): { changed: boolean; data: NotebookData } {
   const target = dataAt(nb, version);
-  nb.commit(); // pending edits stay a change of their own
+  // Ops still pending (e.g. this peer's author entry) go into the same change.
   const { changed } = nb.applyData(target, { message: `Restored version ${label ?? shortVersion(version)}`, origin: 'history' });
   return { changed, data: nb.toData() };
+}
+
+/** Unix seconds of a version: the latest timestamp among its heads' changes (0 for the empty version). */
+export function versionTimestamp(doc: LoroDoc, version: string): number {
+  let t = 0;
+  for (const f of frontiersIn(doc, version)) t = Math.max(t, doc.getChangeAt(f).timestamp);
+  return t;
 }

@@ -1,0 +1,94 @@
+// The history webview panel of one notebook, opened beside it. The panel is
+// glue: HistoryController answers the webview from the Loro history, the
+// HistoryService carries out what the user picks.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { CompareTarget } from '../../media/history/protocol';
+import { HistoryController } from './historyController';
+import { historyHtml } from './historyHtml';
+import type { HistoryService } from './historyService';
+
+export class HistoryPanel implements vscode.Disposable {
+  private static readonly panels = new Map<string, HistoryPanel>();
+  private readonly controller: HistoryController;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+
+  static show(extensionUri: vscode.Uri, service: HistoryService, docId: string, commands: HistoryCommands): HistoryPanel {
+    const existing = HistoryPanel.panels.get(docId);
+    if (existing) {
+      existing.panel.reveal(vscode.ViewColumn.Beside, false);
+      return existing;
+    }
+    const dist = vscode.Uri.joinPath(extensionUri, 'dist');
+    const panel = vscode.window.createWebviewPanel('sqlroom.history', `History: ${service.notebookName(docId)}`, vscode.ViewColumn.Beside, {
+      enableScripts: true,
+      localResourceRoots: [dist],
+    });
+    const created = new HistoryPanel(panel, dist, service, docId, commands);
+    HistoryPanel.panels.set(docId, created);
+    return created;
+  }
+
+  static get(docId: string): HistoryPanel | undefined {
+    return HistoryPanel.panels.get(docId);
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    dist: vscode.Uri,
+    private readonly service: HistoryService,
+    private readonly docId: string,
+    commands: HistoryCommands,
+  ) {
+    const webview = panel.webview;
+    this.controller = new HistoryController(
+      service.doc(docId),
+      () => service.notebookName(docId),
+      (m) => void webview.postMessage(m),
+      {
+        open: (version) => commands.open(docId, version),
+        compare: (version, label, other: CompareTarget, otherLabel) =>
+          commands.compare(docId, version, other.kind === 'current' ? 'current' : other.version, { left: label, right: otherLabel }),
+        restore: (version, label) => commands.restore(docId, version, label, true),
+        checkpoint: async () => {
+          await commands.checkpoint(docId);
+        },
+        openAtTime: (t) => commands.openAtTime(docId, t),
+      },
+    );
+    webview.html = historyHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'history.js')).toString(),
+      title: `History: ${path.basename(service.notebookName(docId))}`,
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((m) => this.controller.handle(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  /** Selects the row of a version in the panel. */
+  reveal(version: string): void {
+    this.controller.reveal(version);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    HistoryPanel.panels.delete(this.docId);
+    this.controller.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+/** What the panel asks the command layer to do (index.ts implements it with prompts and errors shown). */
+export interface HistoryCommands {
+  open(docId: string, version: string): Promise<void>;
+  compare(docId: string, left: string, right: string | 'current', labels?: { left?: string; right?: string }): Promise<void>;
+  restore(docId: string, version: string, label: string | undefined, confirm: boolean): Promise<void>;
+  /** Returns the version named, or undefined when the user cancelled. */
+  checkpoint(docId: string, name?: string): Promise<string | undefined>;
+  openAtTime(docId: string, unixSeconds?: number): Promise<string | undefined>;
+}

@@ -1,0 +1,118 @@
+// The history operations behind the commands and the webview: open a version
+// read-only, compare two versions, open the version at a time, restore a
+// version (one new Loro change, then the same cells applied to the open VS
+// Code notebook), create a checkpoint.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { createCheckpoint, formatVersion, HistoryDag, historyInputFromLoro, restoreVersion, shortVersion, versionTimestamp } from '../../server/shared/history';
+import type { NotebookDoc } from '../../server/shared/notebookDoc';
+import type { NotebookData } from '../../server/shared/notebookTypes';
+import { cellFromVs, readSqlroomMetadata } from '../core/notebookMapping';
+import type { NotebookRegistry } from '../notebookRegistry';
+import { NOTEBOOK_TYPE, toVsCellData } from '../serializer';
+import { planRestore } from './restorePlan';
+import { parseVersionUri, versionUri, VERSION_SCHEME } from './versionUri';
+
+export class HistoryService {
+  constructor(private readonly registry: NotebookRegistry) {}
+
+  /** The live (editable) VS Code notebook of a document, if open. */
+  liveNotebook(docId: string): vscode.NotebookDocument | undefined {
+    return vscode.workspace.notebookDocuments.find(
+      (nb) => nb.notebookType === NOTEBOOK_TYPE && nb.uri.scheme !== VERSION_SCHEME && readSqlroomMetadata(nb.metadata)?.docId === docId,
+    );
+  }
+
+  /** The document id a notebook shows: its own, or for a version view the id of the notebook it is a version of. */
+  docIdOf(notebook: vscode.NotebookDocument): string | undefined {
+    if (notebook.uri.scheme === VERSION_SCHEME) return parseVersionUri(notebook.uri).docId;
+    return readSqlroomMetadata(notebook.metadata)?.docId;
+  }
+
+  doc(docId: string): NotebookDoc {
+    const nb = this.registry.get(docId);
+    if (!nb) throw new Error(`The notebook (document ${docId}) is not open.`);
+    return nb;
+  }
+
+  notebookName(docId: string): string {
+    const live = this.liveNotebook(docId);
+    return live ? path.basename(live.uri.path) : 'notebook.sqlroom';
+  }
+
+  uriOf(docId: string, version: string): vscode.Uri {
+    return versionUri({ docId, version }, this.notebookName(docId), versionTimestamp(this.doc(docId).doc, version));
+  }
+
+  async openVersion(docId: string, version: string): Promise<vscode.NotebookEditor> {
+    const notebook = await vscode.workspace.openNotebookDocument(this.uriOf(docId, version));
+    return vscode.window.showNotebookDocument(notebook, { preview: true, viewColumn: vscode.ViewColumn.Active });
+  }
+
+  /** Diffs `left` against `right` (a version, or "current": the live notebook). */
+  async compare(docId: string, left: string, right: string | 'current', labels?: { left?: string; right?: string }): Promise<void> {
+    const leftUri = this.uriOf(docId, left);
+    let rightUri: vscode.Uri;
+    if (right === 'current') {
+      const live = this.liveNotebook(docId);
+      rightUri = live ? live.uri : this.uriOf(docId, formatVersion(this.doc(docId).doc.frontiers()));
+    } else {
+      rightUri = this.uriOf(docId, right);
+    }
+    const title = `${this.notebookName(docId)}: ${labels?.left ?? shortVersion(left)} ↔ ${labels?.right ?? (right === 'current' ? 'current' : shortVersion(right))}`;
+    await vscode.commands.executeCommand('vscode.diff', leftUri, rightUri, title);
+  }
+
+  versionAt(docId: string, unixSeconds: number): string {
+    return HistoryDag.build(historyInputFromLoro(this.doc(docId).doc)).versionAt(unixSeconds);
+  }
+
+  /**
+   * Makes the notebook equal to `version` as one new Loro change, then applies
+   * the same cells to the open VS Code notebook in one workspace edit, so the
+   * change tracker finds nothing left to record.
+   */
+  async restore(docId: string, version: string, label?: string): Promise<boolean> {
+    const nb = this.doc(docId);
+    const live = this.liveNotebook(docId);
+    const { data } = restoreVersion(nb, version, label);
+    if (!live) return true;
+    return applyToNotebook(live, data);
+  }
+
+  /**
+   * Names the current version. The checkpoint is a Loro change that VS Code
+   * does not see, so the open notebook is marked dirty (a metadata write of
+   * the same meta) for the next save to write it to the file.
+   */
+  async checkpoint(docId: string, name: string): Promise<string> {
+    const version = createCheckpoint(this.doc(docId), name).version;
+    const live = this.liveNotebook(docId);
+    if (live && !live.isDirty) {
+      const edit = new vscode.WorkspaceEdit();
+      edit.set(live.uri, [vscode.NotebookEdit.updateNotebookMetadata({ ...live.metadata, checkpoint: version })]);
+      await vscode.workspace.applyEdit(edit);
+    }
+    return version;
+  }
+}
+
+/** Edits `notebook` so its cells and meta equal `data`: unchanged cells are left alone. */
+export async function applyToNotebook(notebook: vscode.NotebookDocument, data: NotebookData): Promise<boolean> {
+  const current = notebook.getCells().map((c) =>
+    cellFromVs({ kind: c.kind, value: c.document.getText(), languageId: c.document.languageId, metadata: c.metadata }),
+  );
+  const edits: vscode.NotebookEdit[] = [];
+  for (const step of planRestore(current, data.cells)) {
+    if (step.type === 'replace') {
+      edits.push(vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(step.start, step.end), step.cells.map(toVsCellData)));
+    } else {
+      edits.push(vscode.NotebookEdit.updateCellMetadata(step.index, toVsCellData(step.cell).metadata ?? {}));
+    }
+  }
+  const own = readSqlroomMetadata(notebook.metadata);
+  edits.push(vscode.NotebookEdit.updateNotebookMetadata({ ...notebook.metadata, meta: data.meta, ...(own ? { docId: own.docId } : {}) }));
+  const edit = new vscode.WorkspaceEdit();
+  edit.set(notebook.uri, edits);
+  return vscode.workspace.applyEdit(edit);
+}

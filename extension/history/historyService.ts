@@ -89,9 +89,13 @@ export class HistoryService {
     const version = createCheckpoint(this.doc(docId), name).version;
     const live = this.liveNotebook(docId);
     if (live && !live.isDirty) {
-      const edit = new vscode.WorkspaceEdit();
-      edit.set(live.uri, [vscode.NotebookEdit.updateNotebookMetadata({ ...live.metadata, checkpoint: version })]);
-      await vscode.workspace.applyEdit(edit);
+      // Two metadata writes that cancel out: the notebook is dirty, its metadata unchanged.
+      const original = { ...live.metadata };
+      for (const metadata of [{ ...original, checkpoint: version }, original]) {
+        const edit = new vscode.WorkspaceEdit();
+        edit.set(live.uri, [vscode.NotebookEdit.updateNotebookMetadata(metadata)]);
+        await vscode.workspace.applyEdit(edit);
+      }
     }
     return version;
   }

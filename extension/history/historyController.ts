@@ -27,6 +27,8 @@ export class HistoryController {
   private dag: HistoryDag | undefined;
   private generation = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** How long the last DAG build took (ms): rebuilds after edits wait longer on long histories. */
+  private lastBuildMs = 0;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -43,7 +45,9 @@ export class HistoryController {
   current(): HistoryDag {
     if (!this.dag) {
       const opts = this.options.windowSeconds === undefined ? {} : { windowSeconds: this.options.windowSeconds };
+      const started = Date.now();
       this.dag = HistoryDag.build(historyInputFromLoro(this.nb.doc), opts);
+      this.lastBuildMs = Date.now() - started;
     }
     return this.dag;
   }
@@ -121,7 +125,7 @@ export class HistoryController {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.reset();
-    }, this.options.refreshDelayMs ?? 300);
+    }, Math.max(this.options.refreshDelayMs ?? 300, 4 * this.lastBuildMs));
   }
 
   dispose(): void {

@@ -47,20 +47,20 @@ export const USER_SETTINGS = {
 };
 
 /**
- * Writes <userData>/User/settings.json. keepExisting: a profile that is kept
+ * Writes <userData>/User/settings.json (USER_SETTINGS plus `extra`). keepExisting: a profile that is kept
  * between runs (the demo's) keeps the user's own settings; only missing keys
  * are added, and a file that is not plain JSON (comments) is left alone.
  */
-export function writeUserSettings(userData, { keepExisting = false } = {}) {
+export function writeUserSettings(userData, { keepExisting = false, extra = {} } = {}) {
   const dir = path.join(userData, 'User');
   const file = path.join(dir, 'settings.json');
   fs.mkdirSync(dir, { recursive: true });
-  let settings = { ...USER_SETTINGS };
+  let settings = { ...USER_SETTINGS, ...extra };
   if (keepExisting && fs.existsSync(file)) {
     let existing;
     try { existing = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return; }
     if (!existing || typeof existing !== 'object') return;
-    settings = { ...USER_SETTINGS, ...existing };
+    settings = { ...settings, ...existing };
   }
   fs.writeFileSync(file, JSON.stringify(settings, null, 2));
 }
@@ -218,13 +218,18 @@ export async function launchChromium() {
  * The workbench URL that opens `folder` and, in it, `file` (both absolute
  * paths on this machine): VS Code web's `payload` with `openFile`, a
  * vscode-remote URI whose authority is the host:port the browser uses.
+ * The file opens in its notebook editor only when the profile associates
+ * the file type with it (`workbench.editorAssociations`): only then does the
+ * workbench wait for the extensions' contributions before picking an editor.
  */
 export function workbenchUrl(base, folder, file) {
-  let url = `${base}/?folder=${encodeURIComponent(folder)}`;
+  // Escaped, but keeping / : [ ] , readable (all legal in a query).
+  const q = (s) => encodeURIComponent(s).replace(/%(2F|3A|5B|5D|2C)/g, (m) => decodeURIComponent(m));
+  let url = `${base}/?folder=${q(folder)}`;
   if (file) {
     const authority = new URL(base).host;
     const fileUri = `vscode-remote://${authority}${file.split(path.sep).map(encodeURIComponent).join('/')}`;
-    url += `&payload=${encodeURIComponent(JSON.stringify([['openFile', fileUri]]))}`;
+    url += `&payload=${q(JSON.stringify([['openFile', fileUri]]))}`;
   }
   return url;
 }

@@ -139,15 +139,18 @@ async function runCodeServer({ work, resultsFile, workspace, extension }) {
   fs.mkdirSync(extDir, { recursive: true });
   const expect = {};
   if (extension.vsix) {
+    // The runner first: the CLI install writes extensions.json from what is in
+    // the folder, and an extension missing from that list is not loaded.
+    linkExtension(runnerExtension, extDir);
     const installed = installVsix(extension.vsix, extDir, userData);
     console.log(`extension: installed from ${path.relative(repoRoot, extension.vsix)} into ${installed}`);
     label += ` with the extension installed from ${path.relative(repoRoot, extension.vsix)}`;
     Object.assign(expect, { SQLROOM_EXPECT_VSIX: '1', SQLROOM_EXTENSIONS_DIR: extDir });
   } else {
     linkExtension(repoRoot, extDir);
+    linkExtension(runnerExtension, extDir);
     console.log('extension: linked from the repo');
   }
-  linkExtension(runnerExtension, extDir);
 
   const port = await freePort();
   const logPath = path.join(artifacts, 'vscode', 'code-server.log');

@@ -5,7 +5,11 @@
 // then runs the stages:
 //   unit    mocha on out/test/unit/**/*.unit.test.js (plain Node)
 //   browser mocha on out/test/browser/**/*.browser.test.js (headless Chromium)
-//   vscode  scripts/run-vscode-tests.mjs (a real VS Code, see that file)
+//   vscode  scripts/run-vscode-tests.mjs (a real VS Code, see that file); when
+//           CI is set, against the packaged extension (SQLROOM_VSCODE_EXTENSION=vsix:
+//           dist/sqlroom-linux-x64.vsix installed into that VS Code), so CI proves
+//           the VSIX installs and runs; locally against the repo, linked.
+//           SQLROOM_VSCODE_EXTENSION=link|vsix chooses either way.
 // Each stage reports its counts through test/support/statsReporter.ts (a
 // spec reporter that also writes JSON to $SQLROOM_STATS_FILE). The last line
 // is always `Summary: <P> passed, <F> failed, <S> skipped`, where F also
@@ -116,6 +120,8 @@ async function runStage(stage) {
     return;
   }
   if (stage === 'vscode') {
+    const ci = Boolean(process.env.CI) && !['false', '0'].includes(process.env.CI);
+    env.SQLROOM_VSCODE_EXTENSION = process.env.SQLROOM_VSCODE_EXTENSION || (ci ? 'vsix' : 'link');
     res = await runChild(stage, process.execPath, ['scripts/run-vscode-tests.mjs'], { env });
   } else {
     const mocha = path.join('node_modules', 'mocha', 'bin', 'mocha.js');

@@ -88,11 +88,16 @@ export const DEFAULT_LIMITS: LimitSettings = {
   fragmentTimeoutMs: 10_000,
 };
 
+/** Drop keys whose value is undefined so they do not override defaults. */
+function defined<T extends object>(o: Partial<T> | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export function resolveSettings(opts: ServerOptions): ResolvedSettings {
   return {
-    flush: { ...DEFAULT_FLUSH, ...opts.flush },
-    snapshot: { ...DEFAULT_SNAPSHOT, ...opts.snapshot },
-    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    flush: { ...DEFAULT_FLUSH, ...defined(opts.flush) },
+    snapshot: { ...DEFAULT_SNAPSHOT, ...defined(opts.snapshot) },
+    limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) },
     idleUnloadMs: opts.idleUnloadMs ?? 30_000,
     maintenanceEveryMs: opts.maintenanceEveryMs ?? 10 * 60_000,
   };

@@ -5,7 +5,7 @@ import { LoroDoc, VersionVector } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { ResolvedSettings } from '../options';
 import { Metrics } from '../metrics';
-import { RoomRef, parseRoomId } from '../protocol/roomId';
+import { InvalidIdError, RoomRef, parseRoomId } from '../protocol/roomId';
 import type { FlushBatch, Storage } from '../storage/types';
 import { WriteAheadLog } from '../wal/wal';
 import { BufferedOp, Room } from './room';
@@ -360,16 +360,19 @@ export class SyncCore {
     let replayed = 0;
     let duplicates = 0;
     let invalid = 0;
+    // Load the rooms first, then import every entry in WAL order without
+    // awaiting in between, so the re-appends share group commits.
+    const targets: (Room | null)[] = [];
     for (const e of entries) {
-      let ref: RoomRef;
       try {
-        ref = parseRoomId(e.roomKey);
-      } catch {
-        invalid++;
-        continue;
+        targets.push(await this.getRoom(parseRoomId(e.roomKey)));
+      } catch (err) {
+        if (!(err instanceof InvalidIdError)) throw err;
+        targets.push(null);
       }
-      const room = await this.getRoom(ref);
-      const res = await this.accept(room, e.bytes, e.author, e.createdAt);
+    }
+    const results = await Promise.all(entries.map((e, i) => (targets[i] ? this.accept(targets[i]!, e.bytes, e.author, e.createdAt) : Promise.resolve({ kind: 'invalid', reason: 'bad room id' } as AcceptResult))));
+    for (const res of results) {
       if (res.kind === 'stored') replayed++;
       else if (res.kind === 'duplicate') duplicates++;
       else if (res.kind === 'invalid') invalid++;

@@ -1,0 +1,58 @@
+// Storage wrapper that fails writes on demand (the database "cannot be
+// written": locked, read-only, disk full), or commits and then reports failure
+// (a commit whose success was not seen), for the fault tests.
+import type { Storage, FlushBatch, SnapshotRow } from '../../server';
+
+export type FaultMode = 'none' | 'fail' | 'commit-then-fail-once';
+
+export class FaultyStorage implements Storage {
+  mode: FaultMode = 'none';
+  failedWrites = 0;
+  constructor(readonly inner: Storage) {}
+  get kind(): string {
+    return `faulty-${this.inner.kind}`;
+  }
+  init() {
+    return this.inner.init();
+  }
+  loadRoom(docId: string, branch: string) {
+    return this.inner.loadRoom(docId, branch);
+  }
+  async writeBatch(batch: FlushBatch): Promise<void> {
+    if (this.mode === 'fail') {
+      this.failedWrites++;
+      throw new Error('IO Error: database is read-only (injected fault)');
+    }
+    await this.inner.writeBatch(batch);
+    if (this.mode === 'commit-then-fail-once') {
+      this.mode = 'none';
+      this.failedWrites++;
+      throw new Error('connection lost after commit (injected fault)');
+    }
+  }
+  async writeSnapshot(row: SnapshotRow): Promise<void> {
+    if (this.mode === 'fail') throw new Error('IO Error: database is read-only (injected fault)');
+    return this.inner.writeSnapshot(row);
+  }
+  deleteOpsUpTo(docId: string, branch: string, upto: number) {
+    return this.inner.deleteOpsUpTo(docId, branch, upto);
+  }
+  listBranches(docId: string) {
+    return this.inner.listBranches(docId);
+  }
+  listSnapshots(docId: string, branch: string) {
+    return this.inner.listSnapshots(docId, branch);
+  }
+  loadAt(docId: string, branch: string, atMs: number) {
+    return this.inner.loadAt(docId, branch, atMs);
+  }
+  analytics(q: Parameters<Storage['analytics']>[0]) {
+    return this.inner.analytics(q);
+  }
+  maintenance() {
+    return this.inner.maintenance();
+  }
+  close() {
+    return this.inner.close();
+  }
+}

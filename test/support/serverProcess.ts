@@ -1,0 +1,66 @@
+// Runs the server CLI (out/server/cli.js) as a child process for crash tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+
+export interface ChildServer {
+  proc: ChildProcess;
+  url: string;
+  httpUrl: string;
+  stderr: () => string;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+const CLI = path.resolve(__dirname, '../../server/cli.js');
+
+export function spawnServer(args: string[], timeoutMs = 15_000): Promise<ChildServer> {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start in ${timeoutMs} ms: ${err}`));
+    }, timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${err}`));
+    });
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"listening"'));
+      if (!line) return;
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      const info = JSON.parse(line) as { listening: string; http: string };
+      resolve({
+        proc,
+        url: info.listening,
+        httpUrl: info.http,
+        stderr: () => err,
+        kill: (signal) =>
+          new Promise((res) => {
+            if (proc.exitCode !== null) return res(proc.exitCode);
+            proc.once('exit', (code) => res(code));
+            proc.kill(signal);
+          }),
+      });
+    });
+  });
+}
+
+/** Run the CLI to completion (non-serve commands). */
+export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -1,7 +1,8 @@
 // History benchmark: building the version DAG from a notebook's own Loro
 // history (10k and 100k changes by default), paging it, finding the version
-// at a time, and opening a version ~100k changes back (fork at that version,
-// serialise it as the read-only .sqlroom the version file system serves).
+// at a time, and opening a version ~100k changes back (the notebook at that
+// version, serialised as the read-only .sqlroom the version file system
+// serves; Loro's own forkAt for comparison) and one half-way back.
 //
 // Histories are real: several peers editing through NotebookDoc with syncs
 // between them (forks and merges), each commit its own Loro change
@@ -14,6 +15,7 @@ import {
   changesFromLoro,
   HistoryDag,
   historyInputFromLoro,
+  frontiersIn,
   notebookAt,
 } from '../server/shared/history';
 import { serializeSqlroomFile } from '../server/shared/sqlroomFile';
@@ -63,6 +65,9 @@ for (const size of sizes) {
   const oldest = dag.page(dag.total - 1, 1).rows[0];
   const open = time(runs, () => serializeSqlroomFile(notebookAt(nb, oldest.version), 'bench-doc_at_version'));
   const fork = time(runs, () => notebookAt(nb, oldest.version).toData());
+  const loroFork = time(runs, () => nb.doc.forkAt(frontiersIn(nb.doc, oldest.version)).toJSON());
+  const middle = dag.page(Math.floor(dag.total / 2), 1).rows[0];
+  const openMiddle = time(runs, () => serializeSqlroomFile(notebookAt(nb, middle.version), 'bench-doc_at_version'));
   rows.push([
     fmt(changes, 0),
     fmt(dag.total, 0),
@@ -75,7 +80,9 @@ for (const size of sizes) {
     fmt(last.ms, 2),
     fmt(at.ms, 1),
     fmt(fork.ms, 1),
+    fmt(loroFork.ms, 1),
     fmt(open.ms, 1),
+    fmt(openMiddle.ms, 1),
     fmtBytes(open.value.length),
   ]);
   console.log(`${size}: done (${changes} changes, ${dag.total} rows)`);
@@ -84,7 +91,7 @@ for (const size of sizes) {
 console.log(`\nHistory DAG: 4 peers, a sync every ${syncEvery} commits (median of ${runs}; times in ms unless noted)\n`);
 console.log(
   table(
-    ['changes', 'rows', 'lanes', 'generate s', 'read changes', 'build DAG', 'read+build', 'page first 200', 'page last 200', 'version at T', 'fork oldest', 'open oldest (fork+file)', 'file size'],
+    ['changes', 'rows', 'lanes', 'generate s', 'read changes', 'build DAG', 'read+build', 'page first 200', 'page last 200', 'version at T', 'oldest: state', 'oldest: Loro forkAt', 'oldest: .sqlroom', 'middle: .sqlroom', 'oldest file'],
     rows,
   ),
 );

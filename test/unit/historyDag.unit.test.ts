@@ -8,6 +8,7 @@ import {
   formatVersion,
   HistoryDag,
   historyInputFromLoro,
+  notebookAt,
   parseVersion,
   restoreVersion,
   type DagRow,
@@ -133,6 +134,19 @@ describe('history DAG', () => {
     const ops = rows.reduce((s, r) => s + r.ops, 0);
     assert.strictEqual(ops, nb.doc.opCount(), 'every op is in exactly one row');
     assert.strictEqual(dag.headsVersion(), formatVersion(nb.doc.frontiers()));
+  });
+
+  it('opens any version with the same content and history as Loro\'s forkAt', () => {
+    const nb = syntheticHistory(400, { peers: 3, syncEvery: 15, seed: 3 });
+    const rows = allRows(dagOf(nb, 2));
+    for (const r of [rows[0], rows[Math.floor(rows.length / 3)], rows[rows.length - 1], ...rows.filter((x) => x.parents.length > 1).slice(0, 3)]) {
+      const at = notebookAt(nb, r.version);
+      const fork = nb.doc.forkAt(parseVersion(r.version) as never);
+      assert.deepStrictEqual(at.doc.toJSON(), fork.toJSON(), `content at ${r.version}`);
+      assert.deepStrictEqual(formatVersion(at.doc.oplogFrontiers()), r.version, `history up to ${r.version}`);
+      assert.strictEqual(at.doc.opCount(), fork.opCount());
+    }
+    assert.deepStrictEqual(notebookAt(nb, '').toData().cells, []);
   });
 
   it('labels a checkpoint, and the checkpoint survives save and reload', () => {

@@ -15,10 +15,19 @@ export function frontiersIn(doc: LoroDoc, version: string): Frontiers {
   return frontiers.map((f) => ({ peer: f.peer as PeerID, counter: f.counter }));
 }
 
-/** A new notebook holding the history up to `version` (the live doc is not touched). */
+/**
+ * A new notebook holding the history up to `version` (the live doc is not
+ * touched). Same result as `doc.forkAt(frontiers)`, but built from the
+ * updates in that version's past (export "updates-in-range" + import), which
+ * measured 2-30x faster (bench/history.ts), most for old versions.
+ */
 export function notebookAt(nb: NotebookDoc, version: string): NotebookDoc {
   const frontiers = frontiersIn(nb.doc, version);
-  return new NotebookDoc(nb.doc.forkAt(frontiers));
+  const vv = nb.doc.frontiersToVV(frontiers);
+  const spans = [...vv.toJSON()].filter(([, end]) => end > 0).map(([peer, end]) => ({ id: { peer, counter: 0 }, len: end }));
+  const doc = new LoroDoc();
+  if (spans.length > 0) doc.import(nb.doc.export({ mode: 'updates-in-range', spans }));
+  return new NotebookDoc(doc);
 }
 
 export function dataAt(nb: NotebookDoc, version: string): NotebookData {

@@ -26,7 +26,7 @@ import type { LimitSettings } from '../options';
 import type { Room, RoomMember } from '../rooms/room';
 import type { SyncCore } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
-import { InvalidIdError, parseRoomId } from './roomId';
+import { InvalidIdError, MAX_ROOM_ID_BYTES, parseRoomId } from './roomId';
 import { sendMessage, sendUpdates } from './send';
 
 interface Membership {
@@ -244,6 +244,7 @@ export class Connection implements RoomMember {
       }
       const bad = this.core.validate(u);
       if (bad) {
+        this.core.metrics.opsRejected++;
         this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: bad, bytes: u.length });
         this.ack(m.wireId, batchId, UpdateStatusCode.InvalidUpdate);
         return;
@@ -338,11 +339,20 @@ export class Connection implements RoomMember {
   // ---- replies ----------------------------------------------------------
 
   private ack(roomId: string, refId: HexString, status: UpdateStatusCode, crdt: CrdtType = CrdtType.Loro): void {
+    if (Buffer.byteLength(roomId, 'utf8') > MAX_ROOM_ID_BYTES) {
+      this.protocolError('invalid_room_id', `update refused (status ${status}): room id longer than ${MAX_ROOM_ID_BYTES} bytes`);
+      return;
+    }
     sendMessage(this.ws, { type: MessageType.Ack, crdt, roomId, refId, status });
   }
 
   private joinError(msg: JoinRequest, code: JoinErrorCode, message: string, appCode?: string): void {
     this.log.warn('join refused', { conn: this.id, room: msg.roomId.slice(0, 120), code, message });
+    if (Buffer.byteLength(msg.roomId, 'utf8') > MAX_ROOM_ID_BYTES) {
+      // A JoinError must echo the room id, which the protocol cannot encode: say it in a text frame.
+      this.protocolError(appCode ?? 'join_refused', message);
+      return;
+    }
     sendMessage(this.ws, { type: MessageType.JoinError, crdt: msg.crdt, roomId: msg.roomId, code, message, ...(appCode ? { appCode } : {}) });
   }
 }

@@ -3,7 +3,9 @@
 // is accepted and every rejection says exactly why.
 
 export const DEFAULT_BRANCH = 'main';
-export const MAX_ID_BYTES = 200;
+/** loro-protocol caps a room id at 128 UTF-8 bytes (MAX_ROOM_ID_LENGTH). */
+export const MAX_ROOM_ID_BYTES = 128;
+export const MAX_ID_BYTES = MAX_ROOM_ID_BYTES;
 
 export interface RoomRef {
   docId: string;
@@ -49,7 +51,8 @@ export function validateBranch(branch: string): string {
 }
 
 export function parseRoomId(roomId: string): RoomRef {
-  if (Buffer.byteLength(roomId, 'utf8') > 2 * MAX_ID_BYTES + 1) throw new InvalidIdError('room id', `longer than ${2 * MAX_ID_BYTES + 1} bytes`);
+  const bytes = Buffer.byteLength(roomId, 'utf8');
+  if (bytes > MAX_ROOM_ID_BYTES) throw new InvalidIdError('room id', `${bytes} bytes, at most ${MAX_ROOM_ID_BYTES} allowed`);
   const at = roomId.indexOf('@');
   const docId = at < 0 ? roomId : roomId.slice(0, at);
   const branch = at < 0 ? DEFAULT_BRANCH : roomId.slice(at + 1);

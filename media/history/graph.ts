@@ -56,7 +56,10 @@ export function drawRowGraph(row: DagRow, lanes: number, height: number): SVGSVG
 export function drawMemberGraph(row: DagRow, lanes: number, height: number): SVGSVGElement {
   const svg = el('svg', { width: graphWidth(lanes), height, class: 'graph', 'aria-hidden': 'true' }) as SVGSVGElement;
   const passing = new Set([...row.through, ...row.out]);
+  passing.delete(row.lane);
   for (const l of passing) svg.append(el('path', { d: `M${x(l)} 0 V${height}`, class: laneClass(l) }));
+  // The group's own lane, dotted: these changes are inside the node above.
+  svg.append(el('path', { d: `M${x(row.lane)} 0 V${height}`, class: `${laneClass(row.lane)} member-line` }));
   svg.append(el('circle', { cx: x(row.lane), cy: height / 2, r: 2.5, class: `node node-member ${laneClass(row.lane)}` }));
   return svg;
 }

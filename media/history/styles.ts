@@ -65,6 +65,7 @@ button:focus-visible, input:focus-visible, .viewport:focus-visible { outline: 1p
 .node-change, .node-merge { fill: currentColor; }
 .node-checkpoint { fill: var(--vscode-editor-background); stroke-width: 2.5; }
 .node-member { fill: currentColor; stroke-width: 0; }
+.member-line { stroke-dasharray: 2 3; stroke-width: 1.5; }
 .node-current { fill: var(--vscode-editor-background); stroke-width: 3; }
 .current-ring { fill: none; stroke: var(--vscode-focusBorder); stroke-width: 1.5; }
 .lane-0 { stroke: var(--vscode-charts-blue, #3794ff); color: var(--vscode-charts-blue, #3794ff); }

@@ -9,12 +9,16 @@ import { registerHistory } from './history';
 import { SqlKernel } from './kernel';
 import { NotebookRegistry } from './notebookRegistry';
 import { NOTEBOOK_TYPE, SqlroomSerializer } from './serializer';
+import { CollabManager } from './sync/collabManager';
 
 export interface SqlroomApi {
   readonly registry: NotebookRegistry;
   readonly kernel: SqlKernel;
   readonly tracker: ChangeTracker;
+  readonly collab: CollabManager;
 }
+
+let collabManager: CollabManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): SqlroomApi {
   const userName = () => readSettings().userName;
@@ -32,7 +36,12 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
     registerCommands(),
   );
   context.subscriptions.push(registerHistory(context, registry));
-  return { registry, kernel, tracker };
+  // Live collaboration: sync sessions, embedded server, status bar, share/join.
+  const collab = (collabManager = new CollabManager(context, registry, tracker, userName));
+  return { registry, kernel, tracker, collab };
 }
 
-export function deactivate(): void {}
+/** Flushes and stops the embedded sync server before the extension host exits. */
+export async function deactivate(): Promise<void> {
+  await collabManager?.dispose();
+}

@@ -21,9 +21,20 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
       const message = e instanceof Error ? e.message : String(e);
       throw new Error(`SQLRoom cannot open this file: ${message}. The file was left unchanged; fix it in a text editor (Reopen Editor With… > Text Editor) or restore it from version control.`);
     }
-    parsed.notebook.setAuthor(this.userName());
-    this.registry.set(parsed.docId, parsed.notebook);
-    const data = parsed.notebook.toData();
+    const nb = parsed.notebook;
+    // The latest local state of a shared notebook (edits made while the team
+    // server was unreachable), merged in so reopening offline loses nothing.
+    const cached = this.registry.cachedState(parsed.docId);
+    if (cached) {
+      try {
+        nb.doc.import(cached);
+      } catch {
+        // A damaged cache is ignored: the file and the server have the document.
+      }
+    }
+    nb.setAuthor(this.userName());
+    this.registry.set(parsed.docId, nb);
+    const data = nb.toData();
     const nbData = new vscode.NotebookData(data.cells.map(toVsCellData));
     nbData.metadata = { docId: parsed.docId, ...(parsed.server ? { server: parsed.server } : {}), meta: data.meta };
     return nbData;
@@ -37,7 +48,9 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
       fresh.setAuthor(this.userName());
       return fresh;
     });
-    // Usually a no-op: the change tracker already applied each edit as it happened.
+    // An open notebook's edits are already in Loro (the change tracker), and
+    // Loro may hold remote changes VS Code is about to show: save Loro as it is.
+    if (this.registry.isTracked(docId)) return serializeSqlroomFile(nb, docId, own?.server ? { server: own.server } : undefined);
     const target = fillMissingIdsByPosition(notebookFromVs(data.cells, own?.meta ?? nb.toData().meta), nb.cellIds());
     nb.applyData(target, { origin: 'vscode' });
     return serializeSqlroomFile(nb, docId, own?.server ? { server: own.server } : undefined);

@@ -79,9 +79,11 @@ export class NotebookSync {
       return id;
     });
     let changed = false;
+    // The editor already shows Loro's order (an echo, a reload): no structural ops.
+    const sameAsLoro = ids.length === loroIds.length && ids.every((id, i) => id === loroIds[i]);
 
     // Cells gone from the editor.
-    for (const v of this.view) {
+    for (const v of sameAsLoro ? [] : this.view) {
       if (!seen.has(v.id) && inLoro.has(v.id)) {
         nb.deleteCell(v.id);
         changed = true;
@@ -99,7 +101,7 @@ export class NotebookSync {
     });
     const stay = new Set(longestIncreasingSubsequence(keptPositions).map((k) => keptEditorIndex[k]));
     loroIds = nb.cellIds();
-    for (let i = 0; i < cells.length; i++) {
+    for (let i = 0; i < (sameAsLoro ? 0 : cells.length); i++) {
       const id = ids[i];
       const isNew = !viewById.has(id);
       if (!isNew && stay.has(i)) continue;
@@ -150,8 +152,28 @@ export class NotebookSync {
     return changed;
   }
 
+  /**
+   * Fast path for a keystroke: one cell's text changed (no structure). Returns
+   * undefined when the view does not have `id` at `index` (use applyLocal).
+   */
+  applyLocalText(index: number, id: string, source: string, hint?: TextSplice[], opts: CommitOptions = { origin: 'vscode' }): boolean | undefined {
+    const v = this.view[index];
+    if (!v || v.id !== id) return undefined;
+    if (!this.nb.cellIds().includes(id)) {
+      // Deleted remotely meanwhile: the pending remote edit removes it from the editor.
+      this.view[index] = { ...v, source };
+      return false;
+    }
+    const changed = this.localText(id, v.source, source, hint);
+    if (changed) this.nb.commit(opts);
+    this.view[index] = { ...v, source };
+    return changed;
+  }
+
   private localText(id: string, before: string, after: string, hint: TextSplice[] | undefined): boolean {
     if (before === after) return false;
+    // The editor now shows exactly Loro's text (e.g. a reload): nothing to write.
+    if (after === cellSource(this.nb, id)) return false;
     // Splices one after another; or, when the hint does not explain the change, one diff.
     const steps = hint && hint.length > 0 && replay(before, hint) === after ? hint.map((s) => [s]) : [textEdits(before, after)];
     let view = before;

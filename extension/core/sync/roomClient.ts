@@ -116,7 +116,8 @@ export class RoomClient {
 
   private connect(): void {
     if (this.closed) return;
-    this.setStatus({ state: this.everJoined ? 'offline' : 'connecting' });
+    // Retrying after a failure stays "offline" (with its pending count) rather than flickering to "connecting".
+    if (this.status.state !== 'offline' && this.status.state !== 'error') this.setStatus({ state: this.everJoined ? 'offline' : 'connecting' });
     const ws = new WebSocket(this.opts.url, { handshakeTimeout: 10_000 });
     ws.binaryType = 'nodebuffer';
     this.ws = ws;
@@ -229,7 +230,8 @@ export class RoomClient {
     const { doc } = this.opts;
     this.joined = true;
     this.attempts = 0;
-    const rejoin = this.everJoined;
+    // "Back online" only after having been offline (a first join just uploads the notebook).
+    const wasOffline = this.everJoined || this.status.state === 'offline';
     this.everJoined = true;
     let serverVV: VersionVector | undefined;
     try {
@@ -247,7 +249,7 @@ export class RoomClient {
       const update = serverVV ? doc.export({ mode: 'update', from: serverVV }) : doc.export({ mode: 'update' });
       this.sendUpdate(update);
     }
-    this.mergeReport = rejoin || localOps > 0 ? { localOps: permission === 'write' ? localOps : 0, remoteOps: 0 } : undefined;
+    this.mergeReport = wasOffline ? { localOps: permission === 'write' ? localOps : 0, remoteOps: 0 } : undefined;
     this.setStatus({ state: 'connected', detail: permission === 'write' ? undefined : 'read-only' });
     if (!this.backfillPending) this.reportMerge();
   }

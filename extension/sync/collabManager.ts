@@ -1,0 +1,276 @@
+// Live collaboration glue: one CollabSession per open shared document, the
+// server it joins (the notebook file's own server, else `sqlroom.server.url`,
+// else the embedded server when `sqlroom.server.embedded` is on), the status
+// bar item, collaborators in cells, and the Share / Join / Undo / Redo commands.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readSqlroomMetadata } from '../core/notebookMapping';
+import { LocalCache } from '../core/sync/localCache';
+import { describeStatus } from '../core/sync/statusText';
+import type { ChangeTracker } from '../changeTracker';
+import type { NotebookRegistry } from '../notebookRegistry';
+import { NOTEBOOK_TYPE } from '../serializer';
+import { CollabSession, type SessionEndpoint } from './collabSession';
+import { normaliseServerUrl, readCollabSettings } from './collabSettings';
+import { EmbeddedServer } from './embeddedServer';
+import { CollaboratorCells } from './collaboratorCells';
+
+export const SHARE_COMMAND = 'sqlroom.shareNotebook';
+export const JOIN_COMMAND = 'sqlroom.joinNotebook';
+export const COLLABORATORS_COMMAND = 'sqlroom.showCollaborators';
+export const UNDO_COMMAND = 'sqlroom.undo';
+export const REDO_COMMAND = 'sqlroom.redo';
+const MERGED_NOTICE_MS = 10_000;
+
+export class CollabManager implements vscode.Disposable {
+  private readonly sessions = new Map<string, CollabSession>();
+  private readonly opening = new Map<string, Promise<CollabSession | undefined>>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly log: vscode.OutputChannel;
+  readonly embedded: EmbeddedServer;
+  private readonly cache: LocalCache;
+  /** Tokens given to Join, by server URL (this window only). */
+  private readonly joinTokens = new Map<string, string>();
+  private readonly mergedAt = new Map<string, number>();
+  private readonly cellMarkers: CollaboratorCells;
+
+  constructor(
+    context: vscode.ExtensionContext,
+    registry: NotebookRegistry,
+    private readonly tracker: ChangeTracker,
+    private readonly userName: () => string,
+  ) {
+    this.log = vscode.window.createOutputChannel('SQLRoom Sync');
+    const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
+    this.embedded = new EmbeddedServer(path.join(storage, 'sync-server'), this.log);
+    this.cache = new LocalCache(path.join(context.globalStorageUri.fsPath, 'offline-cache'));
+    registry.cachedState = (docId) => this.cache.read(docId);
+    this.statusItem = vscode.window.createStatusBarItem('sqlroom.sync', vscode.StatusBarAlignment.Left, 50);
+    this.statusItem.name = 'SQLRoom sync';
+    this.statusItem.command = COLLABORATORS_COMMAND;
+    this.cellMarkers = new CollaboratorCells((notebook) => this.sessionOf(notebook));
+    this.subscriptions.push(
+      this.log,
+      this.statusItem,
+      this.cellMarkers,
+      tracker.onDidBind(({ notebook }) => void this.open(notebook)),
+      tracker.onDidUnbind(({ docId }) => this.closeIfUnused(docId)),
+      vscode.window.onDidChangeActiveNotebookEditor(() => this.refresh()),
+      vscode.window.onDidChangeNotebookEditorSelection((e) => this.publishCell(e.notebookEditor)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('sqlroom.server')) void this.reconnectAll();
+      }),
+      vscode.commands.registerCommand(SHARE_COMMAND, () => this.share()),
+      vscode.commands.registerCommand(JOIN_COMMAND, (url?: string, room?: string, token?: string) => this.join(url, room, token)),
+      vscode.commands.registerCommand(COLLABORATORS_COMMAND, () => this.showCollaborators()),
+      vscode.commands.registerCommand(UNDO_COMMAND, () => this.undoRedo('undo')),
+      vscode.commands.registerCommand(REDO_COMMAND, () => this.undoRedo('redo')),
+    );
+    for (const nb of vscode.workspace.notebookDocuments) void this.open(nb);
+  }
+
+  /** The session of a document, once it is open (tests, other features). */
+  session(docId: string): CollabSession | undefined {
+    return this.sessions.get(docId);
+  }
+
+  /** Resolves with the session of a notebook once it has been opened (undefined when not shared). */
+  async sessionFor(notebook: vscode.NotebookDocument): Promise<CollabSession | undefined> {
+    const own = readSqlroomMetadata(notebook.metadata);
+    if (!own) return undefined;
+    return this.sessions.get(own.docId) ?? (await (this.opening.get(own.docId) ?? this.open(notebook)));
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+    for (const d of this.subscriptions) d.dispose();
+    await this.embedded.dispose();
+  }
+
+  // ---- sessions --------------------------------------------------------------
+
+  private sessionOf(notebook: vscode.NotebookDocument): CollabSession | undefined {
+    const own = readSqlroomMetadata(notebook.metadata);
+    return own ? this.sessions.get(own.docId) : undefined;
+  }
+
+  private open(notebook: vscode.NotebookDocument): Promise<CollabSession | undefined> {
+    if (notebook.notebookType !== NOTEBOOK_TYPE || notebook.uri.scheme === 'sqlroom-version') return Promise.resolve(undefined);
+    const own = readSqlroomMetadata(notebook.metadata);
+    if (!own) return Promise.resolve(undefined);
+    const existing = this.sessions.get(own.docId);
+    if (existing) return Promise.resolve(existing);
+    const pending = this.opening.get(own.docId);
+    if (pending) return pending;
+    const p = this.startSession(notebook, own.docId, own.server).finally(() => this.opening.delete(own.docId));
+    this.opening.set(own.docId, p);
+    return p;
+  }
+
+  private async startSession(notebook: vscode.NotebookDocument, docId: string, fileServer: string | undefined): Promise<CollabSession | undefined> {
+    let endpoint: SessionEndpoint | undefined;
+    try {
+      endpoint = await this.endpointFor(notebook, fileServer);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.appendLine(message);
+      void vscode.window.showWarningMessage(`${message}. The notebook stays local; edits are kept in the file when you save.`);
+    }
+    const nb = this.tracker.docFor(notebook);
+    if (!endpoint || !nb || this.sessions.has(docId) || this.tracker.notebooksOf(docId).length === 0) {
+      this.refresh();
+      return this.sessions.get(docId);
+    }
+    const session = new CollabSession(docId, nb, endpoint, this.userName(), endpoint.kind === 'team' ? this.cache : undefined, this.log);
+    session.onDidChange(() => {
+      if (session.status.merged) this.mergedAt.set(docId, Date.now());
+      if (session.status.state !== 'connected') this.mergedAt.delete(docId);
+      this.refresh();
+      this.cellMarkers.changed();
+    });
+    this.sessions.set(docId, session);
+    this.log.appendLine(`SQLRoom: ${path.basename(notebook.uri.path)} joins room ${docId} on ${endpoint.url} (${endpoint.kind})`);
+    const editor = vscode.window.activeNotebookEditor;
+    if (editor?.notebook === notebook) this.publishCell(editor);
+    this.refresh();
+    return session;
+  }
+
+  private async endpointFor(notebook: vscode.NotebookDocument, fileServer: string | undefined): Promise<SessionEndpoint | undefined> {
+    const settings = readCollabSettings(notebook.uri);
+    const team = fileServer ? normaliseServerUrl(fileServer) : settings.url ? normaliseServerUrl(settings.url) : undefined;
+    if (fileServer || settings.url) {
+      if (!team) throw new Error(`SQLRoom: "${fileServer ?? settings.url}" is not a ws:// or wss:// server URL`);
+      return { kind: 'team', url: team, token: this.joinTokens.get(team) ?? settings.token };
+    }
+    if (!settings.embedded) return undefined;
+    const e = await this.embedded.ensure();
+    return { kind: 'embedded', url: e.url, token: e.token };
+  }
+
+  private closeIfUnused(docId: string): void {
+    if (this.tracker.notebooksOf(docId).length > 0) return;
+    this.sessions.get(docId)?.dispose();
+    this.sessions.delete(docId);
+    this.refresh();
+  }
+
+  private async reconnectAll(): Promise<void> {
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+    for (const nb of vscode.workspace.notebookDocuments) await this.open(nb);
+    this.refresh();
+  }
+
+  // ---- status and presence -----------------------------------------------------
+
+  private refresh(): void {
+    const editor = vscode.window.activeNotebookEditor;
+    const session = editor ? this.sessionOf(editor.notebook) : undefined;
+    if (!session) {
+      this.statusItem.hide();
+      return;
+    }
+    let status = session.status;
+    const merged = this.mergedAt.get(session.docId);
+    if (merged !== undefined && Date.now() - merged > MERGED_NOTICE_MS) this.mergedAt.delete(session.docId);
+    else if (merged !== undefined && !status.merged && status.state === 'connected' && status.pending === 0) {
+      status = { ...status, merged: { localOps: 0, remoteOps: 0 } };
+      const t = setTimeout(() => this.refresh(), MERGED_NOTICE_MS);
+      t.unref?.();
+    }
+    const where = session.endpoint.kind === 'embedded' ? `the local sync server (${session.endpoint.url})` : session.endpoint.url;
+    const s = describeStatus(status, session.others(), where);
+    this.statusItem.text = s.text;
+    this.statusItem.tooltip = s.tooltip;
+    this.statusItem.backgroundColor = s.severity ? new vscode.ThemeColor(`statusBarItem.${s.severity}Background`) : undefined;
+    this.statusItem.show();
+  }
+
+  /** The status bar text of the active notebook (tests). */
+  get statusText(): string {
+    return this.statusItem.text;
+  }
+
+  private publishCell(editor: vscode.NotebookEditor): void {
+    const session = this.sessionOf(editor.notebook);
+    if (!session) return;
+    const range = editor.selections[0];
+    const cell = range && range.start < editor.notebook.cellCount ? editor.notebook.cellAt(range.start) : undefined;
+    session.presence.setCell(typeof cell?.metadata?.id === 'string' ? cell.metadata.id : undefined);
+  }
+
+  private async showCollaborators(): Promise<void> {
+    const editor = vscode.window.activeNotebookEditor;
+    const session = editor ? this.sessionOf(editor.notebook) : undefined;
+    if (!editor || !session) {
+      void vscode.window.showInformationMessage('This notebook is not shared: open a .sqlroom notebook with the sync server on, or use SQLRoom: Join Notebook.');
+      return;
+    }
+    const ids = editor.notebook.getCells().map((c) => c.metadata?.id);
+    const items = session.others().map((o) => {
+      const index = o.cellId ? ids.indexOf(o.cellId) : -1;
+      return { label: `$(person) ${o.name}`, description: index >= 0 ? `in cell ${index + 1}` : 'not in a cell', index };
+    });
+    const s = describeStatus(session.status, session.others(), session.endpoint.url);
+    const pick = await vscode.window.showQuickPick(items.length > 0 ? items : [{ label: 'No one else is here', description: '', index: -1 }], {
+      title: `${s.text.replace(/\$\([^)]*\)\s*/g, '')} — ${session.endpoint.url}, room ${session.docId}`,
+    });
+    if (pick && pick.index >= 0) editor.revealRange(new vscode.NotebookRange(pick.index, pick.index + 1));
+  }
+
+  // ---- commands ----------------------------------------------------------------
+
+  /** What a colleague needs to join; copied to the clipboard. */
+  async share(): Promise<{ url: string; room: string; token?: string } | undefined> {
+    const editor = vscode.window.activeNotebookEditor;
+    if (!editor || editor.notebook.notebookType !== NOTEBOOK_TYPE) {
+      void vscode.window.showInformationMessage('Open a SQLRoom notebook to share it.');
+      return undefined;
+    }
+    const session = await this.sessionFor(editor.notebook);
+    if (!session) {
+      void vscode.window.showWarningMessage('This notebook is not connected to a sync server. Turn on sqlroom.server.embedded or set sqlroom.server.url to a team server.');
+      return undefined;
+    }
+    const info = { url: session.endpoint.url, room: session.docId, ...(session.endpoint.token ? { token: session.endpoint.token } : {}) };
+    const text = [`Server: ${info.url}`, `Room: ${info.room}`, `Token: ${info.token ?? '(none)'}`].join('\n');
+    const loopback = session.endpoint.kind === 'embedded';
+    const note = loopback
+      ? ' This is the local server on 127.0.0.1: colleagues on other machines need a team server (run sqlroom-server on a shared host and set sqlroom.server.url).'
+      : '';
+    void vscode.window.showInformationMessage(`Share this notebook — Server: ${info.url} · Room: ${info.room} · Token: ${info.token ?? '(none)'}.${note}`, 'Copy').then((choice) => {
+      if (choice === 'Copy') void vscode.env.clipboard.writeText(text);
+    });
+    return info;
+  }
+
+  /** Opens a notebook joined to `room` on a team server (asks for what is missing). */
+  async join(url?: string, room?: string, token?: string): Promise<vscode.NotebookEditor | undefined> {
+    const settings = readCollabSettings();
+    const rawUrl = url ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (1/3)', prompt: 'Server URL (ws:// or wss://)', value: settings.url ?? '', ignoreFocusOut: true, validateInput: (v) => (normaliseServerUrl(v) ? undefined : 'A ws:// or wss:// URL') }));
+    if (rawUrl === undefined) return undefined;
+    const server = normaliseServerUrl(rawUrl);
+    if (!server) throw new Error(`"${rawUrl}" is not a ws:// or wss:// server URL`);
+    const roomId = room ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (2/3)', prompt: 'Room (the notebook id the owner shared)', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Required') }));
+    if (!roomId) return undefined;
+    const tok = token ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (3/3)', prompt: 'Token (empty if the server needs none)', password: true, ignoreFocusOut: true }));
+    if (tok === undefined) return undefined;
+    if (tok.trim()) this.joinTokens.set(server, tok.trim());
+    const data = new vscode.NotebookData([]);
+    data.metadata = { docId: roomId.trim(), server, meta: {} };
+    const doc = await vscode.workspace.openNotebookDocument(NOTEBOOK_TYPE, data);
+    return vscode.window.showNotebookDocument(doc);
+  }
+
+  private undoRedo(which: 'undo' | 'redo'): boolean {
+    const editor = vscode.window.activeNotebookEditor;
+    if (!editor || editor.notebook.notebookType !== NOTEBOOK_TYPE) {
+      void vscode.commands.executeCommand(which);
+      return false;
+    }
+    return which === 'undo' ? this.tracker.undo(editor.notebook) : this.tracker.redo(editor.notebook);
+  }
+}

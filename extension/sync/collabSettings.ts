@@ -1,0 +1,30 @@
+// Typed access to the `sqlroom.server.*` settings (contributes.configuration).
+import * as vscode from 'vscode';
+
+export interface CollabSettings {
+  /** Start the bundled sync server in the background (loopback only). */
+  embedded: boolean;
+  /** A team server (ws:// or wss://) to join instead of the embedded one. */
+  url: string | undefined;
+  /** Token for the team server (sent in the join payload). */
+  token: string | undefined;
+}
+
+export function readCollabSettings(scope?: vscode.ConfigurationScope): CollabSettings {
+  const c = vscode.workspace.getConfiguration('sqlroom.server', scope);
+  const url = c.get<string>('url', '').trim();
+  const token = c.get<string>('token', '').trim();
+  return { embedded: c.get<boolean>('embedded', true), url: url === '' ? undefined : url, token: token === '' ? undefined : token };
+}
+
+/** ws(s)://host[:port][/path]; http(s) is accepted and turned into ws(s). */
+export function normaliseServerUrl(raw: string): string | undefined {
+  const s = raw.trim().replace(/^http(s?):\/\//i, 'ws$1://');
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return undefined;
+    return s.replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
+}

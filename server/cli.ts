@@ -235,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => {
-    if (code >= 0) process.exit(code);
+    // Exit only after stdout/stderr are drained (pipes are asynchronous).
+    if (code >= 0) process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
 }

@@ -14,6 +14,7 @@ import { DuckDbStorage } from './storage/duckdbStorage';
 import { DuckLakeStorage } from './storage/ducklakeStorage';
 import type { Storage } from './storage/types';
 import { WriteAheadLog } from './wal/wal';
+import { StorageOpenError } from './storage/sqlStorage';
 import { errText } from './rooms/updateInfo';
 
 export type { ServerOptions, FlushSettings, SnapshotSettings, LimitSettings } from './options';
@@ -216,7 +217,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     } catch {
       /* already closed */
     }
-    throw err instanceof StartupError ? err : new StartupError(errText(err));
+    throw err instanceof StartupError || err instanceof StorageOpenError ? err : new StartupError(errText(err));
   }
   if (settings.maintenanceEveryMs > 0 && storage.kind === 'ducklake') {
     maintenanceTimer = setInterval(() => {

@@ -12,10 +12,10 @@ export async function applyRemoteEdit(notebook: vscode.NotebookDocument, edit: R
   const uri = notebook.uri;
   switch (edit.type) {
     case 'delete':
-      we.set(uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(edit.index, edit.index + 1))]);
+      we.set(uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(edit.index, edit.index + edit.count))]);
       break;
     case 'insert':
-      we.set(uri, [vscode.NotebookEdit.insertCells(edit.index, [toVsCellData(edit.cell)])]);
+      we.set(uri, [vscode.NotebookEdit.insertCells(edit.index, edit.cells.map(toVsCellData))]);
       break;
     case 'move':
       // VS Code has no move edit: the two steps apply in order, in one undo-less workspace edit.

@@ -46,10 +46,10 @@ function applyToEditor(editor: CellData[], e: RemoteEdit): CellData[] {
   const out = editor.slice();
   switch (e.type) {
     case 'delete':
-      out.splice(e.index, 1);
+      out.splice(e.index, e.count);
       break;
     case 'insert':
-      out.splice(e.index, 0, e.cell);
+      out.splice(e.index, 0, ...e.cells);
       break;
     case 'move':
       out.splice(e.from, 1);

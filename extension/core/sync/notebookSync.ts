@@ -18,8 +18,10 @@ import { cellSource } from './loroCells';
 import { applySplices, mapOffset, textEdits, type TextSplice } from './textEdits';
 
 export type RemoteEdit =
-  | { type: 'delete'; index: number; id: string }
-  | { type: 'insert'; index: number; cell: CellData }
+  /** `count` cells from `index` (a run the editor shows that Loro no longer has). */
+  | { type: 'delete'; index: number; count: number; id: string }
+  /** A run of new cells at `index` (one edit for a whole backfill). */
+  | { type: 'insert'; index: number; cells: CellData[] }
   /** Remove the cell at `from`, insert `cell` so it ends up at `to`. */
   | { type: 'move'; from: number; to: number; cell: CellData }
   /** Kind changed: the editor replaces the cell. */
@@ -228,14 +230,25 @@ export class NotebookSync {
     const target = dedupe(data.cells);
     const targetIds = new Set(target.map((c) => c.id));
     const d = this.view.findIndex((c) => !targetIds.has(c.id));
-    if (d >= 0) return { type: 'delete', index: d, id: this.view[d].id };
+    if (d >= 0) {
+      let count = 1;
+      while (d + count < this.view.length && !targetIds.has(this.view[d + count].id)) count++;
+      return { type: 'delete', index: d, count, id: this.view[d].id };
+    }
     const viewIds = this.view.map((c) => c.id);
     const op = planReorder(viewIds, target.map((c) => c.id))[0];
     if (op) {
-      const cell = target.find((c) => c.id === op.id)!;
-      if (op.type === 'insert') return { type: 'insert', index: op.index, cell: cloneCell(cell) };
+      const at = target.findIndex((c) => c.id === op.id);
+      const cell = target[at];
+      if (op.type === 'insert') {
+        // The run of target cells from here that the editor does not have yet.
+        const inView = new Set(viewIds);
+        let end = at + 1;
+        while (end < target.length && !inView.has(target[end].id)) end++;
+        return { type: 'insert', index: op.index, cells: target.slice(at, end).map(cloneCell) };
+      }
       if (op.type === 'move') return { type: 'move', from: op.from, to: op.to, cell: cloneCell(cell) };
-      return { type: 'delete', index: op.index, id: op.id }; // a repeated id in the view
+      return { type: 'delete', index: op.index, count: 1, id: op.id }; // a repeated id in the view
     }
     for (let i = 0; i < target.length; i++) {
       const v = this.view[i];
@@ -255,10 +268,10 @@ export class NotebookSync {
     const view = this.view;
     switch (edit.type) {
       case 'delete':
-        view.splice(edit.index, 1);
+        view.splice(edit.index, edit.count);
         break;
       case 'insert':
-        view.splice(edit.index, 0, cloneCell(edit.cell));
+        view.splice(edit.index, 0, ...edit.cells.map(cloneCell));
         break;
       case 'move':
         view.splice(edit.from, 1);

@@ -11,6 +11,16 @@ function activate() {
   if (!resultsFile) return;
   const repoRoot = process.env.SQLROOM_REPO_ROOT || path.resolve(__dirname, '..', '..', '..');
   const index = path.join(repoRoot, 'out', 'test', 'vscode', 'index.js');
+  // Only the first extension host runs the suite. Another workbench page
+  // (a second window opened by a collaboration test) gets its own extension
+  // host: it runs the second-window helper instead.
+  try {
+    fs.writeFileSync(`${resultsFile}.runner-lock`, String(process.pid), { flag: 'wx' });
+  } catch {
+    const helper = path.join(repoRoot, 'out', 'test', 'vscode', 'secondWindow.js');
+    if (fs.existsSync(helper)) Promise.resolve().then(() => require(helper).run(resultsFile)).catch(() => undefined);
+    return;
+  }
   fs.appendFileSync(`${resultsFile}.log`, `test runner extension started in the extension host (pid ${process.pid})\n`);
   Promise.resolve()
     .then(() => require(index).run())

@@ -1,0 +1,121 @@
+// Two VS Code windows on one notebook: a second workbench page of the same
+// code-server (its own extension host, which finds the first window's
+// embedded sync server) edits the notebook while this window does; both end
+// with the same cells. One screenshot shows both windows side by side.
+// Only on the code-server route (a second page needs its URL); skipped elsewhere.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { SqlroomApi } from '../../extension/extension';
+import { NotebookDoc } from '../../server/shared/notebookDoc';
+import { newDocId, serializeSqlroomFile } from '../../server/shared/sqlroomFile';
+import { requestScreenshot } from '../support/screenshot';
+import type { SecondWindowResult, SecondWindowTask } from './secondWindow';
+import { closeAllEditors, EXTENSION_ID, openNotebook, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
+
+/** code-server's --bind-addr, from the command line of an ancestor process. */
+function codeServerAddress(): string | undefined {
+  let pid = process.ppid;
+  for (let depth = 0; depth < 8 && pid > 1; depth++) {
+    try {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const i = args.indexOf('--bind-addr');
+      if (i >= 0 && args[i + 1]) return args[i + 1];
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+describe('Two VS Code windows on one notebook', function () {
+  this.timeout(240_000);
+  const results = process.env.SQLROOM_TEST_RESULTS;
+  const address = codeServerAddress();
+  let browser: { close(): Promise<void>; newPage(o?: unknown): Promise<Page> } | undefined;
+
+  interface Page {
+    goto(url: string, o?: unknown): Promise<unknown>;
+    screenshot(o?: unknown): Promise<Buffer>;
+    setContent(html: string): Promise<void>;
+    close(): Promise<void>;
+  }
+
+  before(function () {
+    if (!results || !address) this.skip();
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await closeAllEditors();
+    await vscode.workspace.getConfiguration('sqlroom.server').update('embedded', false, vscode.ConfigurationTarget.Workspace);
+  });
+
+  it('edits from both windows converge; the screenshot shows both', async () => {
+    const api = (await vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID)!.activate()) as SqlroomApi;
+    await vscode.workspace.getConfiguration('sqlroom.server').update('embedded', true, vscode.ConfigurationTarget.Workspace);
+    const nb0 = new NotebookDoc();
+    nb0.insertCell(0, { kind: 'code', language: 'sql', source: 'SELECT 1 AS a' });
+    nb0.insertCell(1, { kind: 'code', language: 'sql', source: 'SELECT 2 AS b' });
+    nb0.commit();
+    const file = tempNotebookPath('two-windows');
+    const uri = writeFile(file, serializeSqlroomFile(nb0, newDocId()));
+    const editor = await openNotebook(uri);
+    const notebook = editor.notebook;
+    const session = await api.collab.sessionFor(notebook);
+    assert.ok(session && session.endpoint.kind === 'embedded');
+    await session.client.whenSynced();
+
+    const task: SecondWindowTask = { notebook: file, type: '-- window 2\n', insert: 'SELECT 3 AS c -- window 2', waitFor: '-- window 1' };
+    fs.writeFileSync(`${results}.window2.json`, JSON.stringify(task));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { chromium } = require('playwright-core') as { chromium: { launch(o: unknown): Promise<NonNullable<typeof browser>> } };
+    browser = await chromium.launch({
+      executablePath: process.env.SQLROOM_CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    await page.goto(`http://${address}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+
+    // This window edits too (the second window waits for it).
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(notebook.cellAt(1).document.uri, new vscode.Position(0, 0), '-- window 1\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+
+    await waitFor('the second window edits to arrive here', () =>
+      notebook.cellCount === 3 && notebook.cellAt(0).document.getText().startsWith('-- window 2') ? true : undefined,
+    180_000);
+    const resultFile = `${results}.window2.result.json`;
+    const result = await waitFor('the second window to report', () =>
+      fs.existsSync(resultFile) ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as SecondWindowResult) : undefined,
+    120_000);
+    assert.strictEqual(result.error, undefined, result.error);
+    await api.tracker.whenIdle(notebook);
+    const here = notebook.getCells().map((c) => ({ id: String(c.metadata?.id ?? ''), source: c.document.getText() }));
+    assert.deepStrictEqual(result.cells, here, 'both windows show the same cells');
+    assert.deepStrictEqual(here.map((c) => c.source), ['-- window 2\nSELECT 1 AS a', '-- window 1\nSELECT 2 AS b', 'SELECT 3 AS c -- window 2']);
+
+    // One picture of both windows: this one (taken by the harness) and the second page.
+    await vscode.window.showNotebookDocument(notebook);
+    await vscode.commands.executeCommand('notebook.focusTop');
+    await requestScreenshot('collab-window-1');
+    const artifacts = path.join(process.env.SQLROOM_REPO_ROOT ?? path.resolve(__dirname, '..', '..', '..'), 'test-artifacts');
+    const second = await page.screenshot();
+    const firstFile = path.join(artifacts, 'vscode-collab-window-1.png');
+    if (fs.existsSync(firstFile)) {
+      const b64 = (b: Buffer) => `data:image/png;base64,${b.toString('base64')}`;
+      const both = await browser.newPage({ viewport: { width: 2820, height: 960 } });
+      await both.setContent(
+        `<body style="margin:0;background:#333;color:#fff;font:16px sans-serif;display:flex;gap:20px">` +
+          `<figure style="margin:0"><figcaption>window 1</figcaption><img width="1400" src="${b64(fs.readFileSync(firstFile))}"></figure>` +
+          `<figure style="margin:0"><figcaption>window 2</figcaption><img width="1400" src="${b64(second)}"></figure></body>`,
+      );
+      fs.writeFileSync(path.join(artifacts, 'vscode-collab-two-windows.png'), await both.screenshot());
+      await both.close();
+    }
+  });
+});

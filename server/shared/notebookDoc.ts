@@ -45,6 +45,9 @@ export interface CellProps {
   metadata?: Record<string, unknown>;
 }
 
+/** Seconds within which Loro merges one peer's message-less commits into one change. */
+export const CHANGE_MERGE_INTERVAL_S = 10;
+
 export class NotebookDoc {
   readonly doc: LoroDoc;
   /** id -> cell map; checked on every hit because remote imports may delete cells. */
@@ -53,6 +56,10 @@ export class NotebookDoc {
   constructor(doc?: LoroDoc) {
     this.doc = doc ?? new LoroDoc();
     this.doc.setRecordTimestamp(true);
+    // Loro folds message-less commits of one peer within this many seconds into
+    // one change (default 1000 s: a whole session). 10 s keeps each pause its
+    // own change; the history view groups them back into sessions.
+    this.doc.setChangeMergeInterval(CHANGE_MERGE_INTERVAL_S);
   }
 
   /** Loads a snapshot (or a complete update export); the loaded doc gets a fresh peer id. */

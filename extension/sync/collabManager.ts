@@ -189,6 +189,13 @@ export class CollabManager implements vscode.Disposable {
     this.statusItem.show();
   }
 
+  /** Names of the collaborators in a cell (what its cell status bar shows). */
+  collaboratorsInCell(cell: vscode.NotebookCell): string[] {
+    const id = cell.metadata?.id;
+    const session = this.sessionOf(cell.notebook);
+    return session && typeof id === 'string' ? session.others().filter((o) => o.cellId === id).map((o) => o.name) : [];
+  }
+
   /** The status bar text of the active notebook (tests). */
   get statusText(): string {
     return this.statusItem.text;

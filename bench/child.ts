@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { withTimeout } from './loroClient';
 import type { SystemName } from './systems/types';
 
+/** Linux clock ticks per second (USER_HZ), 100 on every mainstream kernel config. */
+const CLK_TCK = 100;
+
 type Msg = { type: string; url?: string; message?: string; value?: number; writes?: number };
 
 export class ServerChild {
@@ -55,6 +58,18 @@ export class ServerChild {
       return m.writes ?? NaN;
     } catch {
       this.proc.kill('SIGKILL');
+      return NaN;
+    }
+  }
+
+  /** CPU seconds (user + system) the server process has used so far. */
+  cpuSeconds(): number {
+    try {
+      // Fields after the ")" of the command name: utime and stime are 12th and 13th.
+      const stat = readFileSync(`/proc/${this.proc.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
       return NaN;
     }
   }

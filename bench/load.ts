@@ -49,6 +49,8 @@ export interface LoadResult {
   satAck: LatencySummary;
   updatesPerSec: number;
   satSeconds: number;
+  /** CPU of the bench (client) process during the saturated phase, % of one core. */
+  clientCpuPct: number;
   /** Run time from the first paced send to the last saturated ack (s). */
   runSeconds: number;
   dbWritesDuringRun: number;
@@ -147,6 +149,7 @@ export async function runLoad(rooms: RoomPlan[], o: LoadOptions): Promise<LoadRe
     // Saturated phase: each client keeps `window` updates in flight.
     const satAck: number[] = [];
     const satStart = performance.now();
+    const cpu0 = process.cpuUsage();
     const satDone = rooms.flatMap((room, r) =>
       room.clients.map(async (plan, i) => {
         const first = Math.min(o.pacedKeys, plan.updates.length);
@@ -164,6 +167,7 @@ export async function runLoad(rooms: RoomPlan[], o: LoadOptions): Promise<LoadRe
     );
     await withTimeout(Promise.all(satDone), o.phaseTimeoutMs, 'saturated phase');
     const satEnd = performance.now();
+    const cpu = process.cpuUsage(cpu0);
     const writes1 = await o.dbWrites();
 
     const updates = rooms.reduce((s, r) => s + 1 + r.clients.reduce((t, c) => t + c.updates.length, 0), 0);
@@ -175,6 +179,7 @@ export async function runLoad(rooms: RoomPlan[], o: LoadOptions): Promise<LoadRe
       satAck: summarize(satAck),
       updatesPerSec: satAck.length / ((satEnd - satStart) / 1000),
       satSeconds: (satEnd - satStart) / 1000,
+      clientCpuPct: ((cpu.user + cpu.system) / 1000 / (satEnd - satStart)) * 100,
       runSeconds: (satEnd - runStart) / 1000,
       dbWritesDuringRun: writes1 - writes0,
       errors,

@@ -32,6 +32,8 @@ interface SystemResult {
   dbWritesTotal: number;
   bytesOnDisk: number;
   peakRss: number;
+  /** Server CPU seconds over the load (connect to last ack). */
+  serverCpu: number;
   error?: string;
 }
 
@@ -139,11 +141,12 @@ async function runSystem(
 ): Promise<SystemResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `sqlroom-bench-${name}-`));
   const child = new ServerChild();
-  const res: SystemResult = { name, dbWritesTotal: NaN, bytesOnDisk: NaN, peakRss: NaN };
+  const res: SystemResult = { name, dbWritesTotal: NaN, bytesOnDisk: NaN, peakRss: NaN, serverCpu: NaN };
   const started = performance.now();
   try {
     await child.start(name, dir, extensionDir);
     const isYjs = name === 'hocuspocus';
+    const cpu0 = child.cpuSeconds();
     res.load = await runLoad(rooms, {
       pacedKeys,
       pacedIntervalMs,
@@ -158,6 +161,7 @@ async function runSystem(
         : undefined,
       dbWrites: () => child.writes(),
     });
+    res.serverCpu = child.cpuSeconds() - cpu0;
     res.peakRss = child.peakRss();
     res.dbWritesTotal = await child.stop();
     res.bytesOnDisk = duBytes(dir);
@@ -203,6 +207,8 @@ function printTable(results: SystemResult[]): void {
     { label: 'DB write txns/s', get: txnPerSec, show: (v) => fmt(v, 1), higherIsBetter: false },
     { label: 'bytes stored per op', get: perOp, show: (v) => fmt(v, 0), higherIsBetter: false },
     { label: 'peak RSS (server)', get: (r) => r.peakRss, show: fmtBytes, higherIsBetter: false },
+    { label: 'server CPU ms per 1k updates', get: (r) => (r.serverCpu * 1e6) / (r.load?.updates ?? NaN), show: (v) => fmt(v, 0), higherIsBetter: false },
+    { label: 'bench clients CPU % (saturated)', get: (r) => r.load?.clientCpuPct ?? NaN, show: (v) => fmt(v, 0), higherIsBetter: false },
   ];
   const header = ['metric', ...results.map((r) => LABEL[r.name])];
   const body = rows.map((row) => [
@@ -238,7 +244,10 @@ function printNotes(): void {
     '  Hocuspocus: afterStoreDocument calls. Per second over the whole run (paced + saturated phases).',
     '- bytes stored per op: size of the system\'s database folder after a graceful stop / updates sent',
     '  (DuckLake: catalog file + data path). Ours runs with default flush/snapshot settings, DuckLake maintenance off.',
-    '- peak RSS: VmHWM of the server\'s child process. Clients all run in the bench process on the same 2 cores;',
+    '- peak RSS: VmHWM of the server\'s child process; server CPU: its utime+stime over the load / updates.',
+    '- bench clients CPU: the bench process during the saturated phase (100 = one core busy). Near 100 the clients,',
+    '  not the server, set the updates/s ceiling; the machine is shared, so compare ratios more than absolutes.',
+    '- Clients all run in the bench process on the same 2 cores;',
     '  Hocuspocus clients are real providers that apply every remote update to their Y.Doc, Loro clients only decode',
     '  the version of what they receive (client 0 of each room).',
   ].forEach((l) => log(l));

@@ -152,6 +152,34 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
     assert.strictEqual(new Set(after.map((c) => c.id)).size, after.length, 'no duplicated cells');
   });
 
+  it('conflicting concurrent edits converge: both type in one cell, one deletes a cell the other edits, both move cells', async () => {
+    const { notebook, session, docId, editor } = await openShared('collab-conflict', ['SELECT 0', 'SELECT 1', 'SELECT 2', 'SELECT 3']);
+    const robot = new HeadlessPeer(session.endpoint.url, docId, 'robot', session.endpoint.token);
+    peers.push(robot);
+    await waitFor('robot joined', () => (robot.cells().length === 4 ? true : undefined));
+    const ids = robot.cells().map((c) => c.id);
+    robot.offline(); // its edits below are concurrent with VS Code's
+    robot.type(0, 'SELECT 0'.length, ' -- robot');
+    robot.edit((cells) => {
+      cells.splice(1, 1); // deletes the cell VS Code is about to edit
+      const [three] = cells.splice(2, 1);
+      cells.unshift(three); // SELECT 3 to the top
+    });
+    await typeIn(notebook.cellAt(0), 'SELECT 0'.length, ' -- vs');
+    await typeIn(notebook.cellAt(1), 0, '-- edited in VS Code\n');
+    editor.selections = [new vscode.NotebookRange(2, 3)];
+    await vscode.commands.executeCommand('notebook.cell.moveUp'); // SELECT 2 above SELECT 1
+    await waitFor('the local move', () => (notebook.cellAt(1).metadata.id === ids[2] ? true : undefined));
+    robot.online();
+    await waitFor('everyone to converge', () => same(notebook, robot), 60_000);
+    const shown = vsCells(notebook);
+    assert.strictEqual(new Set(shown.map((c) => c.id)).size, shown.length, 'no duplicated cells');
+    assert.ok(!shown.some((c) => c.id === ids[1]), 'the deleted cell stays deleted');
+    const zero = shown.find((c) => c.id === ids[0])!;
+    assert.ok(zero.source.includes(' -- robot') && zero.source.includes(' -- vs'), `both typed in cell 0: ${zero.source}`);
+    assert.deepStrictEqual(shown.map((c) => c.id).sort(), [ids[0], ids[2], ids[3]].sort());
+  });
+
   it('undo in VS Code undoes only its own edit, never the colleague\u2019s', async () => {
     const { notebook, session, docId, editor } = await openShared('collab-undo', ['SELECT 1']);
     const robot = new HeadlessPeer(session.endpoint.url, docId, 'robot', session.endpoint.token);
@@ -178,6 +206,14 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
     assert.strictEqual(info.room, docId);
     assert.match(info.url, /^ws:\/\//);
     assert.ok(info.token, 'the embedded server needs a token');
+    // Join by URL and room (what a colleague types in): an untitled notebook fills with the cells.
+    const joined = (await vscode.commands.executeCommand('sqlroom.joinNotebook', info.url, info.room, info.token)) as vscode.NotebookEditor;
+    assert.ok(joined && joined.notebook !== notebook && joined.notebook.isUntitled);
+    await waitFor('the joined notebook to show the cells', () => (joined.notebook.cellCount === 1 && joined.notebook.cellAt(0).document.getText() === 'SELECT 10' ? true : undefined));
+    assert.strictEqual(joined.notebook.cellAt(0).metadata.id, notebook.cellAt(0).metadata.id);
+    await typeIn(joined.notebook.cellAt(0), 0, '-- joined\n');
+    await waitFor('the edit in the joined notebook to show in the first', () => (notebook.cellAt(0).document.getText() === '-- joined\nSELECT 10' ? true : undefined));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     // A wrong token is refused.
     const intruder = new HeadlessPeer(info.url, docId, 'intruder', 'wrong');
     peers.push(intruder);
@@ -237,8 +273,9 @@ describe('Live collaboration with a team server: offline, reconnect, restart', f
 
     // Reopening while offline shows the latest local state (not only what was saved).
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-    await waitFor('the notebook to close', () => (vscode.workspace.notebookDocuments.includes(notebook) ? undefined : true)).catch(() => undefined);
+    await waitFor('the notebook to close', () => (vscode.workspace.notebookDocuments.includes(notebook) ? undefined : true));
     const reopened = (await openNotebook(uri)).notebook;
+    assert.notStrictEqual(reopened, notebook, 'a new notebook document, read from the file and the offline cache');
     await waitFor('the reopened notebook to show the offline edits', () =>
       reopened.cellCount === 3 && reopened.cellAt(0).document.getText() === 'SELECT 1 -- vs offline' ? true : undefined,
     );
@@ -251,6 +288,19 @@ describe('Live collaboration with a team server: offline, reconnect, restart', f
     await s2.client.whenSynced();
     await vscode.window.showNotebookDocument(reopened);
     await waitFor('the status to say it is back and merged', () => (/back online, merged/.test(api.collab.statusText) ? true : undefined));
+    // A notebook file that names its server joins that server.
+    const named = new NotebookDoc();
+    named.insertCell(0, { kind: 'code', language: 'sql', source: 'SELECT 99' });
+    named.commit();
+    const namedId = newDocId();
+    const namedUri = writeFile(tempNotebookPath('collab-named-server'), serializeSqlroomFile(named, namedId, { server: server.url }));
+    await config().update('url', undefined, vscode.ConfigurationTarget.Workspace);
+    const namedNb = (await openNotebook(namedUri)).notebook;
+    const namedSession = await api.collab.sessionFor(namedNb);
+    assert.ok(namedSession);
+    assert.strictEqual(namedSession.endpoint.kind, 'team');
+    assert.strictEqual(namedSession.endpoint.url, server.url);
+    await namedSession.client.whenSynced();
     // Nothing lost on the server: a fresh client sees everything.
     const late = new HeadlessPeer(server.url, docId, 'late');
     peers.push(late);

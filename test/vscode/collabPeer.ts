@@ -10,20 +10,33 @@ import { RoomClient } from '../../extension/core/sync/roomClient';
 export class HeadlessPeer {
   readonly nb = new NotebookDoc();
   readonly sync: NotebookSync;
-  readonly client: RoomClient;
+  client: RoomClient;
   readonly presence: Presence;
   editor: CellData[] = [];
 
-  constructor(url: string, room: string, readonly name: string, token?: string) {
+  constructor(readonly url: string, readonly room: string, readonly name: string, readonly token?: string) {
     this.nb.setAuthor(name);
     this.nb.commit({ origin: 'sys' });
     this.sync = new NotebookSync(this.nb);
     this.presence = new Presence(`${name}-${Date.now()}`, name);
-    this.client = new RoomClient({
+    this.client = this.connect(url, room, token);
+  }
+
+  /** Leaves the room (edits stay local until online()). */
+  offline(): void {
+    this.client.close();
+  }
+
+  online(): void {
+    this.client = this.connect(this.url, this.room, this.token);
+  }
+
+  private connect(url: string, room: string, token: string | undefined): RoomClient {
+    return new RoomClient({
       url,
       roomId: room,
       doc: this.nb.doc,
-      auth: { user: name, ...(token ? { token } : {}) },
+      auth: { user: this.name, ...(token ? { token } : {}) },
       presence: this.presence.store,
       initialBackoffMs: 100,
       maxBackoffMs: 500,

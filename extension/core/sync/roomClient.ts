@@ -162,7 +162,7 @@ export class RoomClient {
     if (this.closed) return;
     if (this.status.state !== 'error') this.setStatus({ state: 'offline', detail: wasJoined ? 'connection lost' : `cannot reach ${this.opts.url}`, presence: null });
     const base = this.opts.initialBackoffMs ?? 500;
-    const delay = Math.min(this.opts.maxBackoffMs ?? 10_000, base * 2 ** Math.min(this.attempts, 10)) * (0.75 + Math.random() * 0.5);
+    const delay = Math.min(this.opts.maxBackoffMs ?? 5_000, base * 2 ** Math.min(this.attempts, 10)) * (0.75 + Math.random() * 0.5);
     this.attempts++;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
     this.reconnectTimer.unref?.();

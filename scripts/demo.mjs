@@ -12,8 +12,11 @@
 //     Its profile (settings, UI state) is kept in .vscode-test/demo/.
 //   - --check: the code-server route with a throwaway profile; loads the page
 //     in headless Chromium, waits until the notebook editor shows the demo
-//     notebook's cells, saves test-artifacts/demo.png, stops and exits 0
-//     (non-zero with the reason otherwise).
+//     notebook's cells, clicks Run All and waits until every SQL cell
+//     succeeded, saves test-artifacts/demo.png (and demo-full.png, every
+//     cell with its output), stops and exits 0 (non-zero
+//     with the reason otherwise). It runs the cells in the browser only: the
+//     file in .sqlroom-demo/ is not saved.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -178,15 +181,48 @@ async function checkInBrowser(cs, server, url, logPath) {
     }
     await cs.sleep(500);
   }
+  console.log(`check: notebook shown: ${describe(state, cellCount)}`);
+
+  // Run All: every SQL cell must succeed on the extension's DuckDB kernel.
+  const codeCells = expected.cells.filter((c) => c.kind === 'code').length;
+  await page.locator('.notebook-editor .notebook-toolbar-container a.action-label[aria-label^="Run All"]').first().click({ timeout: 30_000 });
+  await page.mouse.move(700, 880); // no tooltip over the toolbar in the screenshot
+  console.log(`check: Run All; waiting for ${codeCells} SQL cells to succeed`);
+  const runStarted = Date.now();
+  // The cell list is virtual: rows out of view are not in the DOM. A tall
+  // window shows every cell with its output; each code cell's state is read
+  // from its row (by row index, as rows come and go while outputs grow).
+  await page.setViewportSize({ width: 1400, height: 4000 });
+  const states = new Map();
+  let ran = { ok: 0, failed: 0 };
+  for (;;) {
+    const rows = await page.locator('.notebook-editor .monaco-list-row.code-cell-row').evaluateAll((els) => els.map((e) => ({
+      index: e.getAttribute('data-index'),
+      ok: Boolean(e.querySelector('.codicon-notebook-state-success')),
+      failed: Boolean(e.querySelector('.codicon-notebook-state-error')),
+    })));
+    for (const r of rows) if (r.failed || r.ok) states.set(r.index, r.failed ? 'failed' : 'ok');
+    ran = { ok: [...states.values()].filter((v) => v === 'ok').length, failed: [...states.values()].filter((v) => v === 'failed').length };
+    if (ran.failed > 0 || ran.ok >= codeCells) break;
+    if (server.exited()) throw new Error(`code-server exited (${server.exitStatus()}) while running the cells`);
+    if (Date.now() - runStarted > NOTEBOOK_GUARD_MS) break;
+    await cs.sleep(500);
+  }
+  await cs.sleep(1500); // let the outputs paint
+  await screenshot(page, 'demo-full.png');
+  await page.setViewportSize({ width: 1400, height: 900 });
   await cs.sleep(1500); // let the outputs and the markdown preview paint
   await screenshot(page);
-  console.log(`check: OK: ${describe(state, cellCount)}`);
+  if (ran.failed > 0 || ran.ok < codeCells) {
+    throw new Error(`Run All: ${ran.ok}/${codeCells} SQL cells succeeded, ${ran.failed} failed (see test-artifacts/demo.png)`);
+  }
+  console.log(`check: OK: ${describe(state, cellCount)}; Run All: ${ran.ok}/${codeCells} SQL cells succeeded`);
   return 0;
 }
 
-async function screenshot(page) {
+async function screenshot(page, name = 'demo.png') {
   fs.mkdirSync(artifacts, { recursive: true });
-  const file = path.join(artifacts, 'demo.png');
+  const file = path.join(artifacts, name);
   await page.screenshot({ path: file });
   console.log(`check: screenshot ${path.relative(repoRoot, file)}`);
 }

@@ -84,6 +84,28 @@ describe('server sync (loro-protocol over ws)', function () {
     raw.close();
   });
 
+  it('unloads idle rooms after their buffers are flushed; /metrics reports rooms and clients', async () => {
+    await server.close();
+    server = await startServer({ port: 0, db: path.join(dir, 'db2.duckdb'), logLevel: 'silent', idleUnloadMs: 50, flush: { maxDelayMs: 10 } });
+    const a = await stockClient(server.url, 'idle');
+    a.doc.getText('t').insert(0, 'keep me');
+    a.doc.commit();
+    await waitFor(() => server.stats().opsStored === 1, 'stored');
+    let metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    assert.match(metrics, /^sqlroom_rooms 1$/m);
+    assert.match(metrics, /^sqlroom_clients 1$/m);
+    assert.match(metrics, /^sqlroom_flush_duration_seconds_count 1$/m);
+    await a.close();
+    await waitFor(() => server.stats().rooms === 0, 'room unloaded');
+    metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    assert.match(metrics, /^sqlroom_rooms 0$/m);
+    // Reloaded from the database on the next join.
+    const b = await stockClient(server.url, 'idle');
+    clients.push(b);
+    await b.room.waitForReachingServerVersion();
+    assert.equal(textOf(b.doc), 'keep me');
+  });
+
   it('relays and stores a large update sent in fragments (both directions)', async () => {
     const a = await stockClient(server.url, 'big');
     const b = await stockClient(server.url, 'big');

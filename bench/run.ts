@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--systems a,b] [--keystrokes N] [--rooms R]
-//  [--clients C] [--seed S] [--window W] [--interval MS] [--no-recovery]
+//  [--clients C] [--seed S] [--window W] [--interval MS] [--repeat N] [--no-recovery]
 //  [--recovery-sizes 10000,100000] [--save]`
 // Runs the same edit trace against each system (each server in its own
 // child process, clients here, all on 127.0.0.1), prints one table with
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '42' },
       window: { type: 'string' },
       interval: { type: 'string' },
+      repeat: { type: 'string' },
       'no-recovery': { type: 'boolean', default: false },
       'recovery-sizes': { type: 'string' },
       save: { type: 'boolean', default: false },
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   // 10 keystrokes/s per client: a fast typist; 32 clients -> 320 updates/s.
   const pacedIntervalMs = Number(values.interval ?? 100);
   const window = Number(values.window ?? 64);
+  const repeat = Math.max(1, Number(values.repeat ?? (quick ? 1 : 3)));
   const systems = (values.systems?.split(',') ?? SYSTEMS) as SystemName[];
   for (const s of systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}; known: ${SYSTEMS.join(', ')}`);
   const extensionDir = process.env.SQLROOM_EXTENSION_DIR ?? path.join(repo, '.sqlroom-tools', 'duckdb-extensions');
@@ -110,11 +112,18 @@ async function main(): Promise<void> {
   );
   log();
 
-  const results: SystemResult[] = [];
-  for (const name of systems) {
-    results.push(await runSystem(name, name === 'hocuspocus' ? yjsRooms : loroRooms, extensionDir, pacedKeys, pacedIntervalMs, window));
+  // Repetitions go round-robin over the systems, so a burst of load from
+  // others on this shared machine does not hit one system only; the table
+  // shows the median of the repetitions.
+  const results: SystemResult[][] = systems.map(() => []);
+  for (let rep = 0; rep < repeat; rep++) {
+    if (repeat > 1) log(`run ${rep + 1}/${repeat}:`);
+    for (const [i, name] of systems.entries()) {
+      results[i].push(await runSystem(name, name === 'hocuspocus' ? yjsRooms : loroRooms, extensionDir, pacedKeys, pacedIntervalMs, window));
+    }
   }
   log();
+  if (repeat > 1) log(`Median of ${repeat} runs per system:`);
   printTable(results);
   log();
   printNotes();
@@ -190,40 +199,51 @@ function duBytes(dir: string): number {
   }
 }
 
-function printTable(results: SystemResult[]): void {
-  const base = results.find((r) => r.name === 'ours-duckdb' && r.load);
-  type Row = { label: string; get: (r: SystemResult) => number; show: (v: number) => string; higherIsBetter: boolean };
+function printTable(results: SystemResult[][]): void {
+  type Row = { label: string; get: (r: SystemResult) => number; show: (v: number) => string };
   const perOp = (r: SystemResult) => r.bytesOnDisk / (r.load?.updates ?? NaN);
   const txnPerSec = (r: SystemResult) => r.dbWritesTotal / (r.load?.runSeconds ?? NaN);
   const rows: Row[] = [
-    { label: 'updates/s sustained (saturated)', get: (r) => r.load?.updatesPerSec ?? NaN, show: (v) => fmt(v, 0), higherIsBetter: true },
-    { label: 'ack p50 ms (paced)', get: (r) => r.load?.pacedAck.p50 ?? NaN, show: (v) => fmt(v, 1), higherIsBetter: false },
-    { label: 'ack p99 ms (paced)', get: (r) => r.load?.pacedAck.p99 ?? NaN, show: (v) => fmt(v, 1), higherIsBetter: false },
-    { label: 'relay p50 ms (paced)', get: (r) => r.load?.pacedRelay.p50 ?? NaN, show: (v) => fmt(v, 1), higherIsBetter: false },
-    { label: 'relay p99 ms (paced)', get: (r) => r.load?.pacedRelay.p99 ?? NaN, show: (v) => fmt(v, 1), higherIsBetter: false },
-    { label: 'ack p50 ms (saturated)', get: (r) => r.load?.satAck.p50 ?? NaN, show: (v) => fmt(v, 1), higherIsBetter: false },
-    { label: 'ack p99 ms (saturated)', get: (r) => r.load?.satAck.p99 ?? NaN, show: (v) => fmt(v, 1), higherIsBetter: false },
-    { label: 'DB write txns (total)', get: (r) => r.dbWritesTotal, show: (v) => fmt(v, 0), higherIsBetter: false },
-    { label: 'DB write txns/s', get: txnPerSec, show: (v) => fmt(v, 1), higherIsBetter: false },
-    { label: 'bytes stored per op', get: perOp, show: (v) => fmt(v, 0), higherIsBetter: false },
-    { label: 'peak RSS (server)', get: (r) => r.peakRss, show: fmtBytes, higherIsBetter: false },
-    { label: 'server CPU ms per 1k updates', get: (r) => (r.serverCpu * 1e6) / (r.load?.updates ?? NaN), show: (v) => fmt(v, 0), higherIsBetter: false },
-    { label: 'bench clients CPU % (saturated)', get: (r) => r.load?.clientCpuPct ?? NaN, show: (v) => fmt(v, 0), higherIsBetter: false },
+    { label: 'updates/s sustained (saturated)', get: (r) => r.load?.updatesPerSec ?? NaN, show: (v) => fmt(v, 0) },
+    { label: 'ack p50 ms (paced)', get: (r) => r.load?.pacedAck.p50 ?? NaN, show: (v) => fmt(v, 1) },
+    { label: 'ack p99 ms (paced)', get: (r) => r.load?.pacedAck.p99 ?? NaN, show: (v) => fmt(v, 1) },
+    { label: 'relay p50 ms (paced)', get: (r) => r.load?.pacedRelay.p50 ?? NaN, show: (v) => fmt(v, 1) },
+    { label: 'relay p99 ms (paced)', get: (r) => r.load?.pacedRelay.p99 ?? NaN, show: (v) => fmt(v, 1) },
+    { label: 'ack p50 ms (saturated)', get: (r) => r.load?.satAck.p50 ?? NaN, show: (v) => fmt(v, 1) },
+    { label: 'ack p99 ms (saturated)', get: (r) => r.load?.satAck.p99 ?? NaN, show: (v) => fmt(v, 1) },
+    { label: 'DB write txns (total)', get: (r) => r.dbWritesTotal, show: (v) => fmt(v, 0) },
+    { label: 'DB write txns/s', get: txnPerSec, show: (v) => fmt(v, 1) },
+    { label: 'bytes stored per op', get: perOp, show: (v) => fmt(v, 0) },
+    { label: 'peak RSS (server)', get: (r) => r.peakRss, show: fmtBytes },
+    { label: 'server CPU ms per 1k updates', get: (r) => (r.serverCpu * 1e6) / (r.load?.updates ?? NaN), show: (v) => fmt(v, 0) },
+    { label: 'bench clients CPU % (saturated)', get: (r) => r.load?.clientCpuPct ?? NaN, show: (v) => fmt(v, 0) },
   ];
-  const header = ['metric', ...results.map((r) => LABEL[r.name])];
+  const ok = results.map((runs) => runs.filter((r) => !r.error && r.load));
+  const median = (runs: SystemResult[], get: (r: SystemResult) => number) => {
+    const v = runs.map(get).filter(Number.isFinite).sort((a, b) => a - b);
+    return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN;
+  };
+  const baseIdx = results.findIndex((runs) => runs[0]?.name === 'ours-duckdb');
+  const header = ['metric', ...results.map((runs) => LABEL[runs[0].name])];
   const body = rows.map((row) => [
     row.label,
-    ...results.map((r) => {
-      if (r.error) return 'failed';
-      const v = row.get(r);
-      const b = base ? row.get(base) : NaN;
-      const ratio = Number.isFinite(v) && Number.isFinite(b) && b !== 0 && r !== base ? ` (${(v / b).toFixed(2)}x)` : '';
+    ...results.map((runs, i) => {
+      if (ok[i].length === 0) return 'failed';
+      const v = median(ok[i], row.get);
+      const b = baseIdx >= 0 && ok[baseIdx].length ? median(ok[baseIdx], row.get) : NaN;
+      const ratio = Number.isFinite(v) && Number.isFinite(b) && b !== 0 && i !== baseIdx ? ` (${(v / b).toFixed(2)}x)` : '';
       return `${row.show(v)}${ratio}`;
     }),
   ]);
   log(table(header, body));
-  log('(x) = value / ours (DuckDB); samples: ' + results.map((r) => `${LABEL[r.name]} ack ${r.load?.pacedAck.n ?? 0}+${r.load?.satAck.n ?? 0}, relay ${r.load?.pacedRelay.n ?? 0}`).join('; '));
-  for (const r of results.filter((x) => x.error)) log(`${LABEL[r.name]} failed: ${r.error}`);
+  log(
+    '(x) = value / ours (DuckDB); samples per run: ' +
+      results.map((runs) => {
+        const r = runs.find((x) => x.load);
+        return `${LABEL[runs[0].name]} ack ${r?.load?.pacedAck.n ?? 0}+${r?.load?.satAck.n ?? 0}, relay ${r?.load?.pacedRelay.n ?? 0}`;
+      }).join('; '),
+  );
+  for (const runs of results) for (const r of runs.filter((x) => x.error)) log(`${LABEL[r.name]} failed: ${r.error}`);
 }
 
 function printNotes(): void {

@@ -6,11 +6,12 @@
 //   POST /api/docs/:docId/checkpoint       {"message","author","branch"}
 //   GET  /api/docs/:docId/at?t=<iso>&branch=
 //   GET  /api/docs/:docId/branches
+//   POST /api/docs/:docId/branches         {"name","from","frontiers","author"}: fork a branch
 //   GET  /api/docs/:docId/snapshots?branch=
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_BRANCH, InvalidIdError, roomKey, validateBranch, validateDocId } from '../protocol/roomId';
 import type { SyncCore } from '../rooms/syncCore';
-import { buildDoc, versionOf } from '../rooms/syncCore';
+import { ForkError, buildDoc, versionOf } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
 import type { Logger } from '../log';
 
@@ -105,6 +106,22 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       doc.free();
     }
   }
+  if (action === 'branches' && method === 'POST') {
+    const body = await readJson(req);
+    const name = optString(body, 'name');
+    if (!name) throw new HttpError(400, 'body needs "name" (the new branch)');
+    const from = checkBranch(optString(body, 'from') ?? DEFAULT_BRANCH);
+    const to = checkBranch(name);
+    const frontiers = parseFrontiers(body.frontiers);
+    const author = optString(body, 'author') ?? 'api';
+    try {
+      const out = await core!.fork({ docId, branch: from, key: roomKey(docId, from) }, { docId, branch: to, key: roomKey(docId, to) }, frontiers, author);
+      return json(res, 201, { docId, ...out });
+    } catch (err) {
+      if (err instanceof ForkError) throw new HttpError(err.status, err.message);
+      throw new HttpError(503, `fork failed: ${errText(err)}`);
+    }
+  }
   if (action === 'branches' && method === 'GET') return json(res, 200, { docId, branches: await core!.storage.listBranches(docId) });
   if (action === 'snapshots' && method === 'GET') return json(res, 200, { docId, branch, snapshots: await core!.storage.listSnapshots(docId, branch) });
   throw new HttpError(404, `no route for ${method} ${url.pathname}`);
@@ -144,6 +161,19 @@ function checkBranch(s: string): string {
   } catch (err) {
     throw new HttpError(400, err instanceof InvalidIdError ? err.message : errText(err));
   }
+}
+
+/** `[{"peer":"123","counter":4}, ...]` or absent (null = parent's head). */
+function parseFrontiers(v: unknown): { peer: `${number}`; counter: number }[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || v.length > 1000) throw new HttpError(400, 'frontiers must be an array of {peer, counter}');
+  return v.map((f: unknown) => {
+    const o = f as { peer?: unknown; counter?: unknown };
+    if (!o || typeof o !== 'object' || typeof o.peer !== 'string' || !/^\d{1,20}$/.test(o.peer) || !Number.isInteger(o.counter) || (o.counter as number) < 0) {
+      throw new HttpError(400, 'frontiers must be an array of {"peer": "<decimal peer id>", "counter": <integer >= 0>}');
+    }
+    return { peer: o.peer as `${number}`, counter: o.counter as number };
+  });
 }
 
 function optString(body: Record<string, unknown>, key: string): string | undefined {

@@ -1,7 +1,7 @@
 // The authoritative rooms: accept updates (validate, import, WAL, buffer),
 // batch them into database transactions, snapshot, compact, unload idle rooms,
 // and replay the WAL on start.
-import { LoroDoc, VersionVector } from 'loro-crdt';
+import { LoroDoc, VersionVector, type OpId } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { ResolvedSettings } from '../options';
 import { Metrics } from '../metrics';
@@ -16,6 +16,12 @@ export type AcceptResult =
   | { kind: 'duplicate' }
   | { kind: 'invalid'; reason: string }
   | { kind: 'not-durable'; reason: string };
+
+export class ForkError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
 
 export interface CoreStats {
   rooms: number;
@@ -341,11 +347,57 @@ export class SyncCore {
     return { snapshotId, lastOpId, bytes: bytes.length, deletedOps };
   }
 
+  /** Rooms loaded for HTTP work (no members) are unloaded when idle too. */
+  private unloadLater(room: Room): void {
+    if (room.members.size === 0) this.scheduleUnload(room);
+  }
+
   /** Explicit checkpoint: flush, then snapshot with a message and author. */
   async checkpoint(ref: RoomRef, author: string, message: string | null) {
     const room = await this.getRoom(ref);
+    this.unloadLater(room);
     await this.flushAll();
     return this.snapshot(room, author, message);
+  }
+
+  // ---- branches ---------------------------------------------------------
+
+  /**
+   * Create branch `to` from branch `from` of the same document, at `frontiers`
+   * (default: the parent's current head). The branch starts with the parent's
+   * history up to that point as its first op; doc_branches records the parent
+   * and the fork frontiers.
+   */
+  async fork(from: RoomRef, to: RoomRef, frontiers: OpId[] | null, author: string): Promise<{ branch: string; parentBranch: string; forkFrontiers: OpId[]; opId: number | null }> {
+    if (from.docId !== to.docId) throw new ForkError(400, 'a branch must fork from the same document');
+    if (from.branch === to.branch) throw new ForkError(400, 'a branch cannot fork from itself');
+    const parent = await this.getRoom(from);
+    this.unloadLater(parent);
+    let forked: LoroDoc;
+    try {
+      forked = frontiers ? parent.doc.forkAt(frontiers) : parent.doc.fork();
+    } catch (err) {
+      throw new ForkError(400, `frontiers not found in branch ${from.branch}: ${errText(err)}`);
+    }
+    try {
+      const child = await this.getRoom(to);
+      this.unloadLater(child);
+      if (child.known || child.dirty || child.nextOpId > 1) throw new ForkError(409, `branch ${to.branch} already exists`);
+      const at = frontiers ?? forked.oplogFrontiers();
+      child.parentBranch = from.branch;
+      child.forkFrontiers = JSON.stringify(at);
+      const bytes = forked.export({ mode: 'update' });
+      let opId: number | null = null;
+      if (bytes.length > 0 && forked.oplogVersion().length() > 0) {
+        const res = await this.accept(child, bytes, author);
+        if (res.kind === 'stored') opId = res.opId;
+        else if (res.kind !== 'duplicate') throw new Error(`cannot store the fork: ${res.kind === 'invalid' || res.kind === 'not-durable' ? res.reason : ''}`);
+      }
+      await this.flushAll();
+      return { branch: to.branch, parentBranch: from.branch, forkFrontiers: at, opId };
+    } finally {
+      forked.free();
+    }
   }
 
   // ---- recovery ---------------------------------------------------------

@@ -106,6 +106,33 @@ describe('server sync (loro-protocol over ws)', function () {
     assert.equal(textOf(b.doc), 'keep me');
   });
 
+  it('forks a branch at given frontiers over HTTP; the branch room serves that state', async () => {
+    const a = await stockClient(server.url, 'forky', new LoroDoc(), 'alice');
+    clients.push(a);
+    a.doc.getText('t').insert(0, 'v1');
+    a.doc.commit();
+    const at = a.doc.oplogFrontiers();
+    a.doc.getText('t').insert(2, ' v2');
+    a.doc.commit();
+    await waitFor(() => server.stats().opsAccepted === 2, 'accepted');
+    const post = (body: unknown) => fetch(`${server.httpUrl}/api/docs/forky/branches`, { method: 'POST', body: JSON.stringify(body) });
+    const r = await post({ name: 'feature/x', from: 'main', frontiers: at, author: 'alice' });
+    assert.equal(r.status, 201, await r.clone().text());
+    const again = await post({ name: 'feature/x' });
+    assert.equal(again.status, 409);
+    const bad = await post({ name: 'other', frontiers: [{ peer: '123', counter: 99 }] });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /frontiers not found/);
+    const b = await stockClient(server.url, 'forky@feature/x');
+    clients.push(b);
+    await b.room.waitForReachingServerVersion();
+    assert.equal(textOf(b.doc), 'v1');
+    const list = (await (await fetch(`${server.httpUrl}/api/docs/forky/branches`)).json()) as { branches: { branch: string; parentBranch: string | null; forkFrontiers: string | null }[] };
+    const feature = list.branches.find((x) => x.branch === 'feature/x')!;
+    assert.equal(feature.parentBranch, 'main');
+    assert.deepEqual(JSON.parse(feature.forkFrontiers!), at);
+  });
+
   it('relays and stores a large update sent in fragments (both directions)', async () => {
     const a = await stockClient(server.url, 'big');
     const b = await stockClient(server.url, 'big');

@@ -186,6 +186,44 @@ describe('server bad input', function () {
     await stillHealthy();
   });
 
+  it('auth hook: refused joins get AuthFailed; read-only joins receive state but cannot write', async () => {
+    const s2 = await startServer({
+      port: 0,
+      db: path.join(dir, 'auth.duckdb'),
+      logLevel: 'silent',
+      auth: ({ auth }) => {
+        const token = Buffer.from(auth).toString('utf8');
+        if (token === 'writer') return { permission: 'write', author: 'w' };
+        if (token === 'reader') return { permission: 'read', author: 'r' };
+        return null;
+      },
+    });
+    try {
+      const w = await RawClient.connect(s2.url);
+      w.join('secret', new Uint8Array(), Buffer.from('writer'));
+      assert.equal((await w.next(MessageType.JoinResponseOk)).permission, 'write');
+      assert.equal((await w.ackFor(w.update('secret', [update('top secret')]))).status, UpdateStatusCode.Ok);
+      const r = await RawClient.connect(s2.url);
+      r.join('secret', new Uint8Array(), Buffer.from('reader'));
+      assert.equal((await r.next(MessageType.JoinResponseOk)).permission, 'read');
+      const state = await r.next(MessageType.DocUpdate);
+      const d = new LoroDoc();
+      d.importBatch(state.updates);
+      assert.equal(textOf(d), 'top secret');
+      assert.equal((await r.ackFor(r.update('secret', [update('vandalism', 66n)]))).status, UpdateStatusCode.PermissionDenied);
+      const x = await RawClient.connect(s2.url);
+      x.join('secret', new Uint8Array(), Buffer.from('nobody'));
+      const err = await x.next(MessageType.JoinError);
+      assert.equal(err.code, JoinErrorCode.AuthFailed);
+      await s2.flush();
+      const a = await s2.storage.analytics({ docId: 'secret' });
+      assert.deepEqual(a.perAuthor.map((p) => [p.author, p.updates]), [['w', 1]]);
+      [w, r, x].forEach((c) => c.close());
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('HTTP rejects hostile ids and bad parameters with 400 and a message', async () => {
     const get = async (p: string) => {
       const r = await fetch(server.httpUrl + p);

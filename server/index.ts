@@ -9,6 +9,7 @@ import { Metrics, renderPrometheus } from './metrics';
 import { resolveSettings, type ServerOptions } from './options';
 import { Connection } from './protocol/connection';
 import { SyncCore } from './rooms/syncCore';
+import { PresenceHub } from './rooms/presence';
 import { handleHttp } from './http/routes';
 import { DuckDbStorage } from './storage/duckdbStorage';
 import { DuckLakeStorage } from './storage/ducklakeStorage';
@@ -90,6 +91,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let core: SyncCore | null = null;
   let recovered = { entries: 0, replayed: 0, duplicates: 0, invalid: 0, tornBytes: 0 };
   const connections = new Set<Connection>();
+  const presenceHub = new PresenceHub();
 
   const stats = (): ServerStats => {
     const c = core?.stats();
@@ -174,7 +176,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
   wss.on('connection', (ws) => {
-    const conn = new Connection(ws, core!, auth, settings.limits, log);
+    const conn = new Connection(ws, core!, auth, settings.limits, log, presenceHub);
     connections.add(conn);
     ws.on('close', () => connections.delete(conn));
   });

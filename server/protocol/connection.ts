@@ -28,6 +28,7 @@ import type { SyncCore } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
 import { InvalidIdError, MAX_ROOM_ID_BYTES, parseRoomId } from './roomId';
 import { sendMessage, sendUpdates } from './send';
+import type { PresenceHub, PresenceMember } from '../rooms/presence';
 
 interface Membership {
   room: Room;
@@ -48,9 +49,11 @@ interface FragmentBatch {
 const MAX_OPEN_FRAGMENT_BATCHES = 8;
 let nextConnectionId = 1;
 
-export class Connection implements RoomMember {
+export class Connection implements RoomMember, PresenceMember {
   readonly id = nextConnectionId++;
   private memberships = new Map<string, Membership>(); // by wire room id
+  /** Presence (%EPH) rooms: wire room id -> room key and permission. */
+  private presence = new Map<string, { key: string; permission: Permission }>();
   private fragments = new Map<string, FragmentBatch>();
   private protocolErrors = 0;
   private closed = false;
@@ -61,6 +64,7 @@ export class Connection implements RoomMember {
     private readonly auth: AuthHook,
     private readonly limits: LimitSettings,
     private readonly log: Logger,
+    private readonly presenceHub: PresenceHub,
   ) {
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -69,6 +73,10 @@ export class Connection implements RoomMember {
 
   get roomCount(): number {
     return this.memberships.size;
+  }
+
+  deliverPresence(key: string, updates: Uint8Array[]): void {
+    for (const [wireId, p] of this.presence) if (p.key === key) sendUpdates(this.ws, wireId, updates, undefined, CrdtType.LoroEphemeralStore);
   }
 
   deliver(room: Room, updates: Uint8Array[], batchId: HexString): void {
@@ -118,6 +126,7 @@ export class Connection implements RoomMember {
   }
 
   private async handle(msg: ProtocolMessage): Promise<void> {
+    if (msg.crdt === CrdtType.LoroEphemeralStore) return this.handlePresence(msg);
     if (msg.crdt !== CrdtType.Loro) {
       if (msg.type === MessageType.JoinRequest) this.joinError(msg, JoinErrorCode.AppError, `crdt type ${msg.crdt} is not supported; only ${CrdtType.Loro}`, 'unsupported_crdt');
       else if (msg.type === MessageType.DocUpdate || msg.type === MessageType.DocUpdateFragmentHeader) this.ack(msg.roomId, msg.batchId, UpdateStatusCode.PermissionDenied, msg.crdt);
@@ -140,6 +149,68 @@ export class Connection implements RoomMember {
       default:
         this.protocolError('unexpected_message', `message type ${msg.type} is only sent by servers`);
     }
+  }
+
+  // ---- presence (%EPH): relayed, never stored ---------------------------
+
+  private async handlePresence(msg: ProtocolMessage): Promise<void> {
+    const eph = CrdtType.LoroEphemeralStore;
+    if (msg.type === MessageType.JoinRequest) {
+      let ref;
+      try {
+        ref = parseRoomId(msg.roomId);
+      } catch (err) {
+        this.joinError(msg, JoinErrorCode.AppError, err instanceof InvalidIdError ? err.message : errText(err), 'invalid_room_id');
+        return;
+      }
+      if (!this.presence.has(msg.roomId) && this.presence.size >= this.limits.maxRoomsPerConnection) {
+        this.joinError(msg, JoinErrorCode.AppError, `at most ${this.limits.maxRoomsPerConnection} rooms per connection`, 'too_many_rooms');
+        return;
+      }
+      const decision = await this.auth({ docId: ref.docId, branch: ref.branch, auth: msg.auth });
+      if (!decision) {
+        this.joinError(msg, JoinErrorCode.AuthFailed, 'authentication failed');
+        return;
+      }
+      if (this.closed) return;
+      const prev = this.presence.get(msg.roomId);
+      if (prev) this.presenceHub.leave(prev.key, this);
+      this.presence.set(msg.roomId, { key: ref.key, permission: decision.permission });
+      const current = this.presenceHub.join(ref.key, this);
+      sendMessage(this.ws, { type: MessageType.JoinResponseOk, crdt: eph, roomId: msg.roomId, permission: decision.permission, version: new Uint8Array() });
+      if (current) sendUpdates(this.ws, msg.roomId, [current], undefined, eph);
+      return;
+    }
+    if (msg.type === MessageType.DocUpdate) {
+      const p = this.presence.get(msg.roomId);
+      if (!p || p.permission !== 'write') {
+        this.ack(msg.roomId, msg.batchId, UpdateStatusCode.PermissionDenied, eph);
+        return;
+      }
+      try {
+        this.presenceHub.update(p.key, this, msg.updates);
+      } catch (err) {
+        this.log.warn('invalid presence update rejected', { conn: this.id, room: msg.roomId, reason: errText(err) });
+        this.ack(msg.roomId, msg.batchId, UpdateStatusCode.InvalidUpdate, eph);
+        return;
+      }
+      this.ack(msg.roomId, msg.batchId, UpdateStatusCode.Ok, eph);
+      return;
+    }
+    if (msg.type === MessageType.Leave) {
+      const p = this.presence.get(msg.roomId);
+      if (p) {
+        this.presence.delete(msg.roomId);
+        this.presenceHub.leave(p.key, this);
+      }
+      return;
+    }
+    if (msg.type === MessageType.DocUpdateFragmentHeader) {
+      this.ack(msg.roomId, msg.batchId, UpdateStatusCode.PayloadTooLarge, eph);
+      return;
+    }
+    if (msg.type === MessageType.Ack || msg.type === MessageType.DocUpdateFragment) return;
+    this.protocolError('unexpected_message', `message type ${msg.type} is only sent by servers`);
   }
 
   // ---- join / leave -----------------------------------------------------
@@ -208,6 +279,8 @@ export class Connection implements RoomMember {
 
   private onClose(): void {
     this.closed = true;
+    for (const p of this.presence.values()) this.presenceHub.leave(p.key, this);
+    this.presence.clear();
     for (const f of this.fragments.values()) clearTimeout(f.timer);
     this.fragments.clear();
     const rooms = new Set([...this.memberships.values()].map((m) => m.room));

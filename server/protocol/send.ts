@@ -15,11 +15,11 @@ export function sendMessage(ws: WebSocket, msg: ProtocolMessage): void {
 }
 
 /** Send updates to one socket; each update too big for one message is fragmented. */
-export function sendUpdates(ws: WebSocket, roomId: string, updates: Uint8Array[], batchId: HexString = newBatchId()): void {
+export function sendUpdates(ws: WebSocket, roomId: string, updates: Uint8Array[], batchId: HexString = newBatchId(), crdt: CrdtType = CrdtType.Loro): void {
   const small: Uint8Array[] = [];
   let smallBytes = 0;
   const flushSmall = (id: HexString) => {
-    if (small.length) sendMessage(ws, { type: MessageType.DocUpdate, crdt: CrdtType.Loro, roomId, updates: small.splice(0), batchId: id });
+    if (small.length) sendMessage(ws, { type: MessageType.DocUpdate, crdt, roomId, updates: small.splice(0), batchId: id });
     smallBytes = 0;
   };
   let first = true;
@@ -33,11 +33,11 @@ export function sendUpdates(ws: WebSocket, roomId: string, updates: Uint8Array[]
       flushSmall(idFor());
       const id = idFor();
       const count = Math.ceil(u.length / FRAGMENT_BYTES);
-      sendMessage(ws, { type: MessageType.DocUpdateFragmentHeader, crdt: CrdtType.Loro, roomId, batchId: id, fragmentCount: count, totalSizeBytes: u.length });
+      sendMessage(ws, { type: MessageType.DocUpdateFragmentHeader, crdt, roomId, batchId: id, fragmentCount: count, totalSizeBytes: u.length });
       for (let i = 0; i < count; i++) {
         sendMessage(ws, {
           type: MessageType.DocUpdateFragment,
-          crdt: CrdtType.Loro,
+          crdt,
           roomId,
           batchId: id,
           index: i,

@@ -2,10 +2,10 @@
 // convergence, late joiner, delta joins, fragmented large updates, relay.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { LoroDoc, VersionVector } from 'loro-crdt';
-import { MessageType, UpdateStatusCode } from 'loro-protocol';
+import { EphemeralStore, LoroDoc, VersionVector } from 'loro-crdt';
+import { CrdtType, MessageType, UpdateStatusCode } from 'loro-protocol';
 import { startServer, type RunningServer } from '../../server';
-import { RawClient, rmDir, stockClient, textOf, tmpDir, waitFor, type StockClient } from '../support/serverHarness';
+import { RawClient, randomBatch, rmDir, stockClient, textOf, tmpDir, waitFor, type StockClient } from '../support/serverHarness';
 
 describe('server sync (loro-protocol over ws)', function () {
   this.timeout(30_000);
@@ -131,6 +131,33 @@ describe('server sync (loro-protocol over ws)', function () {
     const feature = list.branches.find((x) => x.branch === 'feature/x')!;
     assert.equal(feature.parentBranch, 'main');
     assert.deepEqual(JSON.parse(feature.forkFrontiers!), at);
+  });
+
+  it('relays presence (%EPH) between clients without storing it; garbage presence is rejected', async () => {
+    const one = await RawClient.connect(server.url);
+    const two = await RawClient.connect(server.url);
+    const eph = CrdtType.LoroEphemeralStore;
+    const storeA = new EphemeralStore(30_000);
+    storeA.set('alice', { cell: 'c1' });
+    one.send({ type: MessageType.JoinRequest, crdt: eph, roomId: 'pres', auth: new Uint8Array(), version: new Uint8Array() });
+    await one.next(MessageType.JoinResponseOk, (m) => m.crdt === eph);
+    const id = randomBatch();
+    one.send({ type: MessageType.DocUpdate, crdt: eph, roomId: 'pres', updates: [storeA.encodeAll()], batchId: id });
+    assert.equal((await one.ackFor(id)).status, UpdateStatusCode.Ok);
+    // A late joiner receives the current presence.
+    two.send({ type: MessageType.JoinRequest, crdt: eph, roomId: 'pres', auth: new Uint8Array(), version: new Uint8Array() });
+    const first = await two.next(MessageType.DocUpdate, (m) => m.crdt === eph);
+    const storeB = new EphemeralStore(30_000);
+    storeB.apply(first.updates[0]);
+    assert.deepEqual(storeB.get('alice'), { cell: 'c1' });
+    const bad = randomBatch();
+    two.send({ type: MessageType.DocUpdate, crdt: eph, roomId: 'pres', updates: [new Uint8Array([1, 2, 3, 4, 5])], batchId: bad });
+    assert.equal((await two.ackFor(bad)).status, UpdateStatusCode.InvalidUpdate);
+    await server.flush();
+    assert.equal(server.stats().opsAccepted, 0);
+    assert.deepEqual(await server.storage.listBranches('pres'), []);
+    one.close();
+    two.close();
   });
 
   it('relays and stores a large update sent in fragments (both directions)', async () => {

@@ -57,7 +57,9 @@ export class ChangeTracker implements vscode.Disposable {
       // A language change re-opens the cell's text document.
       vscode.workspace.onDidOpenTextDocument((doc) => {
         const found = this.cellOf(doc);
-        if (found) this.syncAll(found.notebook);
+        if (!found) return;
+        const shown = this.bindings.get(found.notebook)?.sync.viewCells[found.index];
+        if (shown && shown.language !== doc.languageId) this.syncAll(found.notebook);
       }),
       this.bindEmitter,
       this.unbindEmitter,

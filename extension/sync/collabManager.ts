@@ -4,6 +4,8 @@
 // bar item, collaborators in cells, and the Share / Join / Undo / Redo commands.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { NotebookDoc } from '../../server/shared/notebookDoc';
+import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { readSqlroomMetadata } from '../core/notebookMapping';
 import { LocalCache } from '../core/sync/localCache';
 import { describeStatus } from '../core/sync/statusText';
@@ -23,8 +25,8 @@ export const REDO_COMMAND = 'sqlroom.redo';
 const MERGED_NOTICE_MS = 10_000;
 
 export class CollabManager implements vscode.Disposable {
-  private readonly sessions = new Map<string, CollabSession>();
-  private readonly opening = new Map<string, Promise<CollabSession | undefined>>();
+  private readonly sessions = new Map<NotebookDoc, CollabSession>();
+  private readonly opening = new Map<NotebookDoc, Promise<CollabSession | undefined>>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly statusItem: vscode.StatusBarItem;
   private readonly log: vscode.OutputChannel;
@@ -32,8 +34,9 @@ export class CollabManager implements vscode.Disposable {
   private readonly cache: LocalCache;
   /** Tokens given to Join, by server URL (this window only). */
   private readonly joinTokens = new Map<string, string>();
-  private readonly mergedAt = new Map<string, number>();
+  private readonly mergedAt = new Map<CollabSession, number>();
   private readonly cellMarkers: CollaboratorCells;
+  private readonly storage: vscode.Uri;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -42,7 +45,8 @@ export class CollabManager implements vscode.Disposable {
     private readonly userName: () => string,
   ) {
     this.log = vscode.window.createOutputChannel('SQLRoom Sync');
-    const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
+    this.storage = context.storageUri ?? context.globalStorageUri;
+    const storage = this.storage.fsPath;
     this.embedded = new EmbeddedServer(path.join(storage, 'sync-server'), this.log);
     this.cache = new LocalCache(path.join(context.globalStorageUri.fsPath, 'offline-cache'));
     registry.cachedState = (docId) => this.cache.read(docId);
@@ -72,14 +76,14 @@ export class CollabManager implements vscode.Disposable {
 
   /** The session of a document, once it is open (tests, other features). */
   session(docId: string): CollabSession | undefined {
-    return this.sessions.get(docId);
+    return [...this.sessions.values()].find((s) => s.docId === docId);
   }
 
   /** Resolves with the session of a notebook once it has been opened (undefined when not shared). */
   async sessionFor(notebook: vscode.NotebookDocument): Promise<CollabSession | undefined> {
-    const own = readSqlroomMetadata(notebook.metadata);
-    if (!own) return undefined;
-    return this.sessions.get(own.docId) ?? (await (this.opening.get(own.docId) ?? this.open(notebook)));
+    const nb = this.tracker.docFor(notebook);
+    if (!nb) return undefined;
+    return this.sessions.get(nb) ?? (await (this.opening.get(nb) ?? this.open(notebook)));
   }
 
   async dispose(): Promise<void> {
@@ -90,26 +94,29 @@ export class CollabManager implements vscode.Disposable {
   }
 
   // ---- sessions --------------------------------------------------------------
+  // One session per Loro document: two files with the same document id are two
+  // replicas of one shared notebook and converge through the server like two people.
 
   private sessionOf(notebook: vscode.NotebookDocument): CollabSession | undefined {
-    const own = readSqlroomMetadata(notebook.metadata);
-    return own ? this.sessions.get(own.docId) : undefined;
+    const nb = this.tracker.docFor(notebook);
+    return nb ? this.sessions.get(nb) : undefined;
   }
 
   private open(notebook: vscode.NotebookDocument): Promise<CollabSession | undefined> {
     if (notebook.notebookType !== NOTEBOOK_TYPE || notebook.uri.scheme === 'sqlroom-version') return Promise.resolve(undefined);
     const own = readSqlroomMetadata(notebook.metadata);
-    if (!own) return Promise.resolve(undefined);
-    const existing = this.sessions.get(own.docId);
+    const nb = this.tracker.docFor(notebook);
+    if (!own || !nb) return Promise.resolve(undefined);
+    const existing = this.sessions.get(nb);
     if (existing) return Promise.resolve(existing);
-    const pending = this.opening.get(own.docId);
+    const pending = this.opening.get(nb);
     if (pending) return pending;
-    const p = this.startSession(notebook, own.docId, own.server).finally(() => this.opening.delete(own.docId));
-    this.opening.set(own.docId, p);
+    const p = this.startSession(notebook, nb, own.docId, own.server).finally(() => this.opening.delete(nb));
+    this.opening.set(nb, p);
     return p;
   }
 
-  private async startSession(notebook: vscode.NotebookDocument, docId: string, fileServer: string | undefined): Promise<CollabSession | undefined> {
+  private async startSession(notebook: vscode.NotebookDocument, nb: NotebookDoc, docId: string, fileServer: string | undefined): Promise<CollabSession | undefined> {
     let endpoint: SessionEndpoint | undefined;
     try {
       endpoint = await this.endpointFor(notebook, fileServer);
@@ -118,24 +125,27 @@ export class CollabManager implements vscode.Disposable {
       this.log.appendLine(message);
       void vscode.window.showWarningMessage(`${message}. The notebook stays local; edits are kept in the file when you save.`);
     }
-    const nb = this.tracker.docFor(notebook);
-    if (!endpoint || !nb || this.sessions.has(docId) || this.tracker.notebooksOf(docId).length === 0) {
+    if (!endpoint || this.sessions.has(nb) || !this.inUse(nb, docId)) {
       this.refresh();
-      return this.sessions.get(docId);
+      return this.sessions.get(nb);
     }
     const session = new CollabSession(docId, nb, endpoint, this.userName(), endpoint.kind === 'team' ? this.cache : undefined, this.log);
     session.onDidChange(() => {
-      if (session.status.merged) this.mergedAt.set(docId, Date.now());
-      if (session.status.state !== 'connected') this.mergedAt.delete(docId);
+      if (session.status.merged) this.mergedAt.set(session, Date.now());
+      if (session.status.state !== 'connected') this.mergedAt.delete(session);
       this.refresh();
       this.cellMarkers.changed();
     });
-    this.sessions.set(docId, session);
+    this.sessions.set(nb, session);
     this.log.appendLine(`SQLRoom: ${path.basename(notebook.uri.path)} joins room ${docId} on ${endpoint.url} (${endpoint.kind})`);
     const editor = vscode.window.activeNotebookEditor;
     if (editor?.notebook === notebook) this.publishCell(editor);
     this.refresh();
     return session;
+  }
+
+  private inUse(nb: NotebookDoc, docId: string): boolean {
+    return this.tracker.notebooksOf(docId).some((n) => this.tracker.docFor(n) === nb);
   }
 
   private async endpointFor(notebook: vscode.NotebookDocument, fileServer: string | undefined): Promise<SessionEndpoint | undefined> {
@@ -151,9 +161,11 @@ export class CollabManager implements vscode.Disposable {
   }
 
   private closeIfUnused(docId: string): void {
-    if (this.tracker.notebooksOf(docId).length > 0) return;
-    this.sessions.get(docId)?.dispose();
-    this.sessions.delete(docId);
+    for (const [nb, session] of [...this.sessions]) {
+      if (session.docId !== docId || this.inUse(nb, docId)) continue;
+      session.dispose();
+      this.sessions.delete(nb);
+    }
     this.refresh();
   }
 
@@ -174,8 +186,8 @@ export class CollabManager implements vscode.Disposable {
       return;
     }
     let status = session.status;
-    const merged = this.mergedAt.get(session.docId);
-    if (merged !== undefined && Date.now() - merged > MERGED_NOTICE_MS) this.mergedAt.delete(session.docId);
+    const merged = this.mergedAt.get(session);
+    if (merged !== undefined && Date.now() - merged > MERGED_NOTICE_MS) this.mergedAt.delete(session);
     else if (merged !== undefined && !status.merged && status.state === 'connected' && status.pending === 0) {
       status = { ...status, merged: { localOps: 0, remoteOps: 0 } };
       const t = setTimeout(() => this.refresh(), MERGED_NOTICE_MS);
@@ -254,7 +266,7 @@ export class CollabManager implements vscode.Disposable {
     return info;
   }
 
-  /** Opens a notebook joined to `room` on a team server (asks for what is missing). */
+  /** Opens a notebook joined to `room` on a server (asks for what is missing): a `<room>.sqlroom` file naming the server. */
   async join(url?: string, room?: string, token?: string): Promise<vscode.NotebookEditor | undefined> {
     const settings = readCollabSettings();
     const rawUrl = url ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (1/3)', prompt: 'Server URL (ws:// or wss://)', value: settings.url ?? '', ignoreFocusOut: true, validateInput: (v) => (normaliseServerUrl(v) ? undefined : 'A ws:// or wss:// URL') }));
@@ -266,9 +278,24 @@ export class CollabManager implements vscode.Disposable {
     const tok = token ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (3/3)', prompt: 'Token (empty if the server needs none)', password: true, ignoreFocusOut: true }));
     if (tok === undefined) return undefined;
     if (tok.trim()) this.joinTokens.set(server, tok.trim());
-    const data = new vscode.NotebookData([]);
-    data.metadata = { docId: roomId.trim(), server, meta: {} };
-    const doc = await vscode.workspace.openNotebookDocument(NOTEBOOK_TYPE, data);
+    // A file that names its server (so reopening it joins again), in the
+    // workspace folder, or in the extension's storage without one.
+    const docId = roomId.trim();
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.joinPath(this.storage, 'joined');
+    const safe = docId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+    const file = vscode.Uri.joinPath(folder, `${safe}.sqlroom`);
+    let exists = true;
+    try {
+      await vscode.workspace.fs.stat(file);
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      const empty = new NotebookDoc();
+      empty.commit();
+      await vscode.workspace.fs.writeFile(file, serializeSqlroomFile(empty, docId, { server }));
+    }
+    const doc = await vscode.workspace.openNotebookDocument(file);
     return vscode.window.showNotebookDocument(doc);
   }
 

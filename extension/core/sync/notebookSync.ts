@@ -44,6 +44,7 @@ export type TextHints = Map<number, TextSplice[]>;
 export class NotebookSync {
   private view: CellData[];
   private viewMeta: Record<string, unknown>;
+  private cached: { key: string; data: ReturnType<NotebookDoc['toData']> } | undefined;
 
   constructor(readonly nb: NotebookDoc, initial?: { cells: CellData[]; meta: Record<string, unknown> }) {
     const data = initial ?? nb.toData();
@@ -226,7 +227,7 @@ export class NotebookSync {
   // ---- Loro -> editor ------------------------------------------------------
 
   nextRemoteEdit(): RemoteEdit | undefined {
-    const data = this.nb.toData();
+    const data = this.loroData();
     const target = dedupe(data.cells);
     const targetIds = new Set(target.map((c) => c.id));
     const d = this.view.findIndex((c) => !targetIds.has(c.id));
@@ -261,6 +262,13 @@ export class NotebookSync {
     }
     if (!jsonEqual(this.viewMeta, data.meta)) return { type: 'meta', meta: structuredClone(data.meta) };
     return undefined;
+  }
+
+  /** The Loro document as plain data, reused while its version is unchanged (a drain asks several times). */
+  private loroData(): ReturnType<NotebookDoc['toData']> {
+    const key = JSON.stringify(this.nb.doc.frontiers());
+    if (this.cached?.key !== key) this.cached = { key, data: this.nb.toData() };
+    return this.cached.data;
   }
 
   /** Records that the editor now shows `edit` (call before applying it, so its echo is recognised). */

@@ -5,8 +5,10 @@
 //   GET  /api/docs/:docId/analytics?branch=&from=&to=
 //   POST /api/docs/:docId/checkpoint       {"message","author","branch"}
 //   GET  /api/docs/:docId/at?t=<iso>&branch=
-//   GET  /api/docs/:docId/branches
+//   GET  /api/docs/:docId/branches         [{branch, parentBranch, forkFrontiers (JSON), head, headOpId, createdAt}]
+//   GET  /api/docs/:docId/state?branch=    {head, snapshot (base64 Loro snapshot)}
 //   POST /api/docs/:docId/branches         {"name","from","frontiers","author"}: fork a branch
+//   POST /api/docs/:docId/merge            {"from","into","author","message"}: merge branch from into branch into
 //   GET  /api/docs/:docId/snapshots?branch=
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_BRANCH, InvalidIdError, roomKey, validateBranch, validateDocId } from '../protocol/roomId';
@@ -122,7 +124,37 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       throw new HttpError(503, `fork failed: ${errText(err)}`);
     }
   }
-  if (action === 'branches' && method === 'GET') return json(res, 200, { docId, branches: await core!.storage.listBranches(docId) });
+  if (action === 'merge' && method === 'POST') {
+    const body = await readJson(req);
+    const rawFrom = optString(body, 'from');
+    if (!rawFrom) throw new HttpError(400, 'body needs "from" (the branch to merge)');
+    const from = checkBranch(rawFrom);
+    const into = checkBranch(optString(body, 'into') ?? DEFAULT_BRANCH);
+    const author = optString(body, 'author') ?? 'api';
+    const message = optString(body, 'message') ?? null;
+    try {
+      const out = await core!.merge({ docId, branch: from, key: roomKey(docId, from) }, { docId, branch: into, key: roomKey(docId, into) }, author, message);
+      return json(res, 200, { docId, ...out });
+    } catch (err) {
+      if (err instanceof ForkError) throw new HttpError(err.status, err.message);
+      throw new HttpError(503, `merge failed: ${errText(err)}`);
+    }
+  }
+  if (action === 'branches' && method === 'GET') {
+    await flushQuietly(core!);
+    const rows = await core!.storage.listBranches(docId);
+    const branches = [];
+    for (const b of rows) {
+      const state = await core!.branchState({ docId, branch: b.branch, key: roomKey(docId, b.branch) }, false);
+      branches.push({ ...b, head: state?.frontiers ?? [] }); // forkFrontiers stays a JSON string (as stored)
+    }
+    return json(res, 200, { docId, branches });
+  }
+  if (action === 'state' && method === 'GET') {
+    const state = await core!.branchState({ docId, branch, key: roomKey(docId, branch) }, true);
+    if (!state) throw new HttpError(404, `unknown branch ${branch} of document ${docId}`);
+    return json(res, 200, { docId, branch, head: state.frontiers, snapshot: Buffer.from(state.snapshot!).toString('base64') });
+  }
   if (action === 'snapshots' && method === 'GET') return json(res, 200, { docId, branch, snapshots: await core!.storage.listSnapshots(docId, branch) });
   throw new HttpError(404, `no route for ${method} ${url.pathname}`);
 }

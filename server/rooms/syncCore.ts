@@ -10,6 +10,8 @@ import type { FlushBatch, Storage } from '../storage/types';
 import { WriteAheadLog } from '../wal/wal';
 import { BufferedOp, Room } from './room';
 import { InvalidUpdateError, errText, inspectBlob, summarizeSpans } from './updateInfo';
+import { buildMergeUpdate } from './merge';
+import { newBatchId } from '../protocol/send';
 
 export type AcceptResult =
   | { kind: 'stored'; opId: number }
@@ -398,6 +400,44 @@ export class SyncCore {
     } finally {
       forked.free();
     }
+  }
+
+  /**
+   * Merge branch `from` into branch `into` (same document): the Loro merge of
+   * the two histories plus one merge change (deps on both heads), imported
+   * into `into` as ONE update through accept() (WAL, ack, batched flush) and
+   * relayed to the clients in `into`. Merging again adds nothing.
+   */
+  async merge(from: RoomRef, into: RoomRef, author: string, message: string | null): Promise<{ from: string; into: string; merged: boolean; newOps: number; opId: number | null; version: Record<string, number> }> {
+    if (from.docId !== into.docId) throw new ForkError(400, 'branches of different documents cannot be merged');
+    if (from.branch === into.branch) throw new ForkError(400, `cannot merge branch ${from.branch} into itself`);
+    const [source, target] = [await this.getRoom(from), await this.getRoom(into)];
+    this.unloadLater(source);
+    this.unloadLater(target);
+    for (const [r, name] of [[source, from.branch], [target, into.branch]] as const) {
+      const empty = !r.known && !r.dirty && r.doc.oplogVersion().length() === 0;
+      if (empty) throw new ForkError(404, `unknown branch ${name} of document ${from.docId}`);
+    }
+    const update = buildMergeUpdate(target.doc, source.doc, from.branch, into.branch, author, message);
+    let opId: number | null = null;
+    if (update.bytes) {
+      const res = await this.accept(target, update.bytes, author);
+      if (res.kind === 'invalid' || res.kind === 'not-durable') throw new Error(`cannot store the merge: ${res.reason}`);
+      if (res.kind === 'stored') {
+        opId = res.opId;
+        const batchId = newBatchId();
+        for (const member of target.members) member.deliver(target, [update.bytes], batchId);
+      }
+    }
+    return { from: from.branch, into: into.branch, merged: opId !== null, newOps: update.newOps, opId, version: versionOf(target.doc) };
+  }
+
+  /** A branch's current head frontiers and snapshot (null: no such branch). */
+  async branchState(ref: RoomRef, withSnapshot: boolean): Promise<{ frontiers: OpId[]; snapshot?: Uint8Array } | null> {
+    const room = await this.getRoom(ref);
+    this.unloadLater(room);
+    if (!room.known && !room.dirty && room.doc.oplogVersion().length() === 0) return null;
+    return { frontiers: room.doc.oplogFrontiers(), ...(withSnapshot ? { snapshot: room.doc.export({ mode: 'snapshot' }) } : {}) };
   }
 
   // ---- recovery ---------------------------------------------------------

@@ -4,8 +4,7 @@
 // bar item, collaborators in cells, and the Share / Join / Undo / Redo commands.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { NotebookDoc } from '../../server/shared/notebookDoc';
-import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
+import type { NotebookDoc } from '../../server/shared/notebookDoc';
 import { readSqlroomMetadata } from '../core/notebookMapping';
 import { LocalCache } from '../core/sync/localCache';
 import { describeStatus } from '../core/sync/statusText';
@@ -15,6 +14,7 @@ import { NOTEBOOK_TYPE } from '../serializer';
 import { CollabSession, type SessionEndpoint } from './collabSession';
 import { normaliseServerUrl, readCollabSettings } from './collabSettings';
 import { EmbeddedServer } from './embeddedServer';
+import { joinNotebook } from './joinNotebook';
 import { CollaboratorCells } from './collaboratorCells';
 
 export const SHARE_COMMAND = 'sqlroom.shareNotebook';
@@ -268,35 +268,11 @@ export class CollabManager implements vscode.Disposable {
 
   /** Opens a notebook joined to `room` on a server (asks for what is missing): a `<room>.sqlroom` file naming the server. */
   async join(url?: string, room?: string, token?: string): Promise<vscode.NotebookEditor | undefined> {
-    const settings = readCollabSettings();
-    const rawUrl = url ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (1/3)', prompt: 'Server URL (ws:// or wss://)', value: settings.url ?? '', ignoreFocusOut: true, validateInput: (v) => (normaliseServerUrl(v) ? undefined : 'A ws:// or wss:// URL') }));
-    if (rawUrl === undefined) return undefined;
-    const server = normaliseServerUrl(rawUrl);
-    if (!server) throw new Error(`"${rawUrl}" is not a ws:// or wss:// server URL`);
-    const roomId = room ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (2/3)', prompt: 'Room (the notebook id the owner shared)', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Required') }));
-    if (!roomId) return undefined;
-    const tok = token ?? (await vscode.window.showInputBox({ title: 'Join a SQLRoom notebook (3/3)', prompt: 'Token (empty if the server needs none)', password: true, ignoreFocusOut: true }));
-    if (tok === undefined) return undefined;
-    if (tok.trim()) this.joinTokens.set(server, tok.trim());
-    // A file that names its server (so reopening it joins again), in the
-    // workspace folder, or in the extension's storage without one.
-    const docId = roomId.trim();
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.joinPath(this.storage, 'joined');
-    const safe = docId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
-    const file = vscode.Uri.joinPath(folder, `${safe}.sqlroom`);
-    let exists = true;
-    try {
-      await vscode.workspace.fs.stat(file);
-    } catch {
-      exists = false;
-    }
-    if (!exists) {
-      const empty = new NotebookDoc();
-      empty.commit();
-      await vscode.workspace.fs.writeFile(file, serializeSqlroomFile(empty, docId, { server }));
-    }
-    const doc = await vscode.workspace.openNotebookDocument(file);
-    return vscode.window.showNotebookDocument(doc);
+    const joined = await joinNotebook(this.storage, url, room, token, (server, tok) => {
+      // Known before the notebook opens, so its session joins with it.
+      if (tok) this.joinTokens.set(server, tok);
+    });
+    return joined?.editor;
   }
 
   private undoRedo(which: 'undo' | 'redo'): boolean {

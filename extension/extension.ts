@@ -35,7 +35,8 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
     registerCellNameStatusBar(),
     registerCommands(),
   );
-  context.subscriptions.push(registerHistory(context, registry));
+  // Branch and merge reach the sync server through the collaboration sessions (created below).
+  context.subscriptions.push(registerHistory(context, registry, () => collabManager));
   // Live collaboration: sync sessions, embedded server, status bar, share/join.
   const collab = (collabManager = new CollabManager(context, registry, tracker, userName));
   return { registry, kernel, tracker, collab };

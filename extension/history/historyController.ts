@@ -5,6 +5,7 @@
 // (historyPanel.ts) and the browser test both drive this class.
 import type { NotebookDoc } from '../../server/shared/notebookDoc';
 import { formatVersion, HistoryDag, historyInputFromLoro } from '../../server/shared/history';
+import { branchLabels, MAIN_BRANCH, type BranchHead } from '../../server/shared/history/branches';
 import { isWebviewMessage, type CompareTarget, type HostMessage } from '../../media/history/protocol';
 
 export interface HistoryActions {
@@ -14,6 +15,8 @@ export interface HistoryActions {
   checkpoint(): Promise<void> | void;
   /** `unixSeconds` undefined: ask the user. Returns the version opened, if any. */
   openAtTime(unixSeconds: number | undefined): Promise<string | undefined> | string | undefined;
+  branch(version: string, label: string): Promise<void> | void;
+  merge(): Promise<void> | void;
 }
 
 export interface HistoryControllerOptions {
@@ -21,6 +24,10 @@ export interface HistoryControllerOptions {
   windowSeconds?: number;
   /** Debounce of rebuilds after document changes, in ms. */
   refreshDelayMs?: number;
+  /** The branch this notebook is (default main). */
+  branch?: string;
+  /** Called after each rebuild (the panel refetches branch heads). */
+  onReset?: () => void;
 }
 
 export class HistoryController {
@@ -30,6 +37,8 @@ export class HistoryController {
   /** How long the last DAG build took (ms): rebuilds after edits wait longer on long histories. */
   private lastBuildMs = 0;
   private readonly unsubscribe: () => void;
+  /** Branch heads from the server (undefined: offline / not known). */
+  private heads: BranchHead[] | undefined;
 
   constructor(
     private readonly nb: NotebookDoc,
@@ -83,6 +92,12 @@ export class HistoryController {
         case 'checkpoint':
           await this.actions.checkpoint();
           return;
+        case 'branch':
+          await this.actions.branch(m.version, m.label);
+          return;
+        case 'merge':
+          await this.actions.merge();
+          return;
         case 'openAtTime': {
           const version = await this.actions.openAtTime(m.time);
           if (version !== undefined) this.reveal(version);
@@ -118,6 +133,23 @@ export class HistoryController {
       lanes: dag.width,
       current: formatVersion(this.nb.doc.frontiers()),
     });
+    this.postBranches();
+    this.options.onReset?.();
+  }
+
+  /** Sets the server's branch heads (undefined: no server) and labels their rows. */
+  setBranchHeads(heads: BranchHead[] | undefined): void {
+    this.heads = heads;
+    this.postBranches();
+  }
+
+  /** Branch labels: row index -> branch names whose head is in it. */
+  branchLabels(): { index: number; names: string[] }[] {
+    return this.heads ? branchLabels(this.current(), this.heads) : [];
+  }
+
+  private postBranches(): void {
+    this.post({ type: 'branches', generation: this.generation, branch: this.options.branch ?? MAIN_BRANCH, online: this.heads !== undefined, labels: this.branchLabels() });
   }
 
   private scheduleRefresh(): void {

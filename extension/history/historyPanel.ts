@@ -4,6 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CompareTarget } from '../../media/history/protocol';
+import { splitRoomId, type BranchHead } from '../../server/shared/history/branches';
 import { HistoryController } from './historyController';
 import { historyHtml } from './historyHtml';
 import type { HistoryService } from './historyService';
@@ -13,6 +14,8 @@ export class HistoryPanel implements vscode.Disposable {
   private readonly controller: HistoryController;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
+  private fetching = false;
+  private refetch = false;
 
   static show(extensionUri: vscode.Uri, service: HistoryService, docId: string, commands: HistoryCommands): HistoryPanel {
     const existing = HistoryPanel.panels.get(docId);
@@ -39,7 +42,7 @@ export class HistoryPanel implements vscode.Disposable {
     dist: vscode.Uri,
     private readonly service: HistoryService,
     private readonly docId: string,
-    commands: HistoryCommands,
+    private readonly commands: HistoryCommands,
   ) {
     const webview = panel.webview;
     this.controller = new HistoryController(
@@ -55,7 +58,16 @@ export class HistoryPanel implements vscode.Disposable {
           await commands.checkpoint(docId);
         },
         openAtTime: (t) => commands.openAtTime(docId, t),
+        branch: async (version, label) => {
+          await commands.branch(docId, version, label);
+          this.refreshBranches();
+        },
+        merge: async () => {
+          await commands.merge(docId);
+          this.refreshBranches();
+        },
       },
+      { branch: splitRoomId(docId).branch, onReset: () => this.refreshBranches() },
     );
     webview.html = historyHtml({
       cspSource: webview.cspSource,
@@ -66,6 +78,32 @@ export class HistoryPanel implements vscode.Disposable {
       webview.onDidReceiveMessage((m) => this.controller.handle(m)),
       panel.onDidDispose(() => this.dispose()),
     );
+  }
+
+  /** Fetches the server's branch heads (debounced by the in-flight request) and labels their rows. */
+  refreshBranches(): void {
+    if (this.fetching) {
+      this.refetch = true;
+      return;
+    }
+    this.fetching = true;
+    void this.commands
+      .branchHeads(this.docId)
+      .catch(() => undefined)
+      .then((heads) => {
+        this.fetching = false;
+        if (this.disposed) return;
+        this.controller.setBranchHeads(heads);
+        if (this.refetch) {
+          this.refetch = false;
+          this.refreshBranches();
+        }
+      });
+  }
+
+  /** The controller (tests read the DAG and branch labels the panel shows). */
+  get history(): HistoryController {
+    return this.controller;
   }
 
   /** Selects the row of a version in the panel. */
@@ -91,4 +129,10 @@ export interface HistoryCommands {
   /** Returns the version named, or undefined when the user cancelled. */
   checkpoint(docId: string, name?: string): Promise<string | undefined>;
   openAtTime(docId: string, unixSeconds?: number): Promise<string | undefined>;
+  /** Asks a name, forks the branch on the server, opens it. */
+  branch(docId: string, version: string, label?: string): Promise<void>;
+  /** Asks the target branch, merges this notebook's branch into it. */
+  merge(docId: string): Promise<void>;
+  /** The server's branch heads; undefined when the notebook has no server. */
+  branchHeads(docId: string): Promise<BranchHead[] | undefined>;
 }

@@ -7,20 +7,24 @@
 //   sqlroom.compareVersions  (docId, left, right|'current')?
 //   sqlroom.restoreVersion   (docId, version, { confirm })? -> true when applied
 //   sqlroom.createCheckpoint (docId, name)?               -> version named
+//   sqlroom.branchFromVersion (docId, version, name)?     -> uri of the branch notebook opened
+//   sqlroom.mergeBranch      (docId, from, into)?          -> the server's merge result
 import * as vscode from 'vscode';
 import { parseLocalDateTime, formatTime } from '../../media/history/format';
 import { formatVersion, HistoryDag, historyInputFromLoro, shortVersion, type DagRow } from '../../server/shared/history';
 import type { NotebookRegistry } from '../notebookRegistry';
 import { HistoryPanel, type HistoryCommands } from './historyPanel';
 import { HistoryService } from './historyService';
+import { BranchService, type SyncSessions } from './branchService';
 import { guardVersionNotebooks } from './readonlyGuard';
 import { VersionFileSystem } from './versionFileSystem';
 import { parseVersionUri, versionDocId, VERSION_SCHEME } from './versionUri';
 
 const PICK_LIMIT = 300;
 
-export function registerHistory(context: vscode.ExtensionContext, registry: NotebookRegistry): vscode.Disposable {
+export function registerHistory(context: vscode.ExtensionContext, registry: NotebookRegistry, sessions: () => SyncSessions | undefined = () => undefined): vscode.Disposable {
   const service = new HistoryService(registry);
+  const branches = new BranchService(service, sessions);
 
   const activeDocId = (arg?: unknown): string => {
     if (typeof arg === 'string' && arg !== '') return arg;
@@ -76,6 +80,13 @@ export function registerHistory(context: vscode.ExtensionContext, registry: Note
       if (value === undefined) return undefined;
       return service.checkpoint(docId, value);
     },
+    branch: async (docId, version, label) => {
+      await branches.branch(docId, version, undefined, label);
+    },
+    merge: async (docId) => {
+      await branches.merge(docId);
+    },
+    branchHeads: (docId) => branches.heads(docId),
     openAtTime: async (docId, unixSeconds) => {
       let t = unixSeconds;
       if (t === undefined) {
@@ -164,6 +175,26 @@ export function registerHistory(context: vscode.ExtensionContext, registry: Note
         const before = formatVersion(service.doc(docId).doc.frontiers());
         await commands.restore(docId, version, undefined, opts?.confirm ?? true);
         return formatVersion(service.doc(docId).doc.frontiers()) !== before;
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'sqlroom.branchFromVersion',
+      guarded(async (docIdArg?: string, versionArg?: string, name?: string) => {
+        const docId = activeDocId(docIdArg);
+        const version = versionArg ?? (await pickVersion(docId, 'Version to branch from'));
+        if (version === undefined) return undefined;
+        const editor = await branches.branch(docId, version, name);
+        HistoryPanel.get(docId)?.refreshBranches();
+        return editor?.notebook.uri.toString();
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'sqlroom.mergeBranch',
+      guarded(async (docIdArg?: string, from?: string, into?: string) => {
+        const docId = activeDocId(docIdArg);
+        const result = await branches.merge(docId, from, into);
+        HistoryPanel.get(docId)?.refreshBranches();
+        return result;
       }),
     ),
     vscode.commands.registerCommand(

@@ -25,7 +25,10 @@ export class HistoryView {
   private readonly viewport: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly rowsEl: HTMLElement;
-  private readonly buttons: Record<'open' | 'compareCurrent' | 'compareMarked' | 'restore', HTMLButtonElement>;
+  private readonly buttons: Record<'open' | 'compareCurrent' | 'compareMarked' | 'restore' | 'branch' | 'merge', HTMLButtonElement>;
+  /** Row index -> branch names whose head is in it (from the sync server). */
+  private branchLabels = new Map<number, string[]>();
+  private branch = 'main';
   private readonly timeInput: HTMLInputElement;
   private selected: ItemKey | undefined;
   private marked: Selected | undefined;
@@ -57,6 +60,8 @@ export class HistoryView {
       compareCurrent: button('Compare with current', 'Diff the selected version against the notebook as it is now', () => this.compare('current')),
       compareMarked: button('Compare with marked', 'Diff the selected version against the marked one (mark with Space)', () => this.compare('marked')),
       restore: button('Restore…', 'Make the notebook equal to the selected version, as a new change', () => this.restoreSelected()),
+      branch: button('Branch from here…', 'Create a named branch at the selected version and open it as an editable notebook (needs the sync server)', () => this.branchSelected()),
+      merge: button('Merge branch…', 'Merge this notebook\'s branch into another branch (needs the sync server)', () => this.post({ type: 'merge' })),
     };
     button('Checkpoint…', 'Name the current version', () => this.post({ type: 'checkpoint' }));
     const timeGroup = document.createElement('label');
@@ -115,6 +120,13 @@ export class HistoryView {
       case 'reveal':
         if (m.generation !== this.model.generation) return;
         this.select({ index: m.index });
+        return;
+      case 'branches':
+        if (m.generation !== this.model.generation) return;
+        this.branchLabels = new Map(m.labels.map((l) => [l.index, l.names]));
+        this.branch = m.branch;
+        this.buttons.merge.textContent = `Merge ${m.branch} into…`;
+        this.render();
         return;
       case 'error':
         this.error.textContent = m.message;
@@ -192,6 +204,11 @@ export class HistoryView {
     el.append(twisty, span('msg', rowTitle(row)));
     if (row.checkpoint !== undefined) el.append(span('badge', 'checkpoint'));
     if (row.current) el.append(span('badge current-badge', 'current'));
+    for (const name of this.branchLabels.get(row.index) ?? []) {
+      const b = span('badge branch-badge', `⎇ ${name}`);
+      b.title = name === this.branch ? `Head of branch ${name} (this notebook)` : `Head of branch ${name}`;
+      el.append(b);
+    }
     el.append(span('author', row.author), span('time', formatSpan(row.start, row.end)));
     if (row.size > 1) el.append(span('ops', `${row.size} changes`));
     return el;
@@ -329,6 +346,11 @@ export class HistoryView {
     if (sel) this.post({ type: 'restore', version: sel.version, label: sel.label });
   }
 
+  private branchSelected(): void {
+    const sel = this.selected && this.describe(this.selected);
+    if (sel) this.post({ type: 'branch', version: sel.version, label: sel.label });
+  }
+
   private compare(what: 'current' | 'marked'): void {
     const sel = this.selected && this.describe(this.selected);
     if (!sel) return;
@@ -350,6 +372,7 @@ export class HistoryView {
     const sel = this.selected && this.describe(this.selected);
     this.buttons.open.disabled = !sel;
     this.buttons.restore.disabled = !sel || sel.version === this.current;
+    this.buttons.branch.disabled = !sel;
     this.buttons.compareCurrent.disabled = !sel;
     this.buttons.compareMarked.disabled = !sel || !this.marked || sameKey(this.marked.key, sel.key);
   }

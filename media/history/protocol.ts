@@ -15,6 +15,8 @@ export type HostMessage =
   | { type: 'members'; generation: number; id: string; members: GroupMember[] }
   /** Select (and scroll to) the row holding a version, e.g. after "Open at time". */
   | { type: 'reveal'; generation: number; index: number }
+  /** Branch names on the rows holding their heads (from the sync server; online false: no server). */
+  | { type: 'branches'; generation: number; branch: string; online: boolean; labels: { index: number; names: string[] }[] }
   | { type: 'error'; message: string };
 
 /** What "compare" compares a version with. */
@@ -29,6 +31,10 @@ export type WebviewMessage =
   | { type: 'compare'; version: string; label: string; with: CompareTarget; withLabel: string }
   | { type: 'restore'; version: string; label: string }
   | { type: 'checkpoint' }
+  /** Fork a named branch at a version (the host asks the name). */
+  | { type: 'branch'; version: string; label: string }
+  /** Merge this notebook's branch into another (the host asks which). */
+  | { type: 'merge' }
   /** Unix seconds; without it the host asks for a time. */
   | { type: 'openAtTime'; time?: number };
 
@@ -38,6 +44,7 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
   switch (m.type) {
     case 'ready':
     case 'checkpoint':
+    case 'merge':
       return true;
     case 'loadPage':
       return typeof m.generation === 'number' && typeof m.cursor === 'number' && typeof m.limit === 'number';
@@ -45,6 +52,7 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
       return typeof m.generation === 'number' && typeof m.id === 'string';
     case 'open':
     case 'restore':
+    case 'branch':
       return typeof m.version === 'string' && typeof m.label === 'string';
     case 'compare': {
       const w = m.with as Record<string, unknown> | undefined;

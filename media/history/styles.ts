@@ -59,6 +59,7 @@ button:focus-visible, input:focus-visible, .viewport:focus-visible { outline: 1p
   color: var(--vscode-badge-foreground, var(--vscode-editor-background));
   background: var(--vscode-badge-background, var(--vscode-descriptionForeground));
 }
+.branch-badge { background: var(--vscode-charts-purple, var(--vscode-focusBorder)); color: var(--vscode-editor-background); }
 .current-badge { background: var(--vscode-charts-green, var(--vscode-focusBorder)); color: var(--vscode-editor-background); }
 .lane { fill: none; stroke-width: 2; }
 .node { stroke-width: 2; fill: var(--vscode-editor-background); }

@@ -51,7 +51,9 @@ export interface ParsedSqlroomFile {
   isNew: boolean;
 }
 
-const DOC_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+// A branch notebook's id is its room id `<docId>@<branch>` (branch: letters,
+// digits, "_", "-", "."; not starting with "."), at most 128 characters in all.
+const DOC_ID_RE = /^[A-Za-z0-9_-]{1,128}(?:@[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})?$/;
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function newDocId(): string {
@@ -59,7 +61,7 @@ export function newDocId(): string {
 }
 
 export function isValidDocId(docId: unknown): docId is string {
-  return typeof docId === 'string' && DOC_ID_RE.test(docId);
+  return typeof docId === 'string' && docId.length <= 128 && DOC_ID_RE.test(docId) && !docId.includes('..');
 }
 
 /** Parses a `.sqlroom` file. Throws SqlroomFileError for anything damaged or foreign. */
@@ -104,7 +106,7 @@ export function parseSqlroomFile(bytes: Uint8Array): ParsedSqlroomFile {
 /** Serialises a notebook: 2-space JSON, `loro` last, trailing newline. */
 export function serializeSqlroomFile(nb: NotebookDoc, docId: string, opts?: { server?: string }): Uint8Array {
   if (!isValidDocId(docId)) {
-    throw new SqlroomFileError('bad-field', `docId must be 1-128 letters, digits, "-" or "_", got ${JSON.stringify(docId)}`);
+    throw new SqlroomFileError('bad-field', `docId must be 1-128 letters, digits, "-" or "_" (a branch notebook: <docId>@<branch>), got ${JSON.stringify(docId)}`);
   }
   if (opts?.server !== undefined && !isServerUrl(opts.server)) {
     throw new SqlroomFileError('bad-field', `server must be a ws:// or wss:// URL, got ${JSON.stringify(opts.server)}`);
@@ -193,7 +195,7 @@ function readFile(json: unknown): FileParts {
     // A hand-written file may leave the id out; one with history may not.
     if (loro !== undefined) throw badField('docId is missing (required when the file has a "loro" snapshot)');
   } else if (!isValidDocId(docId)) {
-    throw badField(`docId must be 1-128 letters, digits, "-" or "_", got ${JSON.stringify(docId)}`);
+    throw badField(`docId must be 1-128 letters, digits, "-" or "_" (a branch notebook: <docId>@<branch>), got ${JSON.stringify(docId)}`);
   }
 
   const server = json.server;

@@ -104,6 +104,8 @@ export async function openHistoryPage(
       compare: record('compare'),
       restore: record('restore'),
       checkpoint: record('checkpoint'),
+      branch: record('branch'),
+      merge: record('merge'),
       openAtTime: (t) => {
         actions.push({ action: 'openAtTime', args: [t] });
         return t === undefined ? undefined : controller.current().versionAt(t);

@@ -1,0 +1,130 @@
+// Branch and merge from the history: both need the notebook's sync server
+// (branches live there). Branch forks the server's room at a version and opens
+// the branch as an editable notebook `<name>@<branch>.sqlroom` whose document
+// id is the branch's room `<docId>@<branch>`, so the sync layer joins that
+// room like any other. Merge asks the server to merge one branch into another;
+// open notebooks of the target update through their own sync sessions.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { branchFileName, branchNameProblem, branchRoomId, splitRoomId, type BranchHead } from '../../server/shared/history/branches';
+import { parseVersion, shortVersion } from '../../server/shared/history/version';
+import { NotebookDoc } from '../../server/shared/notebookDoc';
+import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
+import { readSqlroomMetadata } from '../core/notebookMapping';
+import { BranchApi, httpUrlOf, type MergeResult } from './branchApi';
+import type { HistoryService } from './historyService';
+
+/** What branching needs from the live collaboration layer (CollabManager has it). */
+export interface SyncSessions {
+  sessionFor(notebook: vscode.NotebookDocument): Promise<{ endpoint: { url: string }; client: { whenSynced(timeoutMs?: number): Promise<void> } } | undefined>;
+}
+
+export const NEEDS_SERVER =
+  'Branches live on the sync server, and this notebook is not connected to one. Turn on "sqlroom.server.embedded" (the bundled local server) or set "sqlroom.server.url" to a team server, reopen the notebook, and try again.';
+const SYNC_WAIT_MS = 15_000;
+
+export class BranchService {
+  constructor(
+    private readonly service: HistoryService,
+    private readonly sessions: () => SyncSessions | undefined,
+  ) {}
+
+  /** The server API for a document's open notebook; waits until the server has all local edits. */
+  private async connect(docId: string): Promise<{ api: BranchApi; live: vscode.NotebookDocument }> {
+    const live = this.service.liveNotebook(docId);
+    if (!live) throw new Error(`The notebook (document ${docId}) is not open.`);
+    const session = await this.sessions()?.sessionFor(live);
+    if (!session) throw new Error(NEEDS_SERVER);
+    try {
+      await session.client.whenSynced(SYNC_WAIT_MS);
+    } catch {
+      throw new Error(`The notebook is not in sync with its server (${session.endpoint.url}): it is offline or still sending changes. Branching and merging need the server to have every change; try again once the status bar says connected.`);
+    }
+    return { api: new BranchApi(httpUrlOf(session.endpoint.url)), live };
+  }
+
+  private author(docId: string): string {
+    const nb = this.service.doc(docId);
+    return nb.authorOf(nb.doc.peerIdStr) ?? 'vscode';
+  }
+
+  /** Server branch heads of the document (undefined when offline: the history then shows no branch labels). */
+  async heads(docId: string): Promise<BranchHead[] | undefined> {
+    const live = this.service.liveNotebook(docId);
+    const session = live && (await this.sessions()?.sessionFor(live));
+    if (!session) return undefined;
+    try {
+      return await new BranchApi(httpUrlOf(session.endpoint.url)).list(splitRoomId(docId).docId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Forks a branch at `version` and opens it as an editable notebook. */
+  async branch(docId: string, version: string, nameArg?: string, label?: string): Promise<vscode.NotebookEditor | undefined> {
+    if (version === '') throw new Error('Pick a version with at least one change to branch from.');
+    const { api, live } = await this.connect(docId);
+    const { docId: base, branch: parent } = splitRoomId(docId);
+    const existing = (await api.list(base)).map((b) => b.branch);
+    const name =
+      nameArg ??
+      (await vscode.window.showInputBox({
+        title: `Branch from ${label ?? shortVersion(version)}`,
+        prompt: `A name for the new branch of ${path.basename(live.uri.path)} (it opens as an editable notebook others can join)`,
+        validateInput: (v) => branchNameProblem(v.trim(), existing),
+      }))?.trim();
+    if (name === undefined) return undefined;
+    const problem = branchNameProblem(name, existing);
+    if (problem) throw new Error(`Cannot create branch "${name}": ${problem}.`);
+    const file = await this.branchFile(live, name);
+    await api.create(base, name, parent, parseVersion(version), this.author(docId));
+    const state = await api.state(base, name);
+    const nb = NotebookDoc.fromSnapshot(state.snapshot);
+    const server = readSqlroomMetadata(live.metadata)?.server;
+    await vscode.workspace.fs.writeFile(file, serializeSqlroomFile(nb, branchRoomId(base, name), server ? { server } : undefined));
+    const notebook = await vscode.workspace.openNotebookDocument(file);
+    return vscode.window.showNotebookDocument(notebook, { viewColumn: vscode.ViewColumn.Active });
+  }
+
+  /** Next to the original file (or in the workspace folder for an untitled one); never overwrites. */
+  private async branchFile(live: vscode.NotebookDocument, branch: string): Promise<vscode.Uri> {
+    const folder =
+      live.uri.scheme === 'untitled' ? vscode.workspace.workspaceFolders?.[0]?.uri : vscode.Uri.joinPath(live.uri, '..');
+    if (!folder) throw new Error('Save the notebook first: the branch is written next to it.');
+    const file = vscode.Uri.joinPath(folder, branchFileName(path.basename(live.uri.path), branch));
+    try {
+      await vscode.workspace.fs.stat(file);
+    } catch {
+      return file;
+    }
+    throw new Error(`${file.fsPath} already exists; pick another branch name or move that file.`);
+  }
+
+  /** Merges branch `from` (default: this notebook's branch) into `into` (asked when missing). */
+  async merge(docId: string, fromArg?: string, intoArg?: string): Promise<MergeResult | undefined> {
+    const { api } = await this.connect(docId);
+    const { docId: base, branch: own } = splitRoomId(docId);
+    const from = fromArg ?? own;
+    const branches = await api.list(base);
+    let into = intoArg;
+    if (into === undefined) {
+      const parent = branches.find((b) => b.branch === from)?.parentBranch;
+      const targets = branches.filter((b) => b.branch !== from).sort((a, b) => Number(b.branch === parent) - Number(a.branch === parent));
+      if (targets.length === 0) throw new Error(`Document ${base} has no other branch to merge ${from} into.`);
+      const pick = await vscode.window.showQuickPick(
+        targets.map((b) => ({ label: b.branch, description: b.branch === parent ? `${from} was branched from it` : b.parentBranch ? `branched from ${b.parentBranch}` : '' })),
+        { title: `Merge ${from} into…`, placeHolder: 'The branch that receives the changes' },
+      );
+      if (!pick) return undefined;
+      into = pick.label;
+    }
+    // The source's own open notebook may hold edits the server has not acked yet.
+    const sourceLive = this.service.liveNotebook(branchRoomId(base, from));
+    if (sourceLive && branchRoomId(base, from) !== docId) await this.connect(branchRoomId(base, from));
+    const result = await api.merge(base, from, into, this.author(docId));
+    void vscode.window.showInformationMessage(
+      result.merged ? `Merged ${from} into ${into} (${result.newOps} operations).` : `${into} already has every change of ${from}: nothing to merge.`,
+    );
+    return result;
+  }
+}

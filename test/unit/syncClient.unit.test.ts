@@ -128,13 +128,20 @@ describe('Sync client against the sync server', function () {
     await waitFor(() => c.sources().join() === a.sources().join(), 'late joiner after restart');
   });
 
-  it('presence: our server answers the %EPH join (relayed or refused, never silent)', async () => {
+  it('presence reaches the other peer through our server (%EPH relayed, never stored)', async () => {
     const a = new Peer('alice');
-    peers.push(a);
+    const b = new Peer('bob');
+    peers.push(a, b);
     const pa = new Presence('alice-1', 'alice');
+    const pb = new Presence('bob-1', 'bob');
     a.connect(server.url, 'doc-presence', pa);
-    await waitFor(() => a.client.current.presence !== null, 'presence join answered');
+    await waitFor(() => a.client.current.presence === true, 'presence joined');
+    pa.setCell('cell-7'); // before bob joins: bob gets it from the room's current state
+    b.connect(server.url, 'doc-presence', pb);
+    await waitFor(() => pb.others().some((o) => o.name === 'alice' && o.cellId === 'cell-7'), 'bob sees alice in cell-7');
+    await waitFor(() => pa.others().some((o) => o.name === 'bob'), 'alice sees bob');
     pa.dispose();
+    pb.dispose();
   });
 
   it('presence reaches the other peer through a server that relays %EPH (SimpleServer)', async () => {

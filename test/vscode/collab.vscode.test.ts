@@ -317,29 +317,21 @@ describe('Live collaboration with a team server: offline, reconnect, restart', f
   });
 });
 
-describe('Presence: who is here and in which cell (team server that relays %EPH)', function () {
+describe('Presence: who is here and in which cell (the embedded server relays %EPH)', function () {
   this.timeout(120_000);
   let api: SqlroomApi;
-  let simple: { stop(): Promise<void> } | undefined;
   const peers: HeadlessPeer[] = [];
   const config = () => vscode.workspace.getConfiguration('sqlroom.server');
 
   before(async () => {
     api = (await vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID)!.activate()) as SqlroomApi;
-    // Our server does not relay ephemeral (%EPH) rooms yet; loro-websocket's SimpleServer does.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { SimpleServer } = require('loro-websocket/server') as { SimpleServer: new (c: { port: number; host: string }) => { start(): Promise<void>; stop(): Promise<void> } };
-    const port = await freePort();
-    const s = new SimpleServer({ port, host: '127.0.0.1' });
-    await s.start();
-    simple = s;
-    await config().update('url', `ws://127.0.0.1:${port}`, vscode.ConfigurationTarget.Workspace);
+    await config().update('url', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('embedded', true, vscode.ConfigurationTarget.Workspace);
   });
   after(async () => {
     for (const p of peers.splice(0)) p.close();
     await closeAllEditors();
-    await config().update('url', undefined, vscode.ConfigurationTarget.Workspace);
-    await simple?.stop();
+    await config().update('embedded', false, vscode.ConfigurationTarget.Workspace);
   });
 
   it('the status bar names the colleague, their cell is marked, and they see which cell we are in', async () => {
@@ -348,34 +340,19 @@ describe('Presence: who is here and in which cell (team server that relays %EPH)
     const notebook = editor.notebook;
     const session = await api.collab.sessionFor(notebook);
     assert.ok(session);
+    assert.strictEqual(session.endpoint.kind, 'embedded');
     await waitFor('presence to be joined', () => (session.status.presence === true ? true : undefined));
-    const url = String(config().get('url'));
-    const robot = new HeadlessPeer(url, docId, 'robot');
+    const robot = new HeadlessPeer(session.endpoint.url, docId, 'robot', session.endpoint.token);
     peers.push(robot);
     await waitFor('robot joined', () => (robot.cells().length === 3 ? true : undefined));
     robot.presence.setCell(String(notebook.cellAt(1).metadata.id));
     await waitFor('VS Code to see robot in cell 2', () => (session.others().some((o) => o.name === 'robot' && o.cellId === notebook.cellAt(1).metadata.id) ? true : undefined));
     await vscode.window.showNotebookDocument(notebook);
     await waitFor('the status bar to name robot', () => (/robot/.test(api.collab.statusText) ? true : undefined));
-    const markers = api.collab.collaboratorsInCell(notebook.cellAt(1));
-    assert.deepStrictEqual(markers, ['robot']);
+    assert.deepStrictEqual(api.collab.collaboratorsInCell(notebook.cellAt(1)), ['robot']);
     editor.selections = [new vscode.NotebookRange(2, 3)];
     const me = await waitFor('robot to see which cell we are in', () => robot.presence.others().find((o) => o.cellId === notebook.cellAt(2).metadata.id));
     assert.ok(me.name.length > 0);
     await requestScreenshot('collab-presence');
   });
 });
-
-function freePort(): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const net = require('net') as typeof import('net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}

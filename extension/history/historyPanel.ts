@@ -21,6 +21,7 @@ export class HistoryPanel implements vscode.Disposable {
     const existing = HistoryPanel.panels.get(docId);
     if (existing) {
       existing.panel.reveal(vscode.ViewColumn.Beside, false);
+      existing.refreshBranches();
       return existing;
     }
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');
@@ -101,9 +102,16 @@ export class HistoryPanel implements vscode.Disposable {
       });
   }
 
-  /** The controller (tests read the DAG and branch labels the panel shows). */
-  get history(): HistoryController {
-    return this.controller;
+  /** What the panel shows now (returned by sqlroom.showHistory, for tests and scripts). */
+  describe(): PanelSummary {
+    const dag = this.controller.current();
+    const rows = dag.page(0, dag.total).rows;
+    return {
+      docId: this.docId,
+      versions: dag.total,
+      merges: rows.filter((r) => r.parents.length > 1).map((r) => ({ index: r.index, message: r.message ?? '', author: r.author })),
+      branchLabels: this.controller.branchLabels(),
+    };
   }
 
   /** Selects the row of a version in the panel. */
@@ -119,6 +127,15 @@ export class HistoryPanel implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }
+}
+
+export interface PanelSummary {
+  docId: string;
+  versions: number;
+  /** Rows with more than one parent. */
+  merges: { index: number; message: string; author: string }[];
+  /** Rows labelled with the branches whose head they hold (empty when offline). */
+  branchLabels: { index: number; names: string[] }[];
 }
 
 /** What the panel asks the command layer to do (index.ts implements it with prompts and errors shown). */

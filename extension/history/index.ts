@@ -1,7 +1,7 @@
 // Registers the version history: the read-only sqlroom-version: file system,
 // the history panel and the commands. Commands take optional arguments (so
 // tests and other commands can call them directly) and otherwise ask:
-//   sqlroom.showHistory      (notebook uri | docId)?
+//   sqlroom.showHistory      (notebook uri | docId)?      -> what the panel shows (versions, merges, branch labels)
 //   sqlroom.openVersion      (docId, version)?            -> version uri string
 //   sqlroom.openAtTime       (docId, unixSeconds)?        -> version opened
 //   sqlroom.compareVersions  (docId, left, right|'current')?
@@ -133,7 +133,7 @@ export function registerHistory(context: vscode.ExtensionContext, registry: Note
     vscode.commands.registerCommand(
       'sqlroom.showHistory',
       guarded(async (arg?: unknown) => {
-        HistoryPanel.show(context.extensionUri, service, activeDocId(arg), commands);
+        return HistoryPanel.show(context.extensionUri, service, activeDocId(arg), commands).describe();
       }),
     ),
     vscode.commands.registerCommand(

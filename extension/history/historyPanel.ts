@@ -9,12 +9,16 @@ import { HistoryController } from './historyController';
 import { historyHtml } from './historyHtml';
 import type { HistoryService } from './historyService';
 
+const BRANCH_POLL_MS = 2000;
+
 export class HistoryPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, HistoryPanel>();
   private readonly controller: HistoryController;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
   private fetching = false;
+  private lastFetch = 0;
+  private soon: ReturnType<typeof setTimeout> | undefined;
   private refetch = false;
 
   static show(extensionUri: vscode.Uri, service: HistoryService, docId: string, commands: HistoryCommands): HistoryPanel {
@@ -68,7 +72,7 @@ export class HistoryPanel implements vscode.Disposable {
           this.refreshBranches();
         },
       },
-      { branch: splitRoomId(docId).branch, onReset: () => this.refreshBranches() },
+      { branch: splitRoomId(docId).branch, onReset: () => this.refreshBranchesSoon() },
     );
     webview.html = historyHtml({
       cspSource: webview.cspSource,
@@ -81,6 +85,16 @@ export class HistoryPanel implements vscode.Disposable {
     );
   }
 
+  /** After the history changed: refetch heads at most every BRANCH_POLL_MS (typing must not poll the server). */
+  private refreshBranchesSoon(): void {
+    if (this.soon) return;
+    const wait = Math.max(0, this.lastFetch + BRANCH_POLL_MS - Date.now());
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.refreshBranches();
+    }, wait);
+  }
+
   /** Fetches the server's branch heads (debounced by the in-flight request) and labels their rows. */
   refreshBranches(): void {
     if (this.fetching) {
@@ -88,6 +102,7 @@ export class HistoryPanel implements vscode.Disposable {
       return;
     }
     this.fetching = true;
+    this.lastFetch = Date.now();
     void this.commands
       .branchHeads(this.docId)
       .catch(() => undefined)
@@ -122,6 +137,7 @@ export class HistoryPanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.soon) clearTimeout(this.soon);
     HistoryPanel.panels.delete(this.docId);
     this.controller.dispose();
     for (const d of this.disposables) d.dispose();

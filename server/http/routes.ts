@@ -141,7 +141,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     }
   }
   if (action === 'branches' && method === 'GET') {
-    await flushQuietly(core!);
+    // No flush here: history panels poll this; forks flush when they are made.
     const rows = await core!.storage.listBranches(docId);
     const branches = [];
     for (const b of rows) {

@@ -156,6 +156,7 @@ describe('server branches and merges', function () {
     const st = await api('nb3/state?branch=ghost');
     assert.equal(st.status, 404);
     // Unknown rooms loaded for the check are not turned into branches.
+    await server.flush();
     const list = (await (await api('nb3/branches')).json()) as { branches: { branch: string }[] };
     assert.deepEqual(list.branches.map((b) => b.branch), ['main']);
   });

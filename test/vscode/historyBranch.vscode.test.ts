@@ -92,6 +92,11 @@ describe('History branches and merges (embedded sync server)', function () {
     const again = await vscode.commands.executeCommand<{ merged: boolean }>('sqlroom.mergeBranch', `${docId}@feature`, 'feature', 'main');
     assert.strictEqual(again?.merged, false, 'merging again adds nothing');
 
+    // A version of the branch notebook opens read-only like any other.
+    const versionUriText = await vscode.commands.executeCommand<string>('sqlroom.openVersion', `${docId}@feature`, forkVersion);
+    const version = vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === versionUriText)!;
+    assert.deepStrictEqual(texts(version), ['SELECT 1 AS one']);
+
     // The host's history of main has the merge node.
     const rows = HistoryDag.build(historyInputFromLoro(mainDoc.doc)).page(0, 1000).rows;
     assert.ok(rows.some((r) => r.parents.length > 1 && r.message === 'Merge feature into main'), JSON.stringify(rows.map((r) => [r.message, r.parents.length])));

@@ -28,6 +28,12 @@ describe('server branches and merges', function () {
     return { nb, c };
   };
 
+  /** The server's head of `branch` equals the client's frontiers (the client's edits arrived). */
+  const serverAt = async (doc: string, branch: string, nb: NotebookDoc) => {
+    const r = (await (await api(`${doc}/state?branch=${branch}`)).json()) as { head: unknown };
+    return JSON.stringify(r.head) === JSON.stringify(nb.doc.oplogFrontiers());
+  };
+
   beforeEach(async () => {
     dir = tmpDir();
     await start();
@@ -62,7 +68,11 @@ describe('server branches and merges', function () {
     bob.nb.commit({ message: 'feature work' });
     alice.nb.setCellSource(alice.nb.cellIds()[0], 'select 1 -- edited on main');
     alice.nb.commit();
-    await waitFor(() => server.stats().opsAccepted >= 4, 'both sides accepted');
+    await waitFor(() => serverAt('nb1', 'main', alice.nb), 'main edit on the server');
+    await waitFor(() => serverAt('nb1', 'feature', bob.nb), 'branch edit on the server');
+    // accept() imports before the WAL fsync and counts after it: wait for the count too
+    // (alice 2 + the fork + bob + alice).
+    await waitFor(() => server.stats().opsAccepted === 5, 'all five updates durable');
 
     const list = (await (await api('nb1/branches')).json()) as { branches: { branch: string; parentBranch: string | null; forkFrontiers: string | null; head: unknown }[] };
     const feature = list.branches.find((b) => b.branch === 'feature')!;
@@ -79,8 +89,14 @@ describe('server branches and merges', function () {
     assert.ok(out.newOps > 0);
     assert.equal(server.stats().opsAccepted, accepted + 1, 'the merge is ONE accepted update');
 
-    const want = ['select 1 -- edited on main', 'select 42 -- from feature', 'select 2 -- main after the fork'];
-    for (const who of [alice, carol]) await waitFor(() => JSON.stringify(sources(who.nb)) === JSON.stringify(want), `merged cells on main (${JSON.stringify(sources(who.nb))})`);
+    // Both sides inserted after cell 0 concurrently: Loro orders the two by peer id.
+    const merged = (nb: NotebookDoc) => {
+      const [first, ...rest] = sources(nb);
+      return JSON.stringify([first, ...rest.sort()]);
+    };
+    const want = JSON.stringify(['select 1 -- edited on main', 'select 2 -- main after the fork', 'select 42 -- from feature']);
+    for (const who of [alice, carol]) await waitFor(() => merged(who.nb) === want, `merged cells on main (${JSON.stringify(sources(who.nb))})`);
+    assert.deepEqual(sources(alice.nb), sources(carol.nb));
     // The branch itself is unchanged by the merge.
     assert.deepEqual(sources(bob.nb), ['select 1', 'select 42 -- from feature']);
 

@@ -375,6 +375,7 @@ export class SyncCore {
     if (from.branch === to.branch) throw new ForkError(400, 'a branch cannot fork from itself');
     const parent = await this.getRoom(from);
     this.unloadLater(parent);
+    if (!parent.known && !parent.dirty && parent.doc.oplogVersion().length() === 0) throw new ForkError(404, `unknown branch ${from.branch} of document ${from.docId}`);
     let forked: LoroDoc;
     try {
       forked = frontiers ? parent.doc.forkAt(frontiers) : parent.doc.fork();

@@ -169,6 +169,9 @@ describe('server branches and merges', function () {
     await err({ from: "x'; drop table ops_log; --", into: 'main' }, 400, /invalid branch/);
     await err({ from: 'a b' }, 400, /invalid branch/);
     await err({ from: 7 }, 400, /from must be a string/);
+    const fork = await api('nb3/branches', { name: 'child', from: 'ghost' });
+    assert.equal(fork.status, 404);
+    assert.match(((await fork.json()) as { error: string }).error, /unknown branch ghost/);
     const st = await api('nb3/state?branch=ghost');
     assert.equal(st.status, 404);
     // Unknown rooms loaded for the check are not turned into branches.

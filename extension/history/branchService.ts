@@ -6,7 +6,7 @@
 // open notebooks of the target update through their own sync sessions.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { branchFileName, branchNameProblem, branchRoomId, splitRoomId, type BranchHead } from '../../server/shared/history/branches';
+import { branchFileName, branchNameProblem, branchRoomId, mergeChoices, splitRoomId, type BranchHead } from '../../server/shared/history/branches';
 import { parseVersion, shortVersion } from '../../server/shared/history/version';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
@@ -100,23 +100,21 @@ export class BranchService {
     throw new Error(`${file.fsPath} already exists; pick another branch name or move that file.`);
   }
 
-  /** Merges branch `from` (default: this notebook's branch) into `into` (asked when missing). */
+  /** Merges branch `from` into `into`; what is missing is asked (both directions offered: this branch into another, another into this). */
   async merge(docId: string, fromArg?: string, intoArg?: string): Promise<MergeResult | undefined> {
     const { api } = await this.connect(docId);
     const { docId: base, branch: own } = splitRoomId(docId);
-    const from = fromArg ?? own;
-    const branches = await api.list(base);
+    let from = fromArg ?? own;
     let into = intoArg;
     if (into === undefined) {
-      const parent = branches.find((b) => b.branch === from)?.parentBranch;
-      const targets = branches.filter((b) => b.branch !== from).sort((a, b) => Number(b.branch === parent) - Number(a.branch === parent));
-      if (targets.length === 0) throw new Error(`Document ${base} has no other branch to merge ${from} into.`);
+      const choices = mergeChoices(own, await api.list(base), fromArg);
+      if (choices.length === 0) throw new Error(`Document ${base} has only one branch: branch from a version first, then merge.`);
       const pick = await vscode.window.showQuickPick(
-        targets.map((b) => ({ label: b.branch, description: b.branch === parent ? `${from} was branched from it` : b.parentBranch ? `branched from ${b.parentBranch}` : '' })),
-        { title: `Merge ${from} into…`, placeHolder: 'The branch that receives the changes' },
+        choices.map((c) => ({ label: `Merge ${c.from} into ${c.into}`, description: c.detail, choice: c })),
+        { title: 'Merge branches', placeHolder: 'The second branch receives the changes of the first' },
       );
       if (!pick) return undefined;
-      into = pick.label;
+      ({ from, into } = pick.choice);
     }
     // The source's own open notebook may hold edits the server has not acked yet.
     const sourceLive = this.service.liveNotebook(branchRoomId(base, from));

@@ -61,7 +61,7 @@ export class HistoryView {
       compareMarked: button('Compare with marked', 'Diff the selected version against the marked one (mark with Space)', () => this.compare('marked')),
       restore: button('Restore…', 'Make the notebook equal to the selected version, as a new change', () => this.restoreSelected()),
       branch: button('Branch from here…', 'Create a named branch at the selected version and open it as an editable notebook (needs the sync server)', () => this.branchSelected()),
-      merge: button('Merge branch…', 'Merge this notebook\'s branch into another branch (needs the sync server)', () => this.post({ type: 'merge' })),
+      merge: button('Merge…', 'Merge this notebook\'s branch into another branch, or another branch into it (needs the sync server)', () => this.post({ type: 'merge' })),
     };
     button('Checkpoint…', 'Name the current version', () => this.post({ type: 'checkpoint' }));
     const timeGroup = document.createElement('label');
@@ -125,7 +125,7 @@ export class HistoryView {
         if (m.generation !== this.model.generation) return;
         this.branchLabels = new Map(m.labels.map((l) => [l.index, l.names]));
         this.branch = m.branch;
-        this.buttons.merge.textContent = `Merge ${m.branch} into…`;
+        this.buttons.merge.title = `Merge ${m.branch} into another branch, or another branch into ${m.branch} (needs the sync server)`;
         this.render();
         return;
       case 'error':

@@ -33,7 +33,7 @@ export type WebviewMessage =
   | { type: 'checkpoint' }
   /** Fork a named branch at a version (the host asks the name). */
   | { type: 'branch'; version: string; label: string }
-  /** Merge this notebook's branch into another (the host asks which). */
+  /** Merge this notebook's branch into another or another into it (the host asks which). */
   | { type: 'merge' }
   /** Unix seconds; without it the host asks for a time. */
   | { type: 'openAtTime'; time?: number };

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { LoroDoc } from 'loro-crdt';
 import { HistoryDag, historyInputFromLoro } from '../../server/shared/history';
-import { branchFileName, branchLabels, branchNameProblem, branchRoomId, splitRoomId } from '../../server/shared/history/branches';
+import { branchFileName, branchLabels, branchNameProblem, branchRoomId, mergeChoices, splitRoomId } from '../../server/shared/history/branches';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { parseSqlroomFile, serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { httpUrlOf } from '../../extension/history/branchApi';
@@ -30,6 +30,21 @@ describe('history branches (helpers)', () => {
     assert.equal(branchFileName('sales@fix.sqlroom', 'main'), 'sales.sqlroom');
     assert.equal(httpUrlOf('ws://127.0.0.1:4000'), 'http://127.0.0.1:4000');
     assert.equal(httpUrlOf('wss://sync.example.test/rooms'), 'https://sync.example.test');
+  });
+
+  it('offers merges both ways, parent and children first', () => {
+    const branches = [
+      { branch: 'main', parentBranch: null },
+      { branch: 'feature', parentBranch: 'main' },
+      { branch: 'fix', parentBranch: 'feature' },
+      { branch: 'other', parentBranch: 'main' },
+    ];
+    const pairs = (own: string, from?: string) => mergeChoices(own, branches, from).map((c) => `${c.from}>${c.into}`);
+    assert.deepEqual(pairs('feature'), ['feature>main', 'fix>feature', 'feature>fix', 'feature>other', 'main>feature', 'other>feature']);
+    assert.deepEqual(pairs('main').slice(0, 2), ['feature>main', 'other>main']);
+    assert.deepEqual(pairs('main', 'fix'), ['fix>main', 'fix>feature', 'fix>other']);
+    assert.equal(mergeChoices('feature', branches)[0].detail, 'feature was branched from main');
+    assert.deepEqual(mergeChoices('main', [{ branch: 'main', parentBranch: null }]), []);
   });
 
   it('a .sqlroom file may carry a branch notebook id, not a hostile one', () => {

@@ -55,3 +55,32 @@ export function branchLabels(dag: HistoryDag, heads: readonly BranchHead[]): { i
   }
   return [...byRow].map(([index, names]) => ({ index, names })).sort((a, b) => a.index - b.index);
 }
+
+export interface MergeChoice {
+  from: string;
+  into: string;
+  /** Why it is offered (parent / child relation). */
+  detail: string;
+}
+
+/**
+ * The merges a notebook on branch `own` offers: its branch into each other
+ * branch and each other branch into it; the parent first (own -> parent),
+ * then branches forked from it (child -> own), then the rest. With `from`
+ * given: only merges of `from`.
+ */
+export function mergeChoices(own: string, branches: readonly { branch: string; parentBranch: string | null }[], from?: string): MergeChoice[] {
+  const parentOf = new Map(branches.map((b) => [b.branch, b.parentBranch]));
+  const out: (MergeChoice & { rank: number })[] = [];
+  for (const b of branches) {
+    if (b.branch === own) continue;
+    const isParent = parentOf.get(own) === b.branch;
+    const isChild = b.parentBranch === own;
+    out.push({ from: own, into: b.branch, detail: isParent ? `${own} was branched from ${b.branch}` : isChild ? `${b.branch} was branched from ${own}` : '', rank: isParent ? 0 : 2 });
+    out.push({ from: b.branch, into: own, detail: isChild ? `${b.branch} was branched from ${own}` : isParent ? `${own} was branched from ${b.branch}` : '', rank: isChild ? 1 : 3 });
+  }
+  if (from !== undefined && from !== own) {
+    return branches.filter((b) => b.branch !== from).map((b) => ({ from, into: b.branch, detail: parentOf.get(from) === b.branch ? `${from} was branched from ${b.branch}` : '' }));
+  }
+  return out.sort((a, b) => a.rank - b.rank).map(({ from: f, into, detail }) => ({ from: f, into, detail }));
+}

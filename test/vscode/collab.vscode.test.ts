@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { SqlroomApi } from '../../extension/extension';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { serializeSqlroomFile, newDocId } from '../../server/shared/sqlroomFile';
-import { startServer, type RunningServer } from '../../server/index';
+import { TeamServer } from './teamServer';
 import { requestScreenshot } from '../support/screenshot';
 import { HeadlessPeer } from './collabPeer';
 import { closeAllEditors, EXTENSION_ID, openNotebook, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
@@ -225,7 +225,7 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
 describe('Live collaboration with a team server: offline, reconnect, restart', function () {
   this.timeout(180_000);
   let api: SqlroomApi;
-  let server: RunningServer | undefined;
+  let server: TeamServer | undefined;
   let dir: string;
   const peers: HeadlessPeer[] = [];
   const config = () => vscode.workspace.getConfiguration('sqlroom.server');
@@ -234,7 +234,7 @@ describe('Live collaboration with a team server: offline, reconnect, restart', f
     api = (await vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID)!.activate()) as SqlroomApi;
     dir = path.join(path.dirname(tempNotebookPath('x')), `team-server-${process.pid}-${Date.now()}`);
     fs.mkdirSync(dir, { recursive: true });
-    server = await startServer({ host: '127.0.0.1', port: 0, db: path.join(dir, 'team.duckdb'), logLevel: 'warn' });
+    server = await TeamServer.start(path.join(dir, 'team.duckdb'));
     await config().update('url', server.url, vscode.ConfigurationTarget.Workspace);
   });
   after(async () => {
@@ -288,7 +288,7 @@ describe('Live collaboration with a team server: offline, reconnect, restart', f
       reopened.cellCount === 3 && reopened.cellAt(0).document.getText() === 'SELECT 1 -- vs offline' ? true : undefined,
     );
 
-    server = await startServer({ host: '127.0.0.1', port, db: path.join(dir, 'team.duckdb'), logLevel: 'warn' });
+    server = await TeamServer.start(path.join(dir, 'team.duckdb'), port);
     const s2 = await api.collab.sessionFor(reopened);
     assert.ok(s2);
     await waitFor('both sides to merge after the restart', () => same(reopened, robot), 60_000);

@@ -69,6 +69,11 @@ export class BranchApi {
     return { snapshot: new Uint8Array(Buffer.from(out.snapshot, 'base64')), head: out.head };
   }
 
+  /** Asks the server to write a snapshot of the branch with this message (a named version). */
+  checkpoint(docId: string, branch: string, message: string, author: string): Promise<{ snapshotId: number }> {
+    return this.call<{ snapshotId: number }>(docId, 'checkpoint', { branch, message, author });
+  }
+
   merge(docId: string, from: string, into: string, author: string): Promise<MergeResult> {
     return this.call<MergeResult>(docId, 'merge', { from, into, author });
   }

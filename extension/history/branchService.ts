@@ -48,6 +48,26 @@ export class BranchService {
     return nb.authorOf(nb.doc.peerIdStr) ?? 'vscode';
   }
 
+  /**
+   * Writes the server snapshot of a checkpoint (message = its name) once the
+   * server has every local change. Returns false when the notebook has no
+   * server or is offline: the checkpoint then lives in the notebook's own
+   * history only (it reaches the server with the next sync, without a snapshot).
+   */
+  async serverCheckpoint(docId: string, name: string): Promise<boolean> {
+    const live = this.service.liveNotebook(docId);
+    const session = live && (await this.sessions()?.sessionFor(live));
+    if (!session) return false;
+    try {
+      await session.client.whenSynced(SYNC_WAIT_MS);
+    } catch {
+      return false;
+    }
+    const { docId: base, branch } = splitRoomId(docId);
+    await new BranchApi(httpUrlOf(session.endpoint.url)).checkpoint(base, branch, name, this.author(docId));
+    return true;
+  }
+
   /** Server branch heads of the document (undefined when offline: the history then shows no branch labels). */
   async heads(docId: string): Promise<BranchHead[] | undefined> {
     const live = this.service.liveNotebook(docId);

@@ -78,7 +78,12 @@ export function registerHistory(context: vscode.ExtensionContext, registry: Note
           validateInput: (v) => (v.trim() === '' ? 'Enter a name' : undefined),
         }));
       if (value === undefined) return undefined;
-      return service.checkpoint(docId, value);
+      const version = await service.checkpoint(docId, value);
+      // Online, the server also writes a snapshot named by the checkpoint.
+      await branches.serverCheckpoint(docId, value).catch((e: unknown) => {
+        void vscode.window.showWarningMessage(`Checkpoint "${value}" is in the notebook history, but the sync server could not write its snapshot: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      return version;
     },
     branch: async (docId, version, label) => {
       await branches.branch(docId, version, undefined, label);

@@ -92,6 +92,13 @@ describe('History branches and merges (embedded sync server)', function () {
     const again = await vscode.commands.executeCommand<{ merged: boolean }>('sqlroom.mergeBranch', `${docId}@feature`, 'feature', 'main');
     assert.strictEqual(again?.merged, false, 'merging again adds nothing');
 
+    // A checkpoint on main: a named version in the notebook and a server snapshot with that message.
+    const checkpointVersion = await vscode.commands.executeCommand<string>('sqlroom.createCheckpoint', docId, 'Merged feature');
+    assert.ok(checkpointVersion, 'the checkpoint names a version');
+    const httpUrl = session.endpoint.url.replace(/^ws/, 'http');
+    const listed = (await (await fetch(`${httpUrl}/api/docs/${encodeURIComponent(docId)}/snapshots`)).json()) as { snapshots: { message: string | null; createdBy: string }[] };
+    assert.ok(listed.snapshots.some((s) => s.message === 'Merged feature'), `server snapshots: ${JSON.stringify(listed.snapshots)}`);
+
     // A version of the branch notebook opens read-only like any other.
     const versionUriText = await vscode.commands.executeCommand<string>('sqlroom.openVersion', `${docId}@feature`, forkVersion);
     const version = vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === versionUriText)!;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LoroDoc } from 'loro-crdt';
 
-const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;
+const SAFE_ID = /^[A-Za-z0-9._@-]{1,200}$/; // docId or <docId>@<branch>
 
 export class LocalCache {
   constructor(readonly dir: string) {}

@@ -4,28 +4,17 @@
 // postMessage goes to Node (page.exposeFunction), where the real
 // HistoryController answers from a real Loro history; the host's replies come
 // back through window.postMessage, as in a VS Code webview.
-import * as esbuild from 'esbuild';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { HistoryController, type HistoryActions } from '../../extension/history/historyController';
 import { historyHtml } from '../../extension/history/historyHtml';
 import type { HostMessage, WebviewMessage } from '../../media/history/protocol';
 import type { NotebookDoc } from '../../server/shared/notebookDoc';
-import { repoRoot } from './rendererServer';
+import { bundleBrowserEntry, repoRoot } from './rendererServer';
 
-export async function bundleHistory(root = repoRoot()): Promise<string> {
-  const result = await esbuild.build({
-    entryPoints: [path.join(root, 'media/history/index.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0].text;
+export function bundleHistory(root = repoRoot()): Promise<string> {
+  return bundleBrowserEntry('media/history/index.ts', root);
 }
 
 export interface HistoryServer {

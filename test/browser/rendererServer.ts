@@ -19,9 +19,10 @@ export function repoRoot(from = __dirname): string {
   throw new Error(`no sqlroom package.json above ${from}`);
 }
 
-export async function bundleRenderer(root = repoRoot()): Promise<string> {
+/** Bundles a browser entry (as scripts/build.mjs does) in memory. */
+export async function bundleBrowserEntry(entry: string, root = repoRoot()): Promise<string> {
   const result = await esbuild.build({
-    entryPoints: [path.join(root, 'media/renderer/index.ts')],
+    entryPoints: [path.join(root, entry)],
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -30,6 +31,10 @@ export async function bundleRenderer(root = repoRoot()): Promise<string> {
     logLevel: 'silent',
   });
   return result.outputFiles[0].text;
+}
+
+export function bundleRenderer(root = repoRoot()): Promise<string> {
+  return bundleBrowserEntry('media/renderer/index.ts', root);
 }
 
 const PAGE = `<!doctype html>

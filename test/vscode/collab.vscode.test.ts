@@ -14,7 +14,7 @@ import { serializeSqlroomFile, newDocId } from '../../server/shared/sqlroomFile'
 import { TeamServer } from './teamServer';
 import { requestScreenshot } from '../support/screenshot';
 import { HeadlessPeer } from './collabPeer';
-import { closeAllEditors, EXTENSION_ID, openNotebook, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
+import { closeAllEditors, setEmbeddedServer, sqlroomApi, openNotebook, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
 
 function vsCells(nb: vscode.NotebookDocument) {
   return nb.getCells().map((c) => ({ id: c.metadata?.id as string, source: c.document.getText(), language: c.document.languageId, name: c.metadata?.name as string | undefined }));
@@ -49,10 +49,8 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
   const config = () => vscode.workspace.getConfiguration('sqlroom.server');
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID);
-    assert.ok(ext);
-    api = await ext.activate();
-    await config().update('embedded', true, vscode.ConfigurationTarget.Workspace);
+    api = await sqlroomApi();
+    await setEmbeddedServer(true);
   });
   afterEach(async () => {
     for (const p of peers.splice(0)) p.close();
@@ -60,7 +58,7 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
   });
   after(async () => {
     await config().update('url', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('embedded', false, vscode.ConfigurationTarget.Workspace);
+    await setEmbeddedServer(false);
   });
 
   async function openShared(stem: string, sources: string[]) {
@@ -231,7 +229,7 @@ describe('Live collaboration with a team server: offline, reconnect, restart', f
   const config = () => vscode.workspace.getConfiguration('sqlroom.server');
 
   before(async () => {
-    api = (await vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID)!.activate()) as SqlroomApi;
+    api = await sqlroomApi();
     dir = path.join(path.dirname(tempNotebookPath('x')), `team-server-${process.pid}-${Date.now()}`);
     fs.mkdirSync(dir, { recursive: true });
     server = await TeamServer.start(path.join(dir, 'team.duckdb'));
@@ -324,14 +322,14 @@ describe('Presence: who is here and in which cell (the embedded server relays %E
   const config = () => vscode.workspace.getConfiguration('sqlroom.server');
 
   before(async () => {
-    api = (await vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID)!.activate()) as SqlroomApi;
+    api = await sqlroomApi();
     await config().update('url', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('embedded', true, vscode.ConfigurationTarget.Workspace);
+    await setEmbeddedServer(true);
   });
   after(async () => {
     for (const p of peers.splice(0)) p.close();
     await closeAllEditors();
-    await config().update('embedded', false, vscode.ConfigurationTarget.Workspace);
+    await setEmbeddedServer(false);
   });
 
   it('the status bar names the colleague, their cell is marked, and they see which cell we are in', async () => {

@@ -7,12 +7,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { SqlroomApi } from '../../extension/extension';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { newDocId, serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { requestScreenshot } from '../support/screenshot';
 import type { SecondWindowResult, SecondWindowTask } from './secondWindow';
-import { closeAllEditors, EXTENSION_ID, openNotebook, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
+import { closeAllEditors, setEmbeddedServer, sqlroomApi, openNotebook, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
 
 /** code-server's --bind-addr, from the command line of an ancestor process. */
 function codeServerAddress(): string | undefined {
@@ -50,12 +49,12 @@ describe('Two VS Code windows on one notebook', function () {
   after(async () => {
     await browser?.close().catch(() => undefined);
     await closeAllEditors();
-    await vscode.workspace.getConfiguration('sqlroom.server').update('embedded', false, vscode.ConfigurationTarget.Workspace);
+    await setEmbeddedServer(false);
   });
 
   it('edits from both windows converge; the screenshot shows both', async () => {
-    const api = (await vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID)!.activate()) as SqlroomApi;
-    await vscode.workspace.getConfiguration('sqlroom.server').update('embedded', true, vscode.ConfigurationTarget.Workspace);
+    const api = await sqlroomApi();
+    await setEmbeddedServer(true);
     const nb0 = new NotebookDoc();
     nb0.insertCell(0, { kind: 'code', language: 'sql', source: 'SELECT 1 AS a' });
     nb0.insertCell(1, { kind: 'code', language: 'sql', source: 'SELECT 2 AS b' });

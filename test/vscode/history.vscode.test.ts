@@ -11,7 +11,7 @@ import { dataAt, formatVersion, HistoryDag, historyInputFromLoro } from '../../s
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { parseSqlroomFile, serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { requestScreenshot } from '../support/screenshot';
-import { closeAllEditors, EXTENSION_ID, openNotebook, resultOf, runCells, sleep, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
+import { closeAllEditors, EXTENSION_ID, sqlroomApi, openNotebook, resultOf, runCells, sleep, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
 
 const DOC_ID = 'history-test-doc';
 
@@ -66,9 +66,7 @@ describe('version history in VS Code', function () {
   let api: SqlroomApi;
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID);
-    if (!ext) throw new Error('extension not installed');
-    api = await ext.activate();
+    api = await sqlroomApi();
   });
 
   afterEach(closeAllEditors);

@@ -11,7 +11,7 @@ import { formatVersion, frontiersIn, HistoryDag, historyInputFromLoro } from '..
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { newDocId, serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { requestScreenshot } from '../support/screenshot';
-import { closeAllEditors, EXTENSION_ID, openNotebook, sleep, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
+import { closeAllEditors, setEmbeddedServer, sqlroomApi, openNotebook, sleep, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
 
 interface PanelSummary {
   versions: number;
@@ -24,17 +24,14 @@ const texts = (nb: vscode.NotebookDocument) => nb.getCells().map((c) => c.docume
 describe('History branches and merges (embedded sync server)', function () {
   this.timeout(180_000);
   let api: SqlroomApi;
-  const config = () => vscode.workspace.getConfiguration('sqlroom.server');
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID);
-    assert.ok(ext);
-    api = await ext.activate();
-    await config().update('embedded', true, vscode.ConfigurationTarget.Workspace);
+    api = await sqlroomApi();
+    await setEmbeddedServer(true);
   });
   after(async () => {
     await closeAllEditors();
-    await config().update('embedded', false, vscode.ConfigurationTarget.Workspace);
+    await setEmbeddedServer(false);
   });
 
   it('branch from the current version, edit the branch and main, merge back: main shows the merged cells and a merge node', async () => {
@@ -125,7 +122,7 @@ describe('History branches and merges (embedded sync server)', function () {
   });
 
   it('says branching needs the sync server when the notebook has none', async () => {
-    await config().update('embedded', false, vscode.ConfigurationTarget.Workspace);
+    await setEmbeddedServer(false);
     try {
       const seed = new NotebookDoc();
       seed.insertCell(0, { source: 'SELECT 1' });
@@ -140,7 +137,7 @@ describe('History branches and merges (embedded sync server)', function () {
       );
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand('sqlroom.mergeBranch', docId, 'main', 'x')), /Branches live on the sync server/);
     } finally {
-      await config().update('embedded', true, vscode.ConfigurationTarget.Workspace);
+      await setEmbeddedServer(true);
     }
   });
 });

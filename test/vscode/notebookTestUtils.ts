@@ -3,14 +3,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { SqlroomApi } from '../../extension/extension';
 import { RESULT_MIME, ResultPayload } from '../../extension/core/resultPayload';
 
 export const EXTENSION_ID = 'sqlroom.sqlroom';
 
-export async function activateExtension(): Promise<void> {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+/** Activates the extension under test and returns its API. */
+export async function sqlroomApi(): Promise<SqlroomApi> {
+  const ext = vscode.extensions.getExtension<SqlroomApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
-  await ext.activate();
+  return ext.activate();
+}
+
+export async function activateExtension(): Promise<void> {
+  await sqlroomApi();
+}
+
+/** Turns the bundled sync server on or off for notebooks opened from now on (the fixture workspace has it off). */
+export async function setEmbeddedServer(on: boolean): Promise<void> {
+  await vscode.workspace.getConfiguration('sqlroom.server').update('embedded', on, vscode.ConfigurationTarget.Workspace);
 }
 
 let counter = 0;

@@ -11,7 +11,7 @@
 //   POST /api/docs/:docId/merge            {"from","into","author","message"}: merge branch from into branch into
 //   GET  /api/docs/:docId/snapshots?branch=
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_BRANCH, InvalidIdError, roomKey, validateBranch, validateDocId } from '../protocol/roomId';
+import { DEFAULT_BRANCH, InvalidIdError, roomRef, validateBranch, validateDocId } from '../protocol/roomId';
 import type { SyncCore } from '../rooms/syncCore';
 import { ForkError, buildDoc, versionOf } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
@@ -75,8 +75,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const message = optString(body, 'message');
     const author = optString(body, 'author') ?? 'api';
     const b = optString(body, 'branch');
-    const ref = { docId, branch: b ? checkBranch(b) : branch, key: '' };
-    ref.key = roomKey(ref.docId, ref.branch);
+    const ref = roomRef(docId, b ? checkBranch(b) : branch);
     try {
       const out = await core!.checkpoint(ref, author, message ?? null);
       return json(res, 200, { docId, branch: ref.branch, ...out });
@@ -117,7 +116,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const frontiers = parseFrontiers(body.frontiers);
     const author = optString(body, 'author') ?? 'api';
     try {
-      const out = await core!.fork({ docId, branch: from, key: roomKey(docId, from) }, { docId, branch: to, key: roomKey(docId, to) }, frontiers, author);
+      const out = await core!.fork(roomRef(docId, from), roomRef(docId, to), frontiers, author);
       return json(res, 201, { docId, ...out });
     } catch (err) {
       if (err instanceof ForkError) throw new HttpError(err.status, err.message);
@@ -133,7 +132,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const author = optString(body, 'author') ?? 'api';
     const message = optString(body, 'message') ?? null;
     try {
-      const out = await core!.merge({ docId, branch: from, key: roomKey(docId, from) }, { docId, branch: into, key: roomKey(docId, into) }, author, message);
+      const out = await core!.merge(roomRef(docId, from), roomRef(docId, into), author, message);
       return json(res, 200, { docId, ...out });
     } catch (err) {
       if (err instanceof ForkError) throw new HttpError(err.status, err.message);
@@ -145,13 +144,13 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const rows = await core!.storage.listBranches(docId);
     const branches = [];
     for (const b of rows) {
-      const state = await core!.branchState({ docId, branch: b.branch, key: roomKey(docId, b.branch) }, false);
+      const state = await core!.branchState(roomRef(docId, b.branch), false);
       branches.push({ ...b, head: state?.frontiers ?? [] }); // forkFrontiers stays a JSON string (as stored)
     }
     return json(res, 200, { docId, branches });
   }
   if (action === 'state' && method === 'GET') {
-    const state = await core!.branchState({ docId, branch, key: roomKey(docId, branch) }, true);
+    const state = await core!.branchState(roomRef(docId, branch), true);
     if (!state) throw new HttpError(404, `unknown branch ${branch} of document ${docId}`);
     return json(res, 200, { docId, branch, head: state.frontiers, snapshot: Buffer.from(state.snapshot!).toString('base64') });
   }

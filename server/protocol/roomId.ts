@@ -59,9 +59,14 @@ export function parseRoomId(roomId: string): RoomRef {
   if (at >= 0 && branch.includes('@')) throw new InvalidIdError('room id', 'more than one "@"');
   validateDocId(docId);
   validateBranch(branch);
-  return { docId, branch, key: `${docId}@${branch}` };
+  return roomRef(docId, branch);
 }
 
 export function roomKey(docId: string, branch: string): string {
   return `${docId}@${branch}`;
+}
+
+/** The ref of an already validated doc id and branch. */
+export function roomRef(docId: string, branch: string): RoomRef {
+  return { docId, branch, key: roomKey(docId, branch) };
 }

@@ -4,10 +4,8 @@ import { NOTEBOOK_TYPE } from './serializer';
 
 export const SET_CELL_NAME_COMMAND = 'sqlroom.setCellName';
 
+// VS Code asks again when a cell's metadata changes, so no change event is needed.
 export class CellNameStatusBar implements vscode.NotebookCellStatusBarItemProvider {
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangeCellStatusBarItems = this.changed.event;
-
   provideCellStatusBarItems(cell: vscode.NotebookCell): vscode.NotebookCellStatusBarItem[] {
     if (cell.kind !== vscode.NotebookCellKind.Code || cell.notebook.notebookType !== NOTEBOOK_TYPE) return [];
     const name = typeof cell.metadata?.name === 'string' ? cell.metadata.name : '';
@@ -21,17 +19,8 @@ export class CellNameStatusBar implements vscode.NotebookCellStatusBarItemProvid
       : 'Name this cell: its query becomes a DuckDB view that later cells can SELECT from.';
     return [item];
   }
-
-  refresh(): void {
-    this.changed.fire();
-  }
-
-  dispose(): void {
-    this.changed.dispose();
-  }
 }
 
 export function registerCellNameStatusBar(): vscode.Disposable {
-  const provider = new CellNameStatusBar();
-  return vscode.Disposable.from(provider, vscode.notebooks.registerNotebookCellStatusBarItemProvider(NOTEBOOK_TYPE, provider));
+  return vscode.notebooks.registerNotebookCellStatusBarItemProvider(NOTEBOOK_TYPE, new CellNameStatusBar());
 }

@@ -1,6 +1,7 @@
 // Pluggable auth (Hocuspocus-style hook): given a join, decide the permission
 // and the author name recorded with that connection's updates.
 import type { Permission } from 'loro-protocol';
+import { authorize, TokenError, type TokenErrorCode } from './tokens';
 
 export interface AuthRequest {
   docId: string;
@@ -15,7 +16,10 @@ export interface AuthResult {
   author?: string;
 }
 
-/** Return null to refuse the join (JoinError AuthFailed). */
+/**
+ * Return null (or throw AuthError) to refuse the join: JoinError AuthFailed,
+ * with the AuthError's message and code (`appCode`) when one is thrown.
+ */
 export type AuthHook = (req: AuthRequest) => AuthResult | null | Promise<AuthResult | null>;
 
 const SANE_NAME = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
@@ -44,4 +48,57 @@ export function authorFromPayload(auth: Uint8Array): string {
     /* not JSON: a plain name */
   }
   return SANE_NAME.test(text) ? text : 'anonymous';
+}
+
+/** A refused join with a reason the client is told (JoinError message + appCode). */
+export class AuthError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** The token in a join payload: `{"token": "...", "user": "..."}` (JSON) or the token itself as UTF-8. */
+export function tokenFromPayload(auth: Uint8Array): { token: string; user?: string } {
+  if (auth.length === 0) return { token: '' };
+  if (auth.length > 8192) throw new AuthError('malformed_token', 'join payload larger than 8192 bytes');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(auth).trim();
+  } catch {
+    throw new AuthError('malformed_token', 'join payload is not UTF-8');
+  }
+  if (text.startsWith('{')) {
+    let parsed: { token?: unknown; user?: unknown };
+    try {
+      parsed = JSON.parse(text) as { token?: unknown; user?: unknown };
+    } catch {
+      throw new AuthError('malformed_token', 'join payload starts with "{" but is not JSON');
+    }
+    const token = typeof parsed.token === 'string' ? parsed.token.trim() : '';
+    const user = typeof parsed.user === 'string' && SANE_NAME.test(parsed.user) ? parsed.user : undefined;
+    return { token, ...(user ? { user } : {}) };
+  }
+  return { token: text };
+}
+
+const TOKEN_HELP = 'ask the server operator for one (sqlroom-server token --help) or use SQLRoom: Share Notebook';
+
+/**
+ * Signed-token auth (server/tokens.ts): the join payload carries a token for
+ * the room's document (and branch, when the token names one). The permission
+ * and, when the token names a user, the author come from the token; otherwise
+ * the author is the name the client sends.
+ */
+export function tokenAuth(secret: Uint8Array, now: () => number = Date.now): AuthHook {
+  return (req) => {
+    const { token, user } = tokenFromPayload(req.auth);
+    if (!token) throw new AuthError('token_required', `this server requires an access token; ${TOKEN_HELP}`);
+    try {
+      const claims = authorize(secret, token, { docId: req.docId, branch: req.branch, need: 'read' }, now());
+      return { permission: claims.perm, author: claims.user ?? user ?? 'anonymous' };
+    } catch (err) {
+      if (err instanceof TokenError) throw new AuthError(err.code satisfies TokenErrorCode, err.message);
+      throw err;
+    }
+  };
 }

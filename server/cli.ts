@@ -1,10 +1,12 @@
 // sqlroom-server: run the sync server, or query / checkpoint / compact its database.
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createStorage, startServer, StartupError, StorageOpenError } from './index';
 import { createLogger, isLogLevel, type LogLevel } from './log';
 import type { ServerOptions } from './options';
 import { parseRoomId, validateBranch, validateDocId, roomKey, DEFAULT_BRANCH } from './protocol/roomId';
 import { checkpointOffline } from './rooms/offline';
+import { ANY_DOC, issueToken, parseTtl, readSecretFile, secretFromString } from './tokens';
 
 const HELP = `sqlroom-server — Loro sync server with DuckDB / DuckLake persistence
 
@@ -14,6 +16,8 @@ Usage:
   sqlroom-server checkpoint --doc ID [...]  write a snapshot (with --message / --author)
   sqlroom-server compact --doc ID --retain-ops N [...]
                                             snapshot, then delete ops up to last_op_id - N
+  sqlroom-server token --doc ID --perm read|write [--branch B] [--ttl 7d] [--user NAME]
+                                            print a signed access token (needs the secret)
   sqlroom-server --help
 
 Storage (all commands):
@@ -22,6 +26,13 @@ Storage (all commands):
   --data-path DIR        DuckLake data path (required with --lake)
   --extension-dir DIR    offline DuckDB extensions (<DIR>/v1.5.5/linux_amd64/ducklake.duckdb_extension);
                          fill it with scripts/install-duckdb-extensions.sh
+  --encrypt              DuckLake: encrypted Parquet data files (needs the httpfs extension)
+  --encryption-key-file F  DuckDB file: encrypt the database with the key in F (needs httpfs)
+
+Access (serve, token):
+  --secret-file FILE     server secret (or env SQLROOM_SECRET; at least 16 bytes, e.g.
+                         openssl rand -hex 32 > secret.txt). With a secret, joins and /api/
+                         need a token; without one the server only listens on loopback.
 
 serve:
   --host HOST            listen address (default 127.0.0.1)
@@ -35,10 +46,24 @@ serve:
   --retain-ops N|all     after a snapshot delete ops up to last_op_id - N (default all = keep every op)
   --idle-unload-ms N     unload rooms N ms after the last client left (default 30000)
   --log-level L          debug | info | warn | error | silent (default info); logs are JSON lines on stderr
+  --tls-cert FILE        PEM certificate: serve https:// and wss:// (with --tls-key)
+  --tls-key FILE         PEM private key
+Limits (serve; a client over one is told which and why):
+  --max-frame-bytes N    largest websocket frame (default 1048576; larger: close 1009)
+  --max-update-bytes N   largest update after fragment reassembly (default 67108864)
+  --max-rooms-per-connection N        (default 64)
+  --max-connections-per-address N     open websockets per remote address (default 256, 0 = no limit; HTTP 429)
+  --max-updates-per-second N          per connection (default 500, 0 = no limit; bursts of 4 s worth)
+  --max-bytes-per-second N            per connection (default 8388608, 0 = no limit)
+  --max-doc-bytes N      refuse updates once a document would pass N bytes (default 268435456, 0 = no limit)
 
 analytics:   [--doc ID] [--branch B] [--from ISO] [--to ISO] [--server http://HOST:PORT]
 checkpoint:  --doc ID [--branch B] [--message TEXT] [--author NAME] [--server http://HOST:PORT]
 compact:     --doc ID [--branch B] --retain-ops N [--author NAME]
+token:       --doc ID|'*' --perm read|write [--branch B] [--ttl 7d] [--user NAME] (--secret-file F | SQLROOM_SECRET)
+             --doc '*' grants every document (operators; /api/analytics without ?doc=)
+With --server, pass --token T (or env SQLROOM_TOKEN) when the server has a secret;
+--ca-file F trusts a private CA / self-signed certificate for https://.
 
 With --server the command asks a running server over HTTP (its database is locked
 by that server); without it the command opens the database itself.
@@ -72,6 +97,23 @@ const OPTIONS = {
   message: { type: 'string' },
   author: { type: 'string' },
   server: { type: 'string' },
+  'secret-file': { type: 'string' },
+  perm: { type: 'string' },
+  ttl: { type: 'string' },
+  user: { type: 'string' },
+  token: { type: 'string' },
+  'ca-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  encrypt: { type: 'boolean' },
+  'encryption-key-file': { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
+  'max-update-bytes': { type: 'string' },
+  'max-rooms-per-connection': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
+  'max-updates-per-second': { type: 'string' },
+  'max-bytes-per-second': { type: 'string' },
+  'max-doc-bytes': { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -90,7 +132,62 @@ function parse(argv: string[]) {
 function storageOptions(v: Values): ServerOptions {
   if (v.lake && v.db) throw new UsageError('give either --db or --lake, not both');
   if (v.lake && !v['data-path']) throw new UsageError('--lake needs --data-path <dir>');
-  return { db: v.db, lake: v.lake, dataPath: v['data-path'], extensionDir: v['extension-dir'] };
+  if (v.encrypt && !v.lake) throw new UsageError('--encrypt is for DuckLake (--lake); to encrypt a DuckDB file pass --encryption-key-file FILE');
+  if (v['encryption-key-file'] && v.lake) throw new UsageError('--encryption-key-file is for a DuckDB file (--db); for DuckLake use --encrypt');
+  let encryptionKey: string | undefined;
+  if (v['encryption-key-file']) {
+    try {
+      encryptionKey = fs.readFileSync(v['encryption-key-file'], 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`cannot read --encryption-key-file: ${(err as Error).message}`);
+    }
+    if (encryptionKey.length < 16) throw new UsageError('the key in --encryption-key-file must be at least 16 characters (e.g. openssl rand -hex 32)');
+  }
+  return { db: v.db, lake: v.lake, dataPath: v['data-path'], extensionDir: v['extension-dir'], ...(v.encrypt ? { encrypt: true } : {}), ...(encryptionKey ? { encryptionKey } : {}) };
+}
+
+/** The secret from --secret-file or SQLROOM_SECRET (undefined when neither is given). */
+function secretOf(v: Values): Buffer | undefined {
+  try {
+    if (v['secret-file']) return readSecretFile(v['secret-file']);
+    const env = process.env.SQLROOM_SECRET;
+    if (env !== undefined && env.trim() !== '') return secretFromString(env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return undefined;
+}
+
+function tlsOf(v: Values): ServerOptions['tls'] {
+  const cert = v['tls-cert'];
+  const key = v['tls-key'];
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new UsageError('TLS needs both --tls-cert and --tls-key');
+  const read = (f: string, what: string) => {
+    try {
+      return fs.readFileSync(f);
+    } catch (err) {
+      throw new UsageError(`cannot read ${what} ${f}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') };
+}
+
+function token(v: Values): void {
+  const secret = secretOf(v);
+  if (!secret) throw new UsageError('token needs the server secret: --secret-file FILE or env SQLROOM_SECRET');
+  if (!v.doc) throw new UsageError("token needs --doc <id> (or --doc '*' for every document)");
+  const doc = v.doc === ANY_DOC ? ANY_DOC : validateDocId(v.doc);
+  const branch = v.branch ? validateBranch(v.branch) : undefined;
+  if (v.perm !== 'read' && v.perm !== 'write') throw new UsageError('token needs --perm read or --perm write');
+  let ttlSeconds: number;
+  try {
+    ttlSeconds = parseTtl(v.ttl ?? '7d');
+  } catch (err) {
+    throw new UsageError(`--ttl: ${(err as Error).message}`);
+  }
+  if (v.user !== undefined && !/^[^\p{Cc}\p{Cf}]{1,128}$/u.test(v.user)) throw new UsageError('--user must be 1-128 printable characters');
+  process.stdout.write(issueToken(secret, { doc, branch, perm: v.perm, ttlSeconds, user: v.user }) + '\n');
 }
 
 function retain(v: string | undefined): number | null | undefined {
@@ -110,6 +207,17 @@ async function serve(v: Values): Promise<void> {
     walDir: v['wal-dir'],
     flush: { maxOps: int(v['flush-ops'], 'flush-ops', 1), maxBytes: int(v['flush-bytes'], 'flush-bytes', 1), maxDelayMs: int(v['flush-ms'], 'flush-ms') },
     snapshot: { everyOps: int(v['snapshot-ops'], 'snapshot-ops'), everyMs: snapMin === undefined ? undefined : snapMin * 60_000, retainOps: retain(v['retain-ops']) },
+    limits: {
+      maxFrameBytes: int(v['max-frame-bytes'], 'max-frame-bytes', 1024),
+      maxUpdateBytes: int(v['max-update-bytes'], 'max-update-bytes', 1),
+      maxRoomsPerConnection: int(v['max-rooms-per-connection'], 'max-rooms-per-connection', 1),
+      maxConnectionsPerAddress: int(v['max-connections-per-address'], 'max-connections-per-address'),
+      maxUpdatesPerSecond: int(v['max-updates-per-second'], 'max-updates-per-second'),
+      maxBytesPerSecond: int(v['max-bytes-per-second'], 'max-bytes-per-second'),
+      maxDocBytes: int(v['max-doc-bytes'], 'max-doc-bytes'),
+    },
+    secret: secretOf(v),
+    tls: tlsOf(v),
     idleUnloadMs: int(v['idle-unload-ms'], 'idle-unload-ms'),
     logLevel: level as LogLevel,
   } as ServerOptions);
@@ -136,10 +244,30 @@ function docRef(v: Values) {
   return parseRoomId(roomKey(docId, branch));
 }
 
-async function viaHttp(server: string, pathAndQuery: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(new URL(pathAndQuery, server), init);
-  const body: unknown = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
-  if (!res.ok) throw new Error(`server answered ${res.status}: ${(body as { error?: string }).error ?? ''}`);
+let httpAuth: { token?: string; ca?: Buffer } = {};
+
+async function viaHttp(server: string, pathAndQuery: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<unknown> {
+  const url = new URL(pathAndQuery, server);
+  const headers: Record<string, string> = { ...(init.headers ?? {}), ...(httpAuth.token ? { authorization: `Bearer ${httpAuth.token}` } : {}) };
+  // node:http(s) rather than fetch: fetch cannot be given a CA (--ca-file).
+  const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = mod.request(url, { method: init.method ?? 'GET', headers, ...(httpAuth.ca && url.protocol === 'https:' ? { ca: httpAuth.ca } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { error: `HTTP ${status}` };
+  }
+  if (status < 200 || status >= 300) throw new Error(`server answered ${status}: ${(body as { error?: string }).error ?? ''}`);
   return body;
 }
 
@@ -209,7 +337,20 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const tok = v.token ?? process.env.SQLROOM_TOKEN;
+    let ca: Buffer | undefined;
+    if (v['ca-file']) {
+      try {
+        ca = fs.readFileSync(v['ca-file']);
+      } catch (err) {
+        throw new UsageError(`cannot read --ca-file: ${(err as Error).message}`);
+      }
+    }
+    httpAuth = { ...(tok ? { token: tok.trim() } : {}), ...(ca ? { ca } : {}) };
     switch (cmd) {
+      case 'token':
+        token(v);
+        return 0;
       case 'serve':
         await serve(v);
         return -1; // keep running
@@ -223,7 +364,7 @@ export async function main(argv: string[]): Promise<number> {
         await checkpoint(v, true);
         return 0;
       default:
-        process.stderr.write(`sqlroom-server: unknown command ${JSON.stringify(cmd)}; expected serve, analytics, checkpoint or compact\n`);
+        process.stderr.write(`sqlroom-server: unknown command ${JSON.stringify(cmd)}; expected serve, analytics, checkpoint, compact or token\n`);
         return 2;
     }
   } catch (err) {

@@ -1,9 +1,11 @@
 // Embedding API: startServer() runs the sync server (ws + HTTP on one port)
 // for the extension, the CLI, tests and benchmarks.
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { WebSocketServer } from 'ws';
-import { openAuth } from './auth';
+import { openAuth, tokenAuth } from './auth';
+import { checkSecret } from './tokens';
 import { createLogger, type Logger } from './log';
 import { Metrics, renderPrometheus } from './metrics';
 import { resolveSettings, type ServerOptions } from './options';
@@ -21,6 +23,9 @@ import { errText } from './rooms/updateInfo';
 export type { ServerOptions, FlushSettings, SnapshotSettings, LimitSettings } from './options';
 export type { Storage, OpRow, SnapshotRow, FlushBatch, RoomState, Analytics, AnalyticsQuery, BranchInfo } from './storage/types';
 export type { AuthHook, AuthRequest, AuthResult } from './auth';
+export { AuthError, tokenAuth, openAuth } from './auth';
+export { issueToken, verifyToken, authorize, parseTtl, readSecretFile, secretFromString, newSecret, TokenError, ANY_DOC, type TokenClaims, type TokenPerm } from './tokens';
+export type { TlsSettings } from './options';
 export type { Logger, LogLevel } from './log';
 export { createLogger } from './log';
 export { DuckDbStorage } from './storage/duckdbStorage';
@@ -70,9 +75,12 @@ export function createStorage(opts: ServerOptions): Storage {
   if (opts.storage) return opts.storage;
   if (opts.lake) {
     if (!opts.dataPath) throw new StartupError('--lake needs --data-path <dir> (where DuckLake writes its Parquet files)');
-    return new DuckLakeStorage({ catalog: opts.lake, dataPath: opts.dataPath, extensionDir: opts.extensionDir });
+    if (opts.encryptionKey !== undefined) throw new StartupError('--encryption-key-file is for a DuckDB file (--db); for DuckLake use --encrypt (encrypted Parquet data files)');
+    // Encrypted: no inlining, so every row lands in an encrypted Parquet file rather than in the catalog.
+    return new DuckLakeStorage({ catalog: opts.lake, dataPath: opts.dataPath, extensionDir: opts.extensionDir, ...(opts.encrypt ? { encrypted: true, inliningRowLimit: 0 } : {}) });
   }
-  return new DuckDbStorage({ path: opts.db ?? './sqlroom.duckdb', extensionDir: opts.extensionDir });
+  if (opts.encrypt) throw new StartupError('--encrypt is for DuckLake (--lake); to encrypt a DuckDB file pass --encryption-key-file FILE');
+  return new DuckDbStorage({ path: opts.db ?? './sqlroom.duckdb', extensionDir: opts.extensionDir, ...(opts.encryptionKey !== undefined ? { encryptionKey: opts.encryptionKey } : {}) });
 }
 
 export function defaultWalDir(opts: ServerOptions): string {
@@ -87,7 +95,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const log: Logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
   const host = opts.host ?? '127.0.0.1';
   const metrics = new Metrics();
-  const auth = opts.auth ?? openAuth;
+  if (opts.secret) checkSecret(opts.secret);
+  const auth = opts.auth ?? (opts.secret ? tokenAuth(opts.secret) : openAuth);
+  // Open access is for loopback only: refuse before binding anything.
+  if (!opts.secret && !opts.auth && !isLoopbackHost(host)) {
+    throw new StartupError(`refusing to listen on ${host} without a secret: pass --secret-file or set SQLROOM_SECRET (tokens: sqlroom-server token --help)`);
+  }
+  const scheme = opts.tls ? { ws: 'wss', http: 'https' } : { ws: 'ws', http: 'http' };
   let core: SyncCore | null = null;
   let recovered = { entries: 0, replayed: 0, duplicates: 0, invalid: 0, tornBytes: 0 };
   const connections = new Set<Connection>();
@@ -166,13 +180,40 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     };
   };
 
-  const httpServer = http.createServer((req, res) => handleHttp({ core: () => core, metricsText, health, log }, req, res));
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handleHttp({ core: () => core, metricsText, health, log, secret: opts.secret }, req, res);
+  let httpServer: http.Server;
+  try {
+    httpServer = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+  } catch (err) {
+    throw new StartupError(`cannot use the TLS certificate and key: ${errText(err)}`);
+  }
   const wss = new WebSocketServer({ noServer: true, maxPayload: settings.limits.maxFrameBytes });
-  httpServer.on('upgrade', (req, socket, head) => {
+  const perAddress = new Map<string, number>();
+  const maxPerAddress = settings.limits.maxConnectionsPerAddress;
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket, head) => {
     if (!core) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\nserver is starting\n');
       return;
     }
+    const addr = req.socket.remoteAddress ?? 'unknown';
+    const open = perAddress.get(addr) ?? 0;
+    if (maxPerAddress > 0 && open >= maxPerAddress) {
+      metrics.protocolErrors++;
+      log.warn('connection refused: too many from one address', { address: addr, open, limit: maxPerAddress });
+      const body = JSON.stringify({ error: `too many connections from ${addr}: at most ${maxPerAddress} (maxConnectionsPerAddress)`, code: 'too_many_connections', limit: 'maxConnectionsPerAddress', value: maxPerAddress }) + '\n';
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    perAddress.set(addr, open + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const n = (perAddress.get(addr) ?? 1) - 1;
+      if (n <= 0) perAddress.delete(addr);
+      else perAddress.set(addr, n);
+    };
+    socket.once('close', release);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
   wss.on('connection', (ws) => {
@@ -227,7 +268,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }, settings.maintenanceEveryMs);
     maintenanceTimer.unref();
   }
-  log.info('sqlroom sync server listening', { url: `ws://${host}:${port}`, storage: storage.kind, walDir: wal.dir, recovered });
+  log.info('sqlroom sync server listening', { url: `${scheme.ws}://${host}:${port}`, storage: storage.kind, walDir: wal.dir, recovered, auth: opts.auth ? 'custom' : opts.secret ? 'tokens' : 'open (loopback only)', tls: !!opts.tls });
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -250,12 +291,20 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `ws://${hostForUrl}:${port}`,
-    httpUrl: `http://${hostForUrl}:${port}`,
+    url: `${scheme.ws}://${hostForUrl}:${port}`,
+    httpUrl: `${scheme.http}://${hostForUrl}:${port}`,
     port,
     close,
     stats,
     storage,
     flush: () => core!.flushAll(),
   };
+}
+
+/** 127.0.0.0/8, ::1, localhost (and IPv4-mapped loopback). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }

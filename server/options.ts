@@ -39,6 +39,25 @@ export interface LimitSettings {
   maxProtocolErrors: number;
   /** Fragmented batches must complete within this time (ms). */
   fragmentTimeoutMs: number;
+  /** Open websocket connections from one remote address; more are refused at the upgrade (HTTP 429). 0 = no limit. */
+  maxConnectionsPerAddress: number;
+  /** Updates per second one connection may send (token bucket refilled at this rate; 0 = no limit). */
+  maxUpdatesPerSecond: number;
+  /** Update bytes per second one connection may send (0 = no limit). */
+  maxBytesPerSecond: number;
+  /** Bucket size in seconds of the rates above (a burst of rate × this is accepted at once). */
+  rateBurstSeconds: number;
+  /** Updates refused for the rate limit, in a row, before the connection is closed (1008). */
+  maxRateLimitStrikes: number;
+  /** A document (one branch) may grow to this many bytes of Loro updates; further updates are refused (0 = no limit). */
+  maxDocBytes: number;
+}
+
+export interface TlsSettings {
+  /** PEM certificate (chain). */
+  cert: string | Buffer;
+  /** PEM private key. */
+  key: string | Buffer;
 }
 
 export interface ServerOptions {
@@ -59,6 +78,19 @@ export interface ServerOptions {
   storage?: Storage;
   /** Pluggable auth: decides read/write permission and author name from the join payload. */
   auth?: AuthHook;
+  /**
+   * Server secret for signed access tokens (server/tokens.ts). When set, joins
+   * need a token (unless `auth` is also given, which then decides joins) and
+   * the HTTP API needs `Authorization: Bearer <token>`.
+   * Without a secret (and without `auth`) the server refuses non-loopback hosts.
+   */
+  secret?: Uint8Array;
+  /** Serve https:// and wss:// with this certificate and key. */
+  tls?: TlsSettings;
+  /** DuckLake: write encrypted Parquet data files (ATTACH ... ENCRYPTED). */
+  encrypt?: boolean;
+  /** DuckDB file: encrypt the database file with this key (ATTACH ... ENCRYPTION_KEY). */
+  encryptionKey?: string;
   flush?: Partial<FlushSettings>;
   snapshot?: Partial<SnapshotSettings>;
   limits?: Partial<LimitSettings>;
@@ -86,6 +118,12 @@ export const DEFAULT_LIMITS: LimitSettings = {
   maxRoomsPerConnection: 64,
   maxProtocolErrors: 32,
   fragmentTimeoutMs: 10_000,
+  maxConnectionsPerAddress: 256,
+  maxUpdatesPerSecond: 500,
+  maxBytesPerSecond: 8 * 1024 * 1024,
+  rateBurstSeconds: 4,
+  maxRateLimitStrikes: 100,
+  maxDocBytes: 256 * 1024 * 1024,
 };
 
 /** Drop keys whose value is undefined so they do not override defaults. */

@@ -10,24 +10,60 @@
 //   POST /api/docs/:docId/branches         {"name","from","frontiers","author"}: fork a branch
 //   POST /api/docs/:docId/merge            {"from","into","author","message"}: merge branch from into branch into
 //   GET  /api/docs/:docId/snapshots?branch=
+// With a server secret, /api/ needs `Authorization: Bearer <token>` for the
+// document (read for GET, write for POST; a branch-scoped token only for its
+// branch; /api/analytics without ?doc= needs a token for every document, `*`).
+// /healthz and /metrics stay open.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_BRANCH, InvalidIdError, roomRef, validateBranch, validateDocId } from '../protocol/roomId';
 import type { SyncCore } from '../rooms/syncCore';
 import { ForkError, buildDoc, versionOf } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
 import type { Logger } from '../log';
+import { ANY_DOC, TokenError, checkClaims, verifyToken, type TokenClaims, type TokenPerm } from '../tokens';
 
 export interface HttpContext {
   core: () => SyncCore | null;
   metricsText: () => string;
   health: () => { status: 'ok' | 'degraded' | 'starting'; [k: string]: unknown };
   log: Logger;
+  /** Server secret: when set, /api/ requests need a bearer token. */
+  secret?: Uint8Array;
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly code?: string) {
     super(message);
   }
+}
+
+/** What a request may do: everything (no secret) or what its token grants. */
+type Guard = (docId: string, branches: string[], need: TokenPerm) => void;
+
+const OPEN_GUARD: Guard = () => undefined;
+
+function bearerGuard(secret: Uint8Array, req: IncomingMessage): Guard {
+  const header = req.headers.authorization;
+  if (!header) throw new HttpError(401, 'this server requires an access token: send Authorization: Bearer <token> (sqlroom-server token --help)', 'token_required');
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw new HttpError(401, 'the Authorization header must be "Bearer <token>"', 'malformed_token');
+  let claims: TokenClaims;
+  try {
+    claims = verifyToken(secret, m[1]);
+  } catch (err) {
+    if (err instanceof TokenError) throw new HttpError(401, err.message, err.code);
+    throw err;
+  }
+  return (docId, branches, need) => {
+    try {
+      if (docId === ANY_DOC && claims.doc !== ANY_DOC) throw new TokenError('wrong_doc', `token is for document ${JSON.stringify(claims.doc)}; this request covers every document and needs a token issued with --doc '*'`);
+      if (branches.length === 0) checkClaims(claims, { docId, need });
+      for (const branch of branches) checkClaims(claims, { docId, branch, need });
+    } catch (err) {
+      if (err instanceof TokenError) throw new HttpError(403, err.message, err.code);
+      throw err;
+    }
+  };
 }
 
 const MAX_BODY = 64 * 1024;
@@ -36,7 +72,8 @@ export function handleHttp(ctx: HttpContext, req: IncomingMessage, res: ServerRe
   route(ctx, req, res).catch((err) => {
     const status = err instanceof HttpError ? err.status : 500;
     if (status >= 500) ctx.log.error('http request failed', { method: req.method, url: req.url?.slice(0, 200), error: errText(err) });
-    json(res, status, { error: errText(err) });
+    if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="sqlroom"');
+    json(res, status, { error: errText(err), ...(err instanceof HttpError && err.code ? { code: err.code } : {}) });
   });
 }
 
@@ -53,9 +90,12 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     return;
   }
   const core = ctx.core();
+  const guard = ctx.secret && url.pathname.startsWith('/api/') ? bearerGuard(ctx.secret, req) : OPEN_GUARD;
   if (url.pathname.startsWith('/api/') && !core) throw new HttpError(503, 'server is starting');
   if (url.pathname === '/api/analytics' && method === 'GET') {
     const docId = url.searchParams.get('doc');
+    const b = url.searchParams.get('branch');
+    guard(docId ? checkDoc(docId) : ANY_DOC, b ? [checkBranch(b)] : [], 'read');
     return json(res, 200, await analytics(core!, docId ? checkDoc(docId) : undefined, url));
   }
   const m = /^\/api\/docs\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
@@ -69,13 +109,18 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const docId = checkDoc(rawDoc);
   const branch = checkBranch(url.searchParams.get('branch') ?? DEFAULT_BRANCH);
   const action = m[2];
-  if (action === 'analytics' && method === 'GET') return json(res, 200, await analytics(core!, docId, url));
+  const branchParam = url.searchParams.get('branch');
+  if (action === 'analytics' && method === 'GET') {
+    guard(docId, branchParam ? [branch] : [], 'read');
+    return json(res, 200, await analytics(core!, docId, url));
+  }
   if (action === 'checkpoint' && method === 'POST') {
     const body = await readJson(req);
     const message = optString(body, 'message');
     const author = optString(body, 'author') ?? 'api';
     const b = optString(body, 'branch');
     const ref = roomRef(docId, b ? checkBranch(b) : branch);
+    guard(docId, [ref.branch], 'write');
     try {
       const out = await core!.checkpoint(ref, author, message ?? null);
       return json(res, 200, { docId, branch: ref.branch, ...out });
@@ -87,6 +132,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const t = url.searchParams.get('t');
     const atMs = t ? Date.parse(t) : NaN;
     if (!t || Number.isNaN(atMs)) throw new HttpError(400, 'query parameter t must be an ISO 8601 time');
+    guard(docId, [branch], 'read');
     await flushQuietly(core!);
     const state = await core!.storage.loadAt(docId, branch, atMs);
     const doc = buildDoc(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
@@ -115,6 +161,8 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const to = checkBranch(name);
     const frontiers = parseFrontiers(body.frontiers);
     const author = optString(body, 'author') ?? 'api';
+    guard(docId, [from], 'read');
+    guard(docId, [to], 'write');
     try {
       const out = await core!.fork(roomRef(docId, from), roomRef(docId, to), frontiers, author);
       return json(res, 201, { docId, ...out });
@@ -131,6 +179,8 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const into = checkBranch(optString(body, 'into') ?? DEFAULT_BRANCH);
     const author = optString(body, 'author') ?? 'api';
     const message = optString(body, 'message') ?? null;
+    guard(docId, [from], 'read');
+    guard(docId, [into], 'write');
     try {
       const out = await core!.merge(roomRef(docId, from), roomRef(docId, into), author, message);
       return json(res, 200, { docId, ...out });
@@ -140,6 +190,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     }
   }
   if (action === 'branches' && method === 'GET') {
+    guard(docId, [], 'read');
     // No flush here: history panels poll this; forks flush when they are made.
     const rows = await core!.storage.listBranches(docId);
     const branches = [];
@@ -150,11 +201,16 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     return json(res, 200, { docId, branches });
   }
   if (action === 'state' && method === 'GET') {
+    guard(docId, [branch], 'read');
     const state = await core!.branchState(roomRef(docId, branch), true);
     if (!state) throw new HttpError(404, `unknown branch ${branch} of document ${docId}`);
     return json(res, 200, { docId, branch, head: state.frontiers, snapshot: Buffer.from(state.snapshot!).toString('base64') });
   }
-  if (action === 'snapshots' && method === 'GET') return json(res, 200, { docId, branch, snapshots: await core!.storage.listSnapshots(docId, branch) });
+  if (action === 'snapshots' && method === 'GET') {
+    guard(docId, [branch], 'read');
+    return json(res, 200, { docId, branch, snapshots: await core!.storage.listSnapshots(docId, branch) });
+  }
+  guard(docId, [], method === 'GET' ? 'read' : 'write');
   throw new HttpError(404, `no route for ${method} ${url.pathname}`);
 }
 

@@ -20,7 +20,7 @@ import {
 } from 'loro-protocol';
 import { VersionVector } from 'loro-crdt';
 import type { WebSocket, RawData } from 'ws';
-import type { AuthHook } from '../auth';
+import { AuthError, type AuthHook, type AuthResult } from '../auth';
 import type { Logger } from '../log';
 import type { LimitSettings } from '../options';
 import type { Room, RoomMember } from '../rooms/room';
@@ -29,6 +29,7 @@ import { errText } from '../rooms/updateInfo';
 import { InvalidIdError, MAX_ROOM_ID_BYTES, parseRoomId } from './roomId';
 import { sendMessage, sendUpdates } from './send';
 import type { PresenceHub, PresenceMember } from '../rooms/presence';
+import { RateLimiter, addDocBytes, docSize } from './limits';
 
 interface Membership {
   room: Room;
@@ -57,6 +58,9 @@ export class Connection implements RoomMember, PresenceMember {
   private fragments = new Map<string, FragmentBatch>();
   private protocolErrors = 0;
   private closed = false;
+  private readonly rate: RateLimiter;
+  /** Updates refused for the rate limit since the last accepted one. */
+  private rateStrikes = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -66,6 +70,7 @@ export class Connection implements RoomMember, PresenceMember {
     private readonly log: Logger,
     private readonly presenceHub: PresenceHub,
   ) {
+    this.rate = new RateLimiter(limits.maxUpdatesPerSecond, limits.maxBytesPerSecond, limits.rateBurstSeconds);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', (err) => this.log.debug('socket error', { conn: this.id, error: err.message }));
@@ -107,7 +112,7 @@ export class Connection implements RoomMember, PresenceMember {
     if (bytes.length > MAX_MESSAGE_SIZE) {
       // Too large for one protocol message: clients must fragment.
       if (msg.type === MessageType.DocUpdate || msg.type === MessageType.DocUpdateFragment) {
-        this.ack(msg.roomId, msg.batchId, UpdateStatusCode.PayloadTooLarge);
+        this.refuse(msg.roomId, msg.batchId, UpdateStatusCode.PayloadTooLarge, 'message_too_large', `message of ${bytes.length} bytes exceeds the protocol's ${MAX_MESSAGE_SIZE}; send larger updates as fragments`, { limit: 'MAX_MESSAGE_SIZE', value: MAX_MESSAGE_SIZE }, msg.crdt);
         if (msg.type === MessageType.DocUpdateFragment) this.dropFragments(msg.batchId);
       } else this.protocolError('payload_too_large', `message of ${bytes.length} bytes exceeds ${MAX_MESSAGE_SIZE}`);
       return;
@@ -167,12 +172,8 @@ export class Connection implements RoomMember, PresenceMember {
         this.joinError(msg, JoinErrorCode.AppError, `at most ${this.limits.maxRoomsPerConnection} rooms per connection`, 'too_many_rooms');
         return;
       }
-      const decision = await this.auth({ docId: ref.docId, branch: ref.branch, auth: msg.auth });
-      if (!decision) {
-        this.joinError(msg, JoinErrorCode.AuthFailed, 'authentication failed');
-        return;
-      }
-      if (this.closed) return;
+      const decision = await this.authorize(msg, ref);
+      if (!decision || this.closed) return;
       const prev = this.presence.get(msg.roomId);
       if (prev) this.presenceHub.leave(prev.key, this);
       this.presence.set(msg.roomId, { key: ref.key, permission: decision.permission });
@@ -182,11 +183,14 @@ export class Connection implements RoomMember, PresenceMember {
       return;
     }
     if (msg.type === MessageType.DocUpdate) {
+      // Read-only members may publish presence (who is here, which cell): it is
+      // relayed, never stored, and does not change the document.
       const p = this.presence.get(msg.roomId);
-      if (!p || p.permission !== 'write') {
-        this.ack(msg.roomId, msg.batchId, UpdateStatusCode.PermissionDenied, eph);
+      if (!p) {
+        this.refuse(msg.roomId, msg.batchId, UpdateStatusCode.PermissionDenied, 'not_joined', `join presence room ${msg.roomId} before sending to it`, {}, eph);
         return;
       }
+      if (!this.withinRate(msg.roomId, msg.batchId, msg.updates.length, msg.updates.reduce((n, u) => n + u.length, 0), eph)) return;
       try {
         this.presenceHub.update(p.key, this, msg.updates);
       } catch (err) {
@@ -238,11 +242,8 @@ export class Connection implements RoomMember, PresenceMember {
       }
     }
     try {
-      const decision = await this.auth({ docId: ref.docId, branch: ref.branch, auth: msg.auth });
-      if (!decision) {
-        this.joinError(msg, JoinErrorCode.AuthFailed, 'authentication failed');
-        return;
-      }
+      const decision = await this.authorize(msg, ref);
+      if (!decision) return;
       let room: Room;
       try {
         room = await this.core.getRoom(ref);
@@ -300,19 +301,44 @@ export class Connection implements RoomMember, PresenceMember {
 
   private async onUpdate(msg: DocUpdate): Promise<void> {
     const m = this.writable(msg.roomId);
-    if (typeof m === 'number') {
-      this.log.warn('update refused', { conn: this.id, room: msg.roomId, reason: this.memberships.has(msg.roomId) ? 'read-only' : 'not joined' });
-      this.ack(msg.roomId, msg.batchId, m);
-      return;
-    }
+    if (typeof m === 'number') return this.refuseWrite(msg.roomId, msg.batchId, m);
+    if (!this.withinRate(msg.roomId, msg.batchId, msg.updates.length, msg.updates.reduce((n, u) => n + u.length, 0))) return;
     await this.applyUpdates(m, msg.updates, msg.batchId);
+  }
+
+  /** Ack PermissionDenied plus a text frame saying why (not joined, or read-only). */
+  private refuseWrite(roomId: string, batchId: HexString, status: UpdateStatusCode): void {
+    const joined = this.memberships.has(roomId);
+    this.log.warn('update refused', { conn: this.id, room: roomId.slice(0, 120), reason: joined ? 'read-only' : 'not joined' });
+    if (joined) this.refuse(roomId, batchId, status, 'read_only', `you joined room ${roomId} read-only: updates are refused, not relayed and not stored`);
+    else this.refuse(roomId, batchId, status, 'not_joined', `join room ${roomId} before sending updates to it`);
+  }
+
+  /** Rate limit of this connection; refuses (and after too many strikes closes) when over it. */
+  private withinRate(roomId: string, batchId: HexString, count: number, bytes: number, crdt: CrdtType = CrdtType.Loro): boolean {
+    const over = this.rate.check(count, bytes);
+    if (!over) {
+      this.rateStrikes = 0;
+      return true;
+    }
+    this.rateStrikes++;
+    const unit = over.limit === 'maxUpdatesPerSecond' ? 'updates' : 'bytes';
+    this.refuse(roomId, batchId, UpdateStatusCode.RateLimited, 'rate_limited', `rate limit: at most ${over.value} ${unit} per second per connection (${over.limit}); slow down and resend`, { limit: over.limit, value: over.value }, crdt);
+    if (this.rateStrikes === 1) this.log.warn('rate limit exceeded', { conn: this.id, room: roomId.slice(0, 120), limit: over.limit, value: over.value });
+    if (this.rateStrikes >= this.limits.maxRateLimitStrikes) {
+      this.log.warn('closing a connection that keeps exceeding the rate limit', { conn: this.id, strikes: this.rateStrikes });
+      this.ws.close(1008, `rate limit exceeded ${this.rateStrikes} times in a row (${over.limit} ${over.value})`);
+    }
+    return false;
   }
 
   private async applyUpdates(m: Membership, updates: Uint8Array[], batchId: HexString): Promise<void> {
     // Reject the whole batch before importing anything if one part is garbage.
+    let total = 0;
     for (const u of updates) {
+      total += u.length;
       if (u.length > this.limits.maxUpdateBytes) {
-        this.ack(m.wireId, batchId, UpdateStatusCode.PayloadTooLarge);
+        this.refuse(m.wireId, batchId, UpdateStatusCode.PayloadTooLarge, 'update_too_large', `update of ${u.length} bytes exceeds maxUpdateBytes ${this.limits.maxUpdateBytes}`, { limit: 'maxUpdateBytes', value: this.limits.maxUpdateBytes });
         return;
       }
       const bad = this.core.validate(u);
@@ -323,11 +349,22 @@ export class Connection implements RoomMember, PresenceMember {
         return;
       }
     }
+    if (this.limits.maxDocBytes > 0) {
+      const size = docSize(m.room);
+      if (size + total > this.limits.maxDocBytes) {
+        this.log.warn('document size limit reached', { conn: this.id, room: m.room.key, size, update: total, limit: this.limits.maxDocBytes });
+        this.refuse(m.wireId, batchId, UpdateStatusCode.PayloadTooLarge, 'document_too_large', `document ${m.room.key} holds about ${size} bytes; this update of ${total} bytes would pass maxDocBytes ${this.limits.maxDocBytes}, so it is refused (the document is read-only until an operator raises the limit)`, { limit: 'maxDocBytes', value: this.limits.maxDocBytes });
+        return;
+      }
+    }
     const relay: Uint8Array[] = [];
     let status: UpdateStatusCode = UpdateStatusCode.Ok;
     for (const u of updates) {
       const res = await this.core.accept(m.room, u, m.author);
-      if (res.kind === 'stored') relay.push(u);
+      if (res.kind === 'stored') {
+        relay.push(u);
+        addDocBytes(m.room, u.length);
+      }
       else if (res.kind === 'invalid') {
         this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: res.reason });
         status = UpdateStatusCode.InvalidUpdate;
@@ -341,14 +378,12 @@ export class Connection implements RoomMember, PresenceMember {
 
   private onFragmentHeader(h: DocUpdateFragmentHeader): void {
     const m = this.writable(h.roomId);
-    if (typeof m === 'number') {
-      this.ack(h.roomId, h.batchId, m);
-      return;
-    }
+    if (typeof m === 'number') return this.refuseWrite(h.roomId, h.batchId, m);
     if (h.totalSizeBytes > this.limits.maxUpdateBytes) {
-      this.ack(h.roomId, h.batchId, UpdateStatusCode.PayloadTooLarge);
+      this.refuse(h.roomId, h.batchId, UpdateStatusCode.PayloadTooLarge, 'update_too_large', `fragmented update of ${h.totalSizeBytes} bytes exceeds maxUpdateBytes ${this.limits.maxUpdateBytes}`, { limit: 'maxUpdateBytes', value: this.limits.maxUpdateBytes });
       return;
     }
+    if (!this.withinRate(h.roomId, h.batchId, 1, Math.max(0, h.totalSizeBytes))) return;
     if (h.fragmentCount < 1 || h.totalSizeBytes < 1 || h.fragmentCount > h.totalSizeBytes || h.fragmentCount > Math.ceil(this.limits.maxUpdateBytes / 1024)) {
       this.log.warn('bad fragment header', { conn: this.id, room: h.roomId, fragmentCount: h.fragmentCount, totalSizeBytes: h.totalSizeBytes });
       this.ack(h.roomId, h.batchId, UpdateStatusCode.InvalidUpdate);
@@ -393,10 +428,7 @@ export class Connection implements RoomMember, PresenceMember {
     if (batch.bytes !== batch.header.totalSizeBytes) return fail(UpdateStatusCode.InvalidUpdate, `fragments hold ${batch.bytes} bytes, header announced ${batch.header.totalSizeBytes}`);
     const whole = Buffer.concat(batch.parts as Uint8Array[]);
     const m = this.writable(f.roomId);
-    if (typeof m === 'number') {
-      this.ack(f.roomId, f.batchId, m);
-      return;
-    }
+    if (typeof m === 'number') return this.refuseWrite(f.roomId, f.batchId, m);
     await this.applyUpdates(m, [new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength)], f.batchId);
   }
 
@@ -417,6 +449,34 @@ export class Connection implements RoomMember, PresenceMember {
       return;
     }
     sendMessage(this.ws, { type: MessageType.Ack, crdt, roomId, refId, status });
+  }
+
+  /**
+   * Ack with `status` plus a JSON text frame saying which rule refused the
+   * update and why: {"type":"error","code","room","batchId","message",limit?,value?}
+   * (stock clients ignore text frames; ours shows the message).
+   */
+  private refuse(roomId: string, batchId: HexString, status: UpdateStatusCode, code: string, message: string, extra: Record<string, unknown> = {}, crdt: CrdtType = CrdtType.Loro): void {
+    this.ack(roomId, batchId, status, crdt);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code, room: roomId.slice(0, 200), batchId, status, message, ...extra }));
+  }
+
+  /** Runs the auth hook; a refusal becomes JoinError AuthFailed with the hook's reason. */
+  private async authorize(msg: JoinRequest, ref: { docId: string; branch: string }): Promise<AuthResult | null> {
+    let decision: AuthResult | null;
+    try {
+      decision = await this.auth({ docId: ref.docId, branch: ref.branch, auth: msg.auth });
+    } catch (err) {
+      if (err instanceof AuthError) {
+        this.joinError(msg, JoinErrorCode.AuthFailed, err.message, err.code);
+        return null;
+      }
+      this.log.error('auth hook failed', { conn: this.id, room: msg.roomId.slice(0, 120), error: errText(err) });
+      this.joinError(msg, JoinErrorCode.AuthFailed, 'authentication failed (server error)', 'auth_error');
+      return null;
+    }
+    if (!decision) this.joinError(msg, JoinErrorCode.AuthFailed, 'authentication failed');
+    return decision;
   }
 
   private joinError(msg: JoinRequest, code: JoinErrorCode, message: string, appCode?: string): void {

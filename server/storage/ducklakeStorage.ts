@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { SqlStorage, StorageOpenError, explainOpenError, sqlLiteral } from './sqlStorage';
+import { SqlStorage, StorageOpenError, explainOpenError, loadHttpfsForEncryption, sqlLiteral } from './sqlStorage';
 
 export interface DuckLakeStorageOptions {
   /** `ducklake:<catalog>`; `ducklake:` is added when missing. */
@@ -15,6 +15,8 @@ export interface DuckLakeStorageOptions {
   inliningRowLimit?: number;
   /** Snapshots older than this are expired by maintenance (ms). */
   expireOlderThanMs?: number;
+  /** Encrypted Parquet data files (ATTACH ... ENCRYPTED; needs the httpfs extension for its crypto). */
+  encrypted?: boolean;
 }
 
 export const DUCKDB_VERSION = '1.5.5';
@@ -44,12 +46,13 @@ export class DuckLakeStorage extends SqlStorage {
           `and pass --extension-dir, or run INSTALL ducklake with network access.`,
       );
     }
+    if (this.opts.encrypted) await loadHttpfsForEncryption(this.c, this.opts.extensionDir);
     const catalog = this.opts.catalog.startsWith('ducklake:') ? this.opts.catalog : `ducklake:${this.opts.catalog}`;
     const limit = this.opts.inliningRowLimit ?? 5000;
     try {
       // ATTACH takes no bound parameters; these are operator-given paths, quoted as literals.
       await this.c.run(
-        `ATTACH ${sqlLiteral(catalog)} AS ${LAKE} (DATA_PATH ${sqlLiteral(path.resolve(this.opts.dataPath))}, DATA_INLINING_ROW_LIMIT ${Math.floor(limit)})`,
+        `ATTACH ${sqlLiteral(catalog)} AS ${LAKE} (DATA_PATH ${sqlLiteral(path.resolve(this.opts.dataPath))}, DATA_INLINING_ROW_LIMIT ${Math.floor(limit)}${this.opts.encrypted ? ', ENCRYPTED' : ''})`,
       );
       await this.c.run(`USE ${LAKE}`);
     } catch (err) {

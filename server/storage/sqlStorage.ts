@@ -275,3 +275,18 @@ export function explainOpenError(err: unknown, what: string): StorageOpenError {
   }
   return new StorageOpenError(`cannot open ${what}: ${msg}`);
 }
+
+/**
+ * DuckDB writes encrypted files (databases, Parquet) only with the OpenSSL
+ * crypto of the httpfs extension loaded; its built-in one can only read.
+ */
+export async function loadHttpfsForEncryption(conn: DuckDBConnection, extensionDir: string | undefined): Promise<void> {
+  try {
+    await conn.run('LOAD httpfs');
+  } catch (err) {
+    throw new StorageOpenError(
+      `encryption needs the DuckDB httpfs extension (its OpenSSL crypto; DuckDB's built-in one can only read encrypted files): ${(err as Error).message.split('\n')[0]}. ` +
+        `Install it with scripts/install-duckdb-extensions.sh (it fetches httpfs with the others) and pass --extension-dir${extensionDir ? ` (looked in ${extensionDir})` : ''}, or run INSTALL httpfs with network access.`,
+    );
+  }
+}

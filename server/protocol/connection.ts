@@ -468,7 +468,8 @@ export class Connection implements RoomMember, PresenceMember {
       decision = await this.auth({ docId: ref.docId, branch: ref.branch, auth: msg.auth });
     } catch (err) {
       if (err instanceof AuthError) {
-        this.joinError(msg, JoinErrorCode.AuthFailed, err.message, err.code);
+        // AuthFailed carries no appCode on the wire (only AppError does): the code ends the message.
+        this.joinError(msg, JoinErrorCode.AuthFailed, `${err.message} (${err.code})`, err.code);
         return null;
       }
       this.log.error('auth hook failed', { conn: this.id, room: msg.roomId.slice(0, 120), error: errText(err) });

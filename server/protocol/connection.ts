@@ -353,7 +353,7 @@ export class Connection implements RoomMember, PresenceMember {
       const size = docSize(m.room);
       if (size + total > this.limits.maxDocBytes) {
         this.log.warn('document size limit reached', { conn: this.id, room: m.room.key, size, update: total, limit: this.limits.maxDocBytes });
-        this.refuse(m.wireId, batchId, UpdateStatusCode.PayloadTooLarge, 'document_too_large', `document ${m.room.key} holds about ${size} bytes; this update of ${total} bytes would pass maxDocBytes ${this.limits.maxDocBytes}, so it is refused (the document is read-only until an operator raises the limit)`, { limit: 'maxDocBytes', value: this.limits.maxDocBytes });
+        this.refuse(m.wireId, batchId, UpdateStatusCode.PayloadTooLarge, 'document_too_large', `document ${m.wireId} holds about ${size} bytes; this update of ${total} bytes would pass maxDocBytes ${this.limits.maxDocBytes}, so it is refused (the server operator can raise --max-doc-bytes; a checkpoint with compaction does not shrink it)`, { limit: 'maxDocBytes', value: this.limits.maxDocBytes });
         return;
       }
     }

@@ -34,6 +34,8 @@ export interface RoomClientOptions {
   /** JSON join payload, e.g. { user, token }. */
   auth: Record<string, unknown>;
   presence?: EphemeralStore;
+  /** PEM certificate(s) to trust for wss:// (a private CA or a self-signed server certificate). */
+  ca?: string | Buffer;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   pingMs?: number;
@@ -118,7 +120,7 @@ export class RoomClient {
     if (this.closed) return;
     // Retrying after a failure stays "offline" (with its pending count) rather than flickering to "connecting".
     if (this.status.state !== 'offline' && this.status.state !== 'error') this.setStatus({ state: this.everJoined ? 'offline' : 'connecting' });
-    const ws = new WebSocket(this.opts.url, { handshakeTimeout: 10_000 });
+    const ws = new WebSocket(this.opts.url, { handshakeTimeout: 10_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     ws.binaryType = 'nodebuffer';
     this.ws = ws;
     ws.on('open', () => this.onOpen());
@@ -172,7 +174,9 @@ export class RoomClient {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (!isBinary) {
-      if (data.toString('utf8') === 'pong') this.awaitingPong = false;
+      const text = data.toString('utf8');
+      if (text === 'pong') this.awaitingPong = false;
+      else if (text.startsWith('{')) this.onServerError(text);
       return;
     }
     let msg: ProtocolMessage;
@@ -322,7 +326,23 @@ export class RoomClient {
     t.unref?.();
   }
 
+  /** The server explains a refusal in a JSON text frame ({"type":"error","code","message"}) next to the ack. */
+  private lastServerError: string | undefined;
+  private onServerError(text: string): void {
+    try {
+      const e = JSON.parse(text) as { type?: unknown; code?: unknown; message?: unknown };
+      if (e.type !== 'error' || typeof e.message !== 'string') return;
+      this.lastServerError = e.message.slice(0, 300);
+      this.opts.log?.(`sync ${this.opts.roomId}: server says: ${e.code}: ${this.lastServerError}`);
+      if (this.status.state === 'error' && this.failBase) this.setStatus({ detail: `${this.failBase}: ${this.lastServerError}` });
+    } catch {
+      /* not JSON: ignore */
+    }
+  }
+
+  private failBase: string | undefined;
   private fail(detail: string): void {
+    this.failBase = detail;
     this.setStatus({ state: 'error', detail });
   }
 

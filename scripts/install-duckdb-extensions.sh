@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs DuckDB extensions (ducklake, postgres_scanner, sqlite_scanner) for
+# Installs DuckDB extensions (ducklake, postgres_scanner, sqlite_scanner, httpfs) for
 # offline use. `INSTALL ducklake` downloads from DuckDB's extension server,
 # which these machines cannot reach; PyPI carries the same official binaries
 # as wheels (one per extension, DuckDB version and platform). We download the
@@ -17,8 +17,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ext_dir="${SQLROOM_EXTENSION_DIR:-$here/.sqlroom-tools/duckdb-extensions}"
 # postgres_scanner/sqlite_scanner are the canonical names DuckDB looks for when
-# you `LOAD postgres` / `LOAD sqlite` (the shorter names are aliases).
-extensions="${SQLROOM_DUCKDB_EXTENSIONS:-ducklake postgres_scanner sqlite_scanner}"
+# you `LOAD postgres` / `LOAD sqlite` (the shorter names are aliases). httpfs
+# brings the OpenSSL crypto that DuckDB needs to WRITE encrypted files
+# (sqlroom-server --encrypt / --encryption-key-file).
+extensions="${SQLROOM_DUCKDB_EXTENSIONS:-ducklake postgres_scanner sqlite_scanner httpfs}"
 
 die() { echo "install-duckdb-extensions: $*" >&2; exit 1; }
 

@@ -23,6 +23,9 @@ export class DuckDbStorage extends SqlStorage {
       this.instance = await DuckDBInstance.create(this.opts.path, config);
       this.conn = await this.instance.connect();
     } catch (err) {
+      if (/encrypted database/i.test(err instanceof Error ? err.message : '')) {
+        throw explainOpenError(new Error(`${(err as Error).message.split('\n')[0]}; pass --encryption-key-file (option encryptionKey)`), `database ${this.opts.path}`);
+      }
       throw explainOpenError(err, `database ${this.opts.path}`);
     }
   }

@@ -34,13 +34,15 @@ export function httpUrlOf(wsUrl: string): string {
 }
 
 export class BranchApi {
-  constructor(private readonly httpUrl: string) {}
+  /** `token`: sent as `Authorization: Bearer` (servers with a secret require it on /api/). */
+  constructor(private readonly httpUrl: string, private readonly token?: string) {}
 
   private async call<T>(docId: string, path: string, body?: unknown): Promise<T> {
     const url = `${this.httpUrl}/api/docs/${encodeURIComponent(docId)}/${path}`;
     let res: Response;
     try {
-      res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+      res = await fetch(url, body === undefined ? { headers: auth } : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     } catch (e) {
       throw new BranchApiError(0, `cannot reach the sync server at ${this.httpUrl}: ${e instanceof Error ? e.message : String(e)}`);
     }

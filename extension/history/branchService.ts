@@ -16,7 +16,7 @@ import type { HistoryService } from './historyService';
 
 /** What branching needs from the live collaboration layer (CollabManager has it). */
 export interface SyncSessions {
-  sessionFor(notebook: vscode.NotebookDocument): Promise<{ endpoint: { url: string }; client: { whenSynced(timeoutMs?: number): Promise<void> } } | undefined>;
+  sessionFor(notebook: vscode.NotebookDocument): Promise<{ endpoint: { url: string; token?: string }; client: { whenSynced(timeoutMs?: number): Promise<void> } } | undefined>;
 }
 
 export const NEEDS_SERVER =
@@ -40,7 +40,7 @@ export class BranchService {
     } catch {
       throw new Error(`The notebook is not in sync with its server (${session.endpoint.url}): it is offline or still sending changes. Branching and merging need the server to have every change; try again once the status bar says connected.`);
     }
-    return { api: new BranchApi(httpUrlOf(session.endpoint.url)), live };
+    return { api: new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token), live };
   }
 
   private author(docId: string): string {
@@ -64,7 +64,7 @@ export class BranchService {
       return false;
     }
     const { docId: base, branch } = splitRoomId(docId);
-    await new BranchApi(httpUrlOf(session.endpoint.url)).checkpoint(base, branch, name, this.author(docId));
+    await new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token).checkpoint(base, branch, name, this.author(docId));
     return true;
   }
 
@@ -74,7 +74,7 @@ export class BranchService {
     const session = live && (await this.sessions()?.sessionFor(live));
     if (!session) return undefined;
     try {
-      return await new BranchApi(httpUrlOf(session.endpoint.url)).list(splitRoomId(docId).docId);
+      return await new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token).list(splitRoomId(docId).docId);
     } catch {
       return undefined;
     }

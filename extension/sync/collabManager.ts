@@ -2,6 +2,7 @@
 // server it joins (the notebook file's own server, else `sqlroom.server.url`,
 // else the embedded server when `sqlroom.server.embedded` is on), the status
 // bar item, collaborators in cells, and the Share / Join / Undo / Redo commands.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { NotebookDoc } from '../../server/shared/notebookDoc';
@@ -47,7 +48,7 @@ export class CollabManager implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('SQLRoom Sync');
     this.storage = context.storageUri ?? context.globalStorageUri;
     const storage = this.storage.fsPath;
-    this.embedded = new EmbeddedServer(path.join(storage, 'sync-server'), this.log);
+    this.embedded = new EmbeddedServer(path.join(storage, 'sync-server'), this.log, path.join(context.globalStorageUri.fsPath, 'server-secret'));
     this.cache = new LocalCache(path.join(context.globalStorageUri.fsPath, 'offline-cache'));
     registry.cachedState = (docId) => this.cache.read(docId);
     this.statusItem = vscode.window.createStatusBarItem('sqlroom.sync', vscode.StatusBarAlignment.Left, 50);
@@ -65,7 +66,7 @@ export class CollabManager implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('sqlroom.server')) void this.reconnectAll();
       }),
-      vscode.commands.registerCommand(SHARE_COMMAND, () => this.share()),
+      vscode.commands.registerCommand(SHARE_COMMAND, (perm?: 'read' | 'write') => this.share(perm)),
       vscode.commands.registerCommand(JOIN_COMMAND, (url?: string, room?: string, token?: string) => this.join(url, room, token)),
       vscode.commands.registerCommand(COLLABORATORS_COMMAND, () => this.showCollaborators()),
       vscode.commands.registerCommand(UNDO_COMMAND, () => this.undoRedo('undo')),
@@ -153,7 +154,15 @@ export class CollabManager implements vscode.Disposable {
     const team = fileServer ? normaliseServerUrl(fileServer) : settings.url ? normaliseServerUrl(settings.url) : undefined;
     if (fileServer || settings.url) {
       if (!team) throw new Error(`SQLRoom: "${fileServer ?? settings.url}" is not a ws:// or wss:// server URL`);
-      return { kind: 'team', url: team, token: this.joinTokens.get(team) ?? settings.token };
+      let ca: Buffer | undefined;
+      if (settings.caFile) {
+        try {
+          ca = fs.readFileSync(settings.caFile);
+        } catch (err) {
+          throw new Error(`SQLRoom: cannot read sqlroom.server.caFile ${settings.caFile}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return { kind: 'team', url: team, token: this.joinTokens.get(team) ?? settings.token, ...(ca ? { ca } : {}) };
     }
     if (!settings.embedded) return undefined;
     const e = await this.embedded.ensure();
@@ -242,8 +251,13 @@ export class CollabManager implements vscode.Disposable {
 
   // ---- commands ----------------------------------------------------------------
 
-  /** What a colleague needs to join; copied to the clipboard. */
-  async share(): Promise<{ url: string; room: string; token?: string } | undefined> {
+  /**
+   * What a colleague needs to join; copied to the clipboard. On the embedded
+   * server a token for this document is issued (write, or read-only: asked
+   * with a quick pick unless `perm` is given); a team server's token is the
+   * one configured (its operator issues tokens: sqlroom-server token).
+   */
+  async share(perm?: 'read' | 'write'): Promise<{ url: string; room: string; token?: string; permission?: 'read' | 'write'; expires?: string } | undefined> {
     const editor = vscode.window.activeNotebookEditor;
     if (!editor || editor.notebook.notebookType !== NOTEBOOK_TYPE) {
       void vscode.window.showInformationMessage('Open a SQLRoom notebook to share it.');
@@ -254,13 +268,32 @@ export class CollabManager implements vscode.Disposable {
       void vscode.window.showWarningMessage('This notebook is not connected to a sync server. Turn on sqlroom.server.embedded or set sqlroom.server.url to a team server.');
       return undefined;
     }
-    const info = { url: session.endpoint.url, room: session.docId, ...(session.endpoint.token ? { token: session.endpoint.token } : {}) };
-    const text = [`Server: ${info.url}`, `Room: ${info.room}`, `Token: ${info.token ?? '(none)'}`].join('\n');
+    let info: { url: string; room: string; token?: string; permission?: 'read' | 'write'; expires?: string };
+    if (session.endpoint.kind === 'embedded') {
+      const chosen =
+        perm ??
+        (
+          await vscode.window.showQuickPick(
+            [
+              { label: 'Can edit', description: 'write access to this notebook', perm: 'write' as const },
+              { label: 'Read only', description: 'can follow along, every change is refused', perm: 'read' as const },
+            ],
+            { title: 'Share this notebook', placeHolder: 'What may the person you share it with do?' },
+          )
+        )?.perm;
+      if (!chosen) return undefined;
+      const t = this.embedded.issueShareToken(session.docId, chosen);
+      info = { url: session.endpoint.url, room: session.docId, token: t.token, permission: t.perm, expires: t.expires.toISOString() };
+    } else {
+      info = { url: session.endpoint.url, room: session.docId, ...(session.endpoint.token ? { token: session.endpoint.token } : {}) };
+    }
+    const access = info.permission ? ` (${info.permission === 'read' ? 'read-only' : 'can edit'}, valid until ${info.expires})` : '';
+    const text = [`Server: ${info.url}`, `Room: ${info.room}`, `Token: ${info.token ?? '(none)'}${access}`].join('\n');
     const loopback = session.endpoint.kind === 'embedded';
     const note = loopback
       ? ' This is the local server on 127.0.0.1: colleagues on other machines need a team server (run sqlroom-server on a shared host and set sqlroom.server.url).'
       : '';
-    void vscode.window.showInformationMessage(`Share this notebook — Server: ${info.url} · Room: ${info.room} · Token: ${info.token ?? '(none)'}.${note}`, 'Copy').then((choice) => {
+    void vscode.window.showInformationMessage(`Share this notebook — Server: ${info.url} · Room: ${info.room} · Token: ${info.token ?? '(none)'}${access}.${note}`, 'Copy').then((choice) => {
       if (choice === 'Copy') void vscode.env.clipboard.writeText(text);
     });
     return info;

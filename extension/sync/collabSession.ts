@@ -13,6 +13,8 @@ export interface SessionEndpoint {
   kind: 'embedded' | 'team';
   url: string;
   token?: string;
+  /** PEM certificate(s) trusted for wss:// (sqlroom.server.caFile). */
+  ca?: Buffer;
 }
 
 export class CollabSession implements vscode.Disposable {
@@ -43,6 +45,7 @@ export class CollabSession implements vscode.Disposable {
       doc: nb.doc,
       auth: { user: userName, ...(endpoint.token ? { token: endpoint.token } : {}) },
       presence: this.presence.store,
+      ...(endpoint.ca ? { ca: endpoint.ca } : {}),
       onStatus: () => this.changed.fire(),
       log: (m) => log.appendLine(m),
     });

@@ -8,13 +8,16 @@ export interface CollabSettings {
   url: string | undefined;
   /** Token for the team server (sent in the join payload). */
   token: string | undefined;
+  /** PEM file of a private CA / self-signed certificate to trust for wss:// servers. */
+  caFile: string | undefined;
 }
 
 export function readCollabSettings(scope?: vscode.ConfigurationScope): CollabSettings {
   const c = vscode.workspace.getConfiguration('sqlroom.server', scope);
   const url = c.get<string>('url', '').trim();
   const token = c.get<string>('token', '').trim();
-  return { embedded: c.get<boolean>('embedded', true), url: url === '' ? undefined : url, token: token === '' ? undefined : token };
+  const caFile = c.get<string>('caFile', '').trim();
+  return { embedded: c.get<boolean>('embedded', true), url: url === '' ? undefined : url, token: token === '' ? undefined : token, caFile: caFile === '' ? undefined : caFile };
 }
 
 /** ws(s)://host[:port][/path]; http(s) is accepted and turned into ws(s). */

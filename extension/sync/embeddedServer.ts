@@ -1,15 +1,18 @@
 // The bundled sync server, started lazily in the background when the first
 // shared notebook opens: loopback only, persisting to a DuckDB file in the
-// workspace storage, joins need a random per-workspace token. Another window
+// workspace storage, joins need a token signed with a per-install secret
+// (extension/core/sync/serverSecret.ts; Share issues per-document tokens
+// with it). Another window
 // of the same workspace (its own extension host) finds the running server
 // through `server.json` next to the database and joins it instead of opening
 // the same DuckDB file a second time.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AuthHook, RunningServer } from '../../server/index';
+import type { RunningServer } from '../../server/index';
+import type { TokenPerm } from '../../server/tokens';
+import { loadOrCreateSecret, ownToken, shareToken, type ShareToken } from '../core/sync/serverSecret';
 
 export interface ServerEndpoint {
   url: string;
@@ -29,7 +32,13 @@ export class EmbeddedServer implements vscode.Disposable {
   private running: RunningServer | undefined;
   private starting: Promise<ServerEndpoint> | undefined;
 
-  constructor(private readonly dir: string, private readonly log: vscode.OutputChannel) {}
+  /** `secretFile`: the per-install secret (global storage), shared by every window of this install. */
+  constructor(private readonly dir: string, private readonly log: vscode.OutputChannel, private readonly secretFile: string) {}
+
+  /** A token for a colleague to join `roomId` on this server (Share). */
+  issueShareToken(roomId: string, perm: TokenPerm): ShareToken {
+    return shareToken(loadOrCreateSecret(this.secretFile), roomId, perm);
+  }
 
   get databaseFile(): string {
     return path.join(this.dir, 'sqlroom.duckdb');
@@ -77,14 +86,15 @@ export class EmbeddedServer implements vscode.Disposable {
         this.log.appendLine(`Joining the sync server of another window: ${other.url}`);
         return { url: other.url, token: other.token, own: false };
       }
-      const token = randomBytes(18).toString('base64url');
+      const secret = loadOrCreateSecret(this.secretFile);
+      const token = ownToken(secret);
       try {
         const { startServer, createLogger } = await import('../../server/index');
         this.running = await startServer({
           host: '127.0.0.1',
           port: 0,
           db: this.databaseFile,
-          auth: tokenAuth(token),
+          secret,
           logger: createLogger('info', (line) => this.log.append(line)),
         });
       } catch (err) {
@@ -103,19 +113,6 @@ export class EmbeddedServer implements vscode.Disposable {
     }
     throw new Error('The SQLRoom sync server could not start: the database stayed locked by another process');
   }
-}
-
-/** Joins must carry {"token": ...}; the author name comes from {"user": ...}. */
-export function tokenAuth(token: string): AuthHook {
-  return (req) => {
-    try {
-      const payload = JSON.parse(new TextDecoder().decode(req.auth)) as { token?: unknown; user?: unknown };
-      if (payload.token !== token) return null;
-      return { permission: 'write', author: typeof payload.user === 'string' && payload.user.length <= 128 ? payload.user : 'anonymous' };
-    } catch {
-      return null;
-    }
-  };
 }
 
 function readDiscovery(file: string): Discovery | undefined {

@@ -200,10 +200,12 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
   it('Share shows server, room and token; a second notebook joined by URL and room converges', async () => {
     const { notebook, docId } = await openShared('collab-share', ['SELECT 10']);
     await vscode.window.showNotebookDocument(notebook);
-    const info = (await vscode.commands.executeCommand('sqlroom.shareNotebook')) as { url: string; room: string; token?: string };
+    const info = (await vscode.commands.executeCommand('sqlroom.shareNotebook', 'write')) as { url: string; room: string; token?: string; permission?: string };
     assert.strictEqual(info.room, docId);
     assert.match(info.url, /^ws:\/\//);
     assert.ok(info.token, 'the embedded server needs a token');
+    assert.match(info.token, /^sqr1\./, 'a signed token for this document');
+    assert.strictEqual(info.permission, 'write');
     // Join by URL and room (what a colleague types in): an untitled notebook fills with the cells.
     const joined = (await vscode.commands.executeCommand('sqlroom.joinNotebook', info.url, info.room, info.token)) as vscode.NotebookEditor;
     assert.ok(joined && joined.notebook !== notebook);
@@ -217,6 +219,16 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
     peers.push(intruder);
     await waitFor('the join with a wrong token to be refused', () => (intruder.client.current.state === 'error' ? true : undefined));
     assert.strictEqual(intruder.cells().length, 0);
+    // A read-only share: the colleague follows, and their edit is refused (never reaches the notebook).
+    const ro = (await vscode.commands.executeCommand('sqlroom.shareNotebook', 'read')) as { token: string; permission: string };
+    assert.strictEqual(ro.permission, 'read');
+    const follower = new HeadlessPeer(info.url, docId, 'follower', ro.token);
+    peers.push(follower);
+    await waitFor('the read-only colleague to receive the cells', () => (follower.cells().length === 1 && follower.cells()[0].source === '-- joined\nSELECT 10' ? true : undefined));
+    follower.type(0, 0, '-- vandal\n');
+    await waitFor('the read-only edit to be refused', () => (follower.client.current.state === 'error' && /read-only/.test(follower.client.current.detail ?? '') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.strictEqual(notebook.cellAt(0).document.getText(), '-- joined\nSELECT 10');
   });
 });
 

@@ -41,6 +41,8 @@ class HttpError extends Error {
 type Guard = (docId: string, branches: string[], need: TokenPerm) => void;
 
 const OPEN_GUARD: Guard = () => undefined;
+/** A request that reads every branch of a document (analytics without ?branch=). */
+const EVERY_BRANCH = '\u0000every-branch';
 
 function bearerGuard(secret: Uint8Array, req: IncomingMessage): Guard {
   const header = req.headers.authorization;
@@ -58,7 +60,13 @@ function bearerGuard(secret: Uint8Array, req: IncomingMessage): Guard {
     try {
       if (docId === ANY_DOC && claims.doc !== ANY_DOC) throw new TokenError('wrong_doc', `token is for document ${JSON.stringify(claims.doc)}; this request covers every document and needs a token issued with --doc '*'`);
       if (branches.length === 0) checkClaims(claims, { docId, need });
-      for (const branch of branches) checkClaims(claims, { docId, branch, need });
+      for (const branch of branches) {
+        if (branch === EVERY_BRANCH && claims.branch !== undefined) {
+          checkClaims(claims, { docId, need });
+          throw new TokenError('wrong_branch', `token is for branch ${JSON.stringify(claims.branch)} only; this request covers every branch (add ?branch=${encodeURIComponent(claims.branch)})`);
+        }
+        checkClaims(claims, { docId, ...(branch === EVERY_BRANCH ? {} : { branch }), need });
+      }
     } catch (err) {
       if (err instanceof TokenError) throw new HttpError(403, err.message, err.code);
       throw err;
@@ -95,7 +103,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   if (url.pathname === '/api/analytics' && method === 'GET') {
     const docId = url.searchParams.get('doc');
     const b = url.searchParams.get('branch');
-    guard(docId ? checkDoc(docId) : ANY_DOC, b ? [checkBranch(b)] : [], 'read');
+    guard(docId ? checkDoc(docId) : ANY_DOC, [b ? checkBranch(b) : EVERY_BRANCH], 'read');
     return json(res, 200, await analytics(core!, docId ? checkDoc(docId) : undefined, url));
   }
   const m = /^\/api\/docs\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
@@ -111,7 +119,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const action = m[2];
   const branchParam = url.searchParams.get('branch');
   if (action === 'analytics' && method === 'GET') {
-    guard(docId, branchParam ? [branch] : [], 'read');
+    guard(docId, [branchParam ? branch : EVERY_BRANCH], 'read');
     return json(res, 200, await analytics(core!, docId, url));
   }
   if (action === 'checkpoint' && method === 'POST') {

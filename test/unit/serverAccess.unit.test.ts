@@ -187,6 +187,9 @@ describe('server access control (tokens)', function () {
     assert.equal((await call('/api/docs/nb/snapshots', tok({ perm: 'read' }))).status, 200);
     assert.equal((await call('/api/docs/nb/checkpoint', tok(), { message: 'ok' })).status, 200);
     assert.equal((await call('/api/docs/nb/analytics?branch=dev', tok({ perm: 'read', branch: 'dev' }))).status, 200);
+    r = await call('/api/docs/nb/analytics', tok({ perm: 'read', branch: 'dev' }));
+    assert.deepEqual([r.status, r.body.code], [403, 'wrong_branch']);
+    assert.match(r.body.error!, /covers every branch \(add \?branch=dev\)/);
     assert.equal((await call('/api/analytics', issueToken(SECRET, { doc: '*', perm: 'read', ttlSeconds: 60 }))).status, 200);
   });
 
@@ -260,7 +263,7 @@ describe('server CLI tokens', function () {
       const denied = await runCli(['analytics', '--server', srv.httpUrl, '--doc', 'team-nb']);
       assert.equal(denied.code, 1);
       assert.match(denied.stderr, /server answered 401: this server requires an access token/);
-      const ok = await runCli(['analytics', '--server', srv.httpUrl, '--doc', 'team-nb', '--token', readToken]);
+      const ok = await runCli(['analytics', '--server', srv.httpUrl, '--doc', 'team-nb', '--branch', 'main', '--token', readToken]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.deepEqual((JSON.parse(ok.stdout) as { perAuthor: { author: string }[] }).perAuthor.map((p) => p.author), ['ana']);
     } finally {

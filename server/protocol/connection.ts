@@ -300,9 +300,10 @@ export class Connection implements RoomMember, PresenceMember {
   }
 
   private async onUpdate(msg: DocUpdate): Promise<void> {
+    // Rate first: refused writes (read-only, not joined) count too, so spamming them ends in 1008.
+    if (!this.withinRate(msg.roomId, msg.batchId, msg.updates.length, msg.updates.reduce((n, u) => n + u.length, 0))) return;
     const m = this.writable(msg.roomId);
     if (typeof m === 'number') return this.refuseWrite(msg.roomId, msg.batchId, m);
-    if (!this.withinRate(msg.roomId, msg.batchId, msg.updates.length, msg.updates.reduce((n, u) => n + u.length, 0))) return;
     await this.applyUpdates(m, msg.updates, msg.batchId);
   }
 
@@ -378,7 +379,11 @@ export class Connection implements RoomMember, PresenceMember {
 
   private onFragmentHeader(h: DocUpdateFragmentHeader): void {
     const m = this.writable(h.roomId);
-    if (typeof m === 'number') return this.refuseWrite(h.roomId, h.batchId, m);
+    if (typeof m === 'number') {
+      // Counted as one update (no bytes), so spamming refused writes ends in 1008 too.
+      if (this.withinRate(h.roomId, h.batchId, 1, 0)) this.refuseWrite(h.roomId, h.batchId, m);
+      return;
+    }
     if (h.totalSizeBytes > this.limits.maxUpdateBytes) {
       this.refuse(h.roomId, h.batchId, UpdateStatusCode.PayloadTooLarge, 'update_too_large', `fragmented update of ${h.totalSizeBytes} bytes exceeds maxUpdateBytes ${this.limits.maxUpdateBytes}`, { limit: 'maxUpdateBytes', value: this.limits.maxUpdateBytes });
       return;

@@ -220,6 +220,7 @@ describe('Live collaboration (embedded sync server + a headless collaborator)', 
     await waitFor('the join with a wrong token to be refused', () => (intruder.client.current.state === 'error' ? true : undefined));
     assert.strictEqual(intruder.cells().length, 0);
     // A read-only share: the colleague follows, and their edit is refused (never reaches the notebook).
+    await vscode.window.showNotebookDocument(notebook);
     const ro = (await vscode.commands.executeCommand('sqlroom.shareNotebook', 'read')) as { token: string; permission: string };
     assert.strictEqual(ro.permission, 'read');
     const follower = new HeadlessPeer(info.url, docId, 'follower', ro.token);

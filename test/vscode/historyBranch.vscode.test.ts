@@ -93,7 +93,8 @@ describe('History branches and merges (embedded sync server)', function () {
     const checkpointVersion = await vscode.commands.executeCommand<string>('sqlroom.createCheckpoint', docId, 'Merged feature');
     assert.ok(checkpointVersion, 'the checkpoint names a version');
     const httpUrl = session.endpoint.url.replace(/^ws/, 'http');
-    const listed = (await (await fetch(`${httpUrl}/api/docs/${encodeURIComponent(docId)}/snapshots`)).json()) as { snapshots: { message: string | null; createdBy: string }[] };
+    // The embedded server has a secret: its HTTP API needs the session's token.
+    const listed = (await (await fetch(`${httpUrl}/api/docs/${encodeURIComponent(docId)}/snapshots`, { headers: { authorization: `Bearer ${session.endpoint.token}` } })).json()) as { snapshots: { message: string | null; createdBy: string }[] };
     assert.ok(listed.snapshots.some((s) => s.message === 'Merged feature'), `server snapshots: ${JSON.stringify(listed.snapshots)}`);
 
     // A version of the branch notebook opens read-only like any other.

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { WebSocket } from 'ws';
 import { LoroDoc } from 'loro-crdt';
 import { CrdtType, JoinErrorCode, MessageType, UpdateStatusCode } from 'loro-protocol';
-import { startServer, type RunningServer, type LimitSettings } from '../../server';
+import { issueToken, startServer, type RunningServer, type LimitSettings } from '../../server';
 import { TokenBucket } from '../../server/protocol/limits';
 import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
 
@@ -146,6 +146,21 @@ describe('server limits', function () {
     assert.match(reason, /rate limit exceeded 3 times in a row \(maxBytesPerSecond 1000\)/);
     const other = track(await join(server.url, 'r2'));
     assert.equal((await other.ackFor(other.update('r2', [update('server fine')]))).status, UpdateStatusCode.Ok);
+  });
+
+  it('refused writes count against the rate too: a read-only client spamming updates is closed with 1008', async () => {
+    const secret = Buffer.from('limits-secret-0123456789abcdef00');
+    server = await startServer({ port: 0, db: path.join(dir, 'db.duckdb'), logLevel: 'silent', secret, limits: { maxUpdatesPerSecond: 1, rateBurstSeconds: 1, maxRateLimitStrikes: 3 } });
+    const reader = track(await RawClient.connect(server.url));
+    reader.join('ro', new Uint8Array(), new TextEncoder().encode(issueToken(secret, { doc: 'ro', perm: 'read', ttlSeconds: 60 })));
+    assert.equal((await reader.next(MessageType.JoinResponseOk)).permission, 'read');
+    for (let i = 0; i < 10; i++) reader.update('ro', [update(`spam ${i}`)]);
+    await waitFor(() => reader.closeCode !== null, 'closed for spamming');
+    assert.equal(reader.closeCode, 1008);
+    assert.ok(errorsOf(reader).some((e) => e.code === 'read_only'));
+    assert.ok(errorsOf(reader).some((e) => e.code === 'rate_limited'));
+    await server.flush();
+    assert.equal((await server.storage.loadRoom('ro', 'main')).ops.length, 0);
   });
 
   it('document size: once a document would pass maxDocBytes its updates are refused with the limit; other rooms carry on; nothing past the limit is stored', async () => {

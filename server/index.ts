@@ -198,7 +198,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const addr = req.socket.remoteAddress ?? 'unknown';
     const open = perAddress.get(addr) ?? 0;
     if (maxPerAddress > 0 && open >= maxPerAddress) {
-      metrics.protocolErrors++;
       log.warn('connection refused: too many from one address', { address: addr, open, limit: maxPerAddress });
       const body = JSON.stringify({ error: `too many connections from ${addr}: at most ${maxPerAddress} (maxConnectionsPerAddress)`, code: 'too_many_connections', limit: 'maxConnectionsPerAddress', value: maxPerAddress }) + '\n';
       socket.end(`HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

@@ -15,6 +15,8 @@ import { PresenceHub } from './rooms/presence';
 import { handleHttp } from './http/routes';
 import { DuckDbStorage } from './storage/duckdbStorage';
 import { DuckLakeStorage } from './storage/ducklakeStorage';
+import { SharedLakeStorage, postgresConninfo } from './storage/sharedLakeStorage';
+import { RemoteTail, remoteStats } from './rooms/scaleout';
 import type { Storage } from './storage/types';
 import { WriteAheadLog } from './wal/wal';
 import { StorageOpenError } from './storage/sqlStorage';
@@ -30,6 +32,7 @@ export type { Logger, LogLevel } from './log';
 export { createLogger } from './log';
 export { DuckDbStorage } from './storage/duckdbStorage';
 export { DuckLakeStorage } from './storage/ducklakeStorage';
+export { SharedLakeStorage } from './storage/sharedLakeStorage';
 export { StorageOpenError } from './storage/sqlStorage';
 export { parseRoomId, validateDocId, validateBranch, InvalidIdError, DEFAULT_BRANCH } from './protocol/roomId';
 
@@ -77,7 +80,10 @@ export function createStorage(opts: ServerOptions): Storage {
     if (!opts.dataPath) throw new StartupError('--lake needs --data-path <dir> (where DuckLake writes its Parquet files)');
     if (opts.encryptionKey !== undefined) throw new StartupError('--encryption-key-file is for a DuckDB file (--db); for DuckLake use --encrypt (encrypted Parquet data files)');
     // Encrypted: no inlining, so every row lands in an encrypted Parquet file rather than in the catalog.
-    return new DuckLakeStorage({ catalog: opts.lake, dataPath: opts.dataPath, extensionDir: opts.extensionDir, ...(opts.encrypt ? { encrypted: true, inliningRowLimit: 0 } : {}) });
+    const lakeOpts = { catalog: opts.lake, dataPath: opts.dataPath, extensionDir: opts.extensionDir, ...(opts.encrypt ? { encrypted: true, inliningRowLimit: 0 } : {}) };
+    // A PostgreSQL catalog can be shared by several server processes (docs/scale-out.md).
+    if (postgresConninfo(opts.lake) !== null && opts.multiWriter !== false) return new SharedLakeStorage(lakeOpts);
+    return new DuckLakeStorage(lakeOpts);
   }
   if (opts.encrypt) throw new StartupError('--encrypt is for DuckLake (--lake); to encrypt a DuckDB file pass --encryption-key-file FILE');
   return new DuckDbStorage({ path: opts.db ?? './sqlroom.duckdb', extensionDir: opts.extensionDir, ...(opts.encryptionKey !== undefined ? { encryptionKey: opts.encryptionKey } : {}) });
@@ -159,6 +165,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         ctr('sqlroom_protocol_errors_total', 'Malformed or unexpected frames', s.protocolErrors),
         ctr('sqlroom_wal_fsyncs_total', 'WAL group commits (fdatasync)', w?.fsyncs ?? 0),
         ctr('sqlroom_wal_errors_total', 'WAL appends that failed', metrics.walErrors),
+        ctr('sqlroom_remote_rows_applied_total', 'Rows written by other server processes imported here (scale-out)', remoteStats.rowsApplied),
+        ctr('sqlroom_commit_conflicts_total', 'Flush/snapshot commits retried after a conflict with another process (scale-out)', storage instanceof SharedLakeStorage ? storage.conflicts : 0),
       ],
       [
         { name: 'sqlroom_flush_duration_seconds', help: 'Flush transaction latency', h: metrics.flushLatency },
@@ -243,6 +251,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const storage = createStorage(opts);
   const wal = new WriteAheadLog(defaultWalDir(opts));
   let maintenanceTimer: NodeJS.Timeout | null = null;
+  let tail: RemoteTail | null = null;
   try {
     await storage.init();
     core = new SyncCore(storage, wal, settings, log, metrics);
@@ -267,6 +276,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }, settings.maintenanceEveryMs);
     maintenanceTimer.unref();
   }
+  if (storage.multiWriter) {
+    tail = new RemoteTail(storage, core.rooms, log, opts.remotePollMs ?? 50);
+    tail.start();
+  }
   log.info('sqlroom sync server listening', { url: `${scheme.ws}://${host}:${port}`, storage: storage.kind, walDir: wal.dir, recovered, auth: opts.auth ? 'custom' : opts.secret ? 'tokens' : 'open (loopback only)', tls: !!opts.tls });
 
   let closing: Promise<void> | null = null;
@@ -274,6 +287,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (closing) return closing;
     closing = (async () => {
       if (maintenanceTimer) clearInterval(maintenanceTimer);
+      await tail?.stop();
       const c = core!;
       for (const ws of wss.clients) ws.close(1001, 'server stopping');
       await c.close();

@@ -98,6 +98,13 @@ export interface ServerOptions {
   idleUnloadMs?: number;
   /** DuckLake maintenance period (ms, 0 = off). */
   maintenanceEveryMs?: number;
+  /**
+   * Scale-out (docs/scale-out.md): a DuckLake catalog on PostgreSQL is written
+   * as shared by several processes unless this is false.
+   */
+  multiWriter?: boolean;
+  /** Scale-out: how often to read rows other processes wrote, for loaded rooms (ms, default 50). */
+  remotePollMs?: number;
   logLevel?: LogLevel;
   logger?: Logger;
 }

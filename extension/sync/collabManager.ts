@@ -162,7 +162,9 @@ export class CollabManager implements vscode.Disposable {
           throw new Error(`SQLRoom: cannot read sqlroom.server.caFile ${settings.caFile}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
-      return { kind: 'team', url: team, token: this.joinTokens.get(team) ?? settings.token, ...(ca ? { ca } : {}) };
+      // Further URLs of the setting (scale-out processes) are fallbacks, not for a file-named server.
+      const more = fileServer ? [] : settings.urls.slice(1).map((u) => normaliseServerUrl(u)).filter((u): u is string => u !== undefined);
+      return { kind: 'team', url: team, urls: more.length ? [team, ...more] : undefined, token: this.joinTokens.get(team) ?? settings.token, ...(ca ? { ca } : {}) };
     }
     if (!settings.embedded) return undefined;
     const e = await this.embedded.ensure();

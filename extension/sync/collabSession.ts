@@ -12,6 +12,8 @@ import { RoomClient, type RoomStatus } from '../core/sync/roomClient';
 export interface SessionEndpoint {
   kind: 'embedded' | 'team';
   url: string;
+  /** Further processes of a scale-out deployment, tried in turn when `url` is lost. */
+  urls?: string[];
   token?: string;
   /** PEM certificate(s) trusted for wss:// (sqlroom.server.caFile). */
   ca?: Buffer;
@@ -41,6 +43,7 @@ export class CollabSession implements vscode.Disposable {
     }
     this.client = new RoomClient({
       url: endpoint.url,
+      urls: endpoint.urls,
       roomId: docId,
       doc: nb.doc,
       auth: { user: userName, ...(endpoint.token ? { token: endpoint.token } : {}) },

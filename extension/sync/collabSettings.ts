@@ -4,8 +4,13 @@ import * as vscode from 'vscode';
 export interface CollabSettings {
   /** Start the bundled sync server in the background (loopback only). */
   embedded: boolean;
-  /** A team server (ws:// or wss://) to join instead of the embedded one. */
+  /** A team server (ws:// or wss://) to join instead of the embedded one (the first of `urls`). */
   url: string | undefined;
+  /**
+   * `sqlroom.server.url` may list several servers (comma or space separated):
+   * processes of one scale-out deployment, tried in turn on a lost connection.
+   */
+  urls: string[];
   /** Token for the team server (sent in the join payload). */
   token: string | undefined;
   /** PEM file of a private CA / self-signed certificate to trust for wss:// servers. */
@@ -14,10 +19,15 @@ export interface CollabSettings {
 
 export function readCollabSettings(scope?: vscode.ConfigurationScope): CollabSettings {
   const c = vscode.workspace.getConfiguration('sqlroom.server', scope);
-  const url = c.get<string>('url', '').trim();
+  const urls = splitServerUrls(c.get<string>('url', ''));
   const token = c.get<string>('token', '').trim();
   const caFile = c.get<string>('caFile', '').trim();
-  return { embedded: c.get<boolean>('embedded', true), url: url === '' ? undefined : url, token: token === '' ? undefined : token, caFile: caFile === '' ? undefined : caFile };
+  return { embedded: c.get<boolean>('embedded', true), url: urls[0], urls, token: token === '' ? undefined : token, caFile: caFile === '' ? undefined : caFile };
+}
+
+/** "ws://a:1, ws://b:2" → ["ws://a:1", "ws://b:2"] (comma or whitespace separated). */
+export function splitServerUrls(raw: string): string[] {
+  return raw.split(/[\s,]+/).map((u) => u.trim()).filter((u) => u !== '');
 }
 
 /** ws(s)://host[:port][/path]; http(s) is accepted and turned into ws(s). */

@@ -26,6 +26,8 @@ export class Room {
   firstBufferedAt = 0;
   nextOpId = 1;
   lastStoredOpId = 0;
+  /** Multi-writer storage: every stored row with op_id <= seenOpId is in `doc`. */
+  seenOpId = 0;
   nextSnapshotId = 1;
   opsSinceSnapshot = 0;
   lastSnapshotAt = Date.now();

@@ -12,6 +12,7 @@ import { BufferedOp, Room } from './room';
 import { InvalidUpdateError, errText, inspectBlob, summarizeSpans } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { newBatchId } from '../protocol/send';
+import { LeaseBusyError, applyRemote, withLease } from './scaleout';
 
 export type AcceptResult =
   | { kind: 'stored'; opId: number }
@@ -89,6 +90,7 @@ export class SyncCore {
     }
     room.nextOpId = state.maxOpId + 1;
     room.lastStoredOpId = state.maxOpId;
+    room.seenOpId = state.maxOpId;
     room.nextSnapshotId = state.maxSnapshotId + 1;
     room.known = state.known;
     room.opsSinceSnapshot = state.ops.length;
@@ -192,6 +194,7 @@ export class SyncCore {
       opCount: spans.opCount,
       spans: spans.json,
       walSegment: segment,
+      dedupAfter: room.seenOpId,
     };
     room.pushBuffered(op);
     this.metrics.countAccepted();
@@ -260,11 +263,12 @@ export class SyncCore {
       if (!room.known) {
         batch.newBranches.push({ docId: room.ref.docId, branch: room.ref.branch, createdAt: ops[0].createdAt, parentBranch: room.parentBranch, forkFrontiers: room.forkFrontiers });
       }
-      batch.heads.push({ docId: room.ref.docId, branch: room.ref.branch, headOpId: ops[ops.length - 1].opId });
+      batch.heads.push({ docId: room.ref.docId, branch: room.ref.branch, headOpId: ops[ops.length - 1].opId, seenOpId: room.seenOpId });
     }
     const t0 = performance.now();
+    let result;
     try {
-      await this.storage.writeBatch(batch);
+      result = await this.storage.writeBatch(batch);
     } catch (err) {
       for (const room of rooms) room.restoreInflight();
       this.metrics.flushFailures++;
@@ -297,6 +301,17 @@ export class SyncCore {
       }
       room.lastStoredOpId = room.inflight[room.inflight.length - 1].opId;
       room.opsSinceSnapshot += room.inflight.length;
+      // Multi-writer: op ids were allocated in the transaction; import what
+      // other processes committed before our rows, then our rows are seen too.
+      const r = result?.rooms.find((x) => x.docId === room.ref.docId && x.branch === room.ref.branch);
+      if (r) {
+        applyRemote(room, r.before, this.log);
+        const ours = room.inflight.length - r.duplicates; // our rows are head-ours+1 .. head
+        if (room.seenOpId >= r.head - ours) room.seenOpId = Math.max(room.seenOpId, r.head);
+        if (r.duplicates) this.metrics.opsDuplicate += r.duplicates;
+        room.lastStoredOpId = r.head;
+        room.nextOpId = Math.max(room.nextOpId, r.head + 1);
+      }
       room.inflight = [];
       room.known = true;
     }
@@ -315,6 +330,10 @@ export class SyncCore {
       try {
         await this.snapshot(room, 'server', null);
       } catch (err) {
+        if (err instanceof LeaseBusyError) {
+          room.opsSinceSnapshot = 0; // another process is snapshotting this room
+          continue;
+        }
         this.log.warn('snapshot failed', { room: room.key, error: errText(err) });
       }
     }
@@ -324,18 +343,25 @@ export class SyncCore {
    * Write a snapshot of the room covering every stored op (last_op_id), then
    * compact if configured. Call after a flush so last_op_id is current.
    */
-  async snapshot(room: Room, createdBy: string, message: string | null): Promise<{ snapshotId: number; lastOpId: number; bytes: number; deletedOps: number }> {
+  snapshot(room: Room, createdBy: string, message: string | null, leaseWaitMs = 0): Promise<{ snapshotId: number; lastOpId: number; bytes: number; deletedOps: number }> {
+    // Several processes (multi-writer storage): only the lease holder snapshots and compacts.
+    return withLease(this.storage, room, 60_000, leaseWaitMs, () => this.snapshotNow(room, createdBy, message));
+  }
+
+  private async snapshotNow(room: Room, createdBy: string, message: string | null): Promise<{ snapshotId: number; lastOpId: number; bytes: number; deletedOps: number }> {
     const t0 = performance.now();
     const bytes = room.doc.export({ mode: 'snapshot' });
-    const snapshotId = room.nextSnapshotId;
-    const lastOpId = room.lastStoredOpId;
+    let snapshotId = room.nextSnapshotId;
+    // Multi-writer: the doc holds every row up to seenOpId (and maybe more).
+    const lastOpId = this.storage.multiWriter ? room.seenOpId : room.lastStoredOpId;
     try {
-      await this.storage.writeSnapshot({ snapshotId, docId: room.ref.docId, branch: room.ref.branch, createdAt: Date.now(), createdBy, lastOpId, bytes, message });
+      const id = await this.storage.writeSnapshot({ snapshotId, docId: room.ref.docId, branch: room.ref.branch, createdAt: Date.now(), createdBy, lastOpId, bytes, message });
+      if (typeof id === 'number') snapshotId = id;
     } catch (err) {
       this.metrics.snapshotFailures++;
       throw err;
     }
-    room.nextSnapshotId++;
+    room.nextSnapshotId = snapshotId + 1;
     room.opsSinceSnapshot = 0;
     room.lastSnapshotAt = Date.now();
     this.metrics.snapshots++;
@@ -359,7 +385,12 @@ export class SyncCore {
     const room = await this.getRoom(ref);
     this.unloadLater(room);
     await this.flushAll();
-    return this.snapshot(room, author, message);
+    try {
+      return await this.snapshot(room, author, message, 10_000);
+    } catch (err) {
+      if (err instanceof LeaseBusyError) throw new ForkError(409, err.message);
+      throw err;
+    }
   }
 
   // ---- branches ---------------------------------------------------------

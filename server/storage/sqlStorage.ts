@@ -3,7 +3,7 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, blobValue, DuckDBBlobValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { INSERT_CHUNK, SCHEMA } from './schema';
 import { SerialQueue } from './serialQueue';
-import type { Analytics, AnalyticsQuery, BranchInfo, FlushBatch, OpRow, RoomState, SnapshotRow, Storage } from './types';
+import type { Analytics, AnalyticsQuery, BranchInfo, FlushBatch, FlushResult, OpRow, RoomState, SnapshotRow, Storage } from './types';
 
 export class StorageOpenError extends Error {}
 
@@ -62,7 +62,7 @@ export abstract class SqlStorage implements Storage {
   loadRoom(docId: string, branch: string): Promise<RoomState> {
     return this.queue.run(async () => {
       const snap = await this.rows(
-        'SELECT snapshot_id, last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY snapshot_id DESC LIMIT 1',
+        'SELECT snapshot_id, last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY last_op_id DESC, snapshot_id DESC LIMIT 1',
         [docId, branch],
       );
       const snapshot = snap[0] ? { snapshotId: num(snap[0].snapshot_id), lastOpId: num(snap[0].last_op_id), bytes: bytesOf(snap[0].snapshot_bytes) } : null;
@@ -87,7 +87,7 @@ export abstract class SqlStorage implements Storage {
     });
   }
 
-  writeBatch(batch: FlushBatch): Promise<void> {
+  writeBatch(batch: FlushBatch): Promise<void | FlushResult> {
     return this.tx(async () => {
       // Idempotency: a retried batch reuses its op ids; rows already present
       // (a commit whose success was not seen) are skipped, never stored twice.
@@ -136,7 +136,7 @@ export abstract class SqlStorage implements Storage {
     return out;
   }
 
-  writeSnapshot(row: SnapshotRow): Promise<void> {
+  writeSnapshot(row: SnapshotRow): Promise<void | number> {
     return this.tx(async () => {
       await this.c.run('INSERT INTO snapshots VALUES (?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?)', [
         row.snapshotId,

@@ -18,6 +18,12 @@ export interface OpRow {
   opCount: number;
   /** All id spans as JSON `{"<peer>":[start,end],...}`: the idempotency key. */
   spans: string;
+  /**
+   * Multi-writer storage only: rows with op_id > dedupAfter may already hold
+   * this update (stored by another process, or by a commit whose success was
+   * not seen); the flush compares spans with them.
+   */
+  dedupAfter?: number;
 }
 
 export interface SnapshotRow {
@@ -57,7 +63,31 @@ export interface FlushBatch {
   /** Rooms written for the first time: create doc_meta / doc_branches rows. */
   newBranches: { docId: string; branch: string; createdAt: number; parentBranch: string | null; forkFrontiers: string | null }[];
   /** head_op_id per room after this batch. */
-  heads: { docId: string; branch: string; headOpId: number }[];
+  heads: { docId: string; branch: string; headOpId: number; /** multi-writer: every row <= this is in the room's doc */ seenOpId?: number }[];
+}
+
+/** Rows of one doc+branch written by other processes (multi-writer storage). */
+export interface RemoteRows {
+  docId: string;
+  branch: string;
+  /** Contiguous op ids after the room's `seenOpId`, ordered. */
+  rows: { opId: number; bytes: Uint8Array }[];
+  /** Set when rows after `seenOpId` were compacted away: import it first. */
+  snapshot: { lastOpId: number; bytes: Uint8Array } | null;
+}
+
+/** What a multi-writer flush did per room: op ids are allocated inside the transaction. */
+export interface FlushResult {
+  rooms: {
+    docId: string;
+    branch: string;
+    /** head_op_id after the commit: rows 1..head are all committed. */
+    head: number;
+    /** Rows other processes committed between the room's seenOpId and our first row. */
+    before: RemoteRows;
+    /** Updates skipped because an identical row (same spans) was already stored. */
+    duplicates: number;
+  }[];
 }
 
 export interface AnalyticsQuery {
@@ -79,9 +109,10 @@ export interface Storage {
   readonly kind: string;
   init(): Promise<void>;
   loadRoom(docId: string, branch: string): Promise<RoomState>;
-  /** Write all rows of a flush in one transaction; all or nothing. */
-  writeBatch(batch: FlushBatch): Promise<void>;
-  writeSnapshot(row: SnapshotRow): Promise<void>;
+  /** Write all rows of a flush in one transaction; all or nothing. Multi-writer storage allocates op ids and returns them. */
+  writeBatch(batch: FlushBatch): Promise<void | FlushResult>;
+  /** Multi-writer storage allocates the snapshot id in the transaction and returns it. */
+  writeSnapshot(row: SnapshotRow): Promise<void | number>;
   /** Delete ops with op_id <= uptoOpId; returns rows deleted. */
   deleteOpsUpTo(docId: string, branch: string, uptoOpId: number): Promise<number>;
   listBranches(docId: string): Promise<BranchInfo[]>;
@@ -92,4 +123,15 @@ export interface Storage {
   /** Background maintenance (DuckLake: merge / expire / cleanup). */
   maintenance(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Several server processes write this storage (DuckLake on a PostgreSQL
+   * catalog): op ids are allocated in the flush transaction, other writers'
+   * rows are tailed, snapshots/compaction run under a lease. See docs/scale-out.md.
+   */
+  readonly multiWriter?: boolean;
+  /** Multi-writer: rows with op_id > after per room; null when nothing was committed since the last call. */
+  tail?(rooms: { docId: string; branch: string; after: number }[]): Promise<RemoteRows[] | null>;
+  /** Multi-writer: take (or renew) the snapshot/compaction lease of a doc+branch; false if another holder has it. */
+  acquireLease?(docId: string, branch: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease?(docId: string, branch: string, holder: string): Promise<void>;
 }

@@ -30,7 +30,7 @@ export class FaultyStorage implements Storage {
       throw new Error('connection lost after commit (injected fault)');
     }
   }
-  async writeSnapshot(row: SnapshotRow): Promise<void> {
+  async writeSnapshot(row: SnapshotRow): Promise<void | number> {
     if (this.mode === 'fail') throw new Error('IO Error: database is read-only (injected fault)');
     return this.inner.writeSnapshot(row);
   }

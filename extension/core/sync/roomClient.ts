@@ -7,7 +7,10 @@
 //     until acked (acks mean durable on the server);
 //   - reconnects with exponential backoff and jitter; a ping every
 //     `pingMs` detects a dead peer;
-//   - presence: an EphemeralStore joined as the same room with crdt %EPH.
+//   - presence: an EphemeralStore joined as the same room with crdt %EPH;
+//   - a list of server URLs (processes of one scale-out deployment): after a
+//     lost connection the next one is tried; the rejoin uploads what that
+//     server lacks, so updates in flight to a killed process are not lost.
 import { randomBytes } from 'node:crypto';
 import { EphemeralStore, VersionVector, type LoroDoc } from 'loro-crdt';
 import { CrdtType, MAX_MESSAGE_SIZE, MessageType, UpdateStatusCode, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
@@ -29,6 +32,11 @@ export interface RoomStatus {
 
 export interface RoomClientOptions {
   url: string;
+  /**
+   * Several server processes sharing one history (scale-out): on a lost
+   * connection the client tries the next URL, cycling; `url` is tried first.
+   */
+  urls?: string[];
   roomId: string;
   doc: LoroDoc;
   /** JSON join payload, e.g. { user, token }. */
@@ -66,7 +74,11 @@ export class RoomClient {
   private readonly unsubscribers: Array<() => void> = [];
   private fragments = new Map<string, { parts: Uint8Array[]; count: number; got: number }>();
 
+  private readonly urls: string[];
+  private urlIndex = 0;
+
   constructor(private readonly opts: RoomClientOptions) {
+    this.urls = [opts.url, ...(opts.urls ?? []).filter((u) => u !== opts.url)];
     this.unsubscribers.push(opts.doc.subscribeLocalUpdates((bytes) => this.onLocalUpdate(bytes)));
     if (opts.presence) {
       this.unsubscribers.push(
@@ -80,6 +92,11 @@ export class RoomClient {
 
   get current(): RoomStatus {
     return this.status;
+  }
+
+  /** The server URL in use (or being tried). */
+  get url(): string {
+    return this.urls[this.urlIndex];
   }
 
   /** Stops reconnecting and closes the socket. Local state stays in the doc. */
@@ -120,7 +137,7 @@ export class RoomClient {
     if (this.closed) return;
     // Retrying after a failure stays "offline" (with its pending count) rather than flickering to "connecting".
     if (this.status.state !== 'offline' && this.status.state !== 'error') this.setStatus({ state: this.everJoined ? 'offline' : 'connecting' });
-    const ws = new WebSocket(this.opts.url, { handshakeTimeout: 10_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
+    const ws = new WebSocket(this.url, { handshakeTimeout: 10_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     ws.binaryType = 'nodebuffer';
     this.ws = ws;
     ws.on('open', () => this.onOpen());
@@ -162,9 +179,13 @@ export class RoomClient {
     this.inFlight.clear();
     this.fragments.clear();
     if (this.closed) return;
-    if (this.status.state !== 'error') this.setStatus({ state: 'offline', detail: wasJoined ? 'connection lost' : `cannot reach ${this.opts.url}`, presence: null });
+    if (this.status.state !== 'error') this.setStatus({ state: 'offline', detail: wasJoined ? 'connection lost' : `cannot reach ${this.url}`, presence: null });
     const base = this.opts.initialBackoffMs ?? 500;
-    const delay = Math.min(this.opts.maxBackoffMs ?? 5_000, base * 2 ** Math.min(this.attempts, 10)) * (0.75 + Math.random() * 0.5);
+    // With several servers, the next one is tried at once; back off per full round.
+    const n = this.urls.length;
+    if (n > 1) this.urlIndex = (this.urlIndex + 1) % n;
+    const round = Math.floor(this.attempts / n);
+    const delay = n > 1 && this.attempts % n !== n - 1 ? 0 : Math.min(this.opts.maxBackoffMs ?? 5_000, base * 2 ** Math.min(round, 10)) * (0.75 + Math.random() * 0.5);
     this.attempts++;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
     this.reconnectTimer.unref?.();

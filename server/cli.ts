@@ -7,6 +7,7 @@ import type { ServerOptions } from './options';
 import { parseRoomId, validateBranch, validateDocId, roomKey, DEFAULT_BRANCH } from './protocol/roomId';
 import { checkpointOffline } from './rooms/offline';
 import { ANY_DOC, issueToken, parseTtl, readSecretFile, secretFromString } from './tokens';
+import { runClient } from './client';
 
 const HELP = `sqlroom-server — Loro sync server with DuckDB / DuckLake persistence
 
@@ -18,6 +19,9 @@ Usage:
                                             snapshot, then delete ops up to last_op_id - N
   sqlroom-server token --doc ID --perm read|write [--branch B] [--ttl 7d] [--user NAME]
                                             print a signed access token (needs the secret)
+  sqlroom-server client --url URL[,URL...] --room ROOM [--once]
+                                            join a room (trying the URLs in turn); --once prints
+                                            the document as JSON; otherwise stdin lines are appended
   sqlroom-server --help
 
 Storage (all commands):
@@ -56,6 +60,12 @@ Limits (serve; a client over one is told which and why):
   --max-updates-per-second N          per connection (default 500, 0 = no limit; bursts of 4 s worth)
   --max-bytes-per-second N            per connection (default 8388608, 0 = no limit)
   --max-doc-bytes N      refuse updates once a document would pass N bytes (default 268435456, 0 = no limit)
+  --poll-ms N            scale-out: read rows other processes wrote every N ms (default 50)
+  --single-writer        a PostgreSQL DuckLake catalog written by this process only (no scale-out
+                         coordination; never run several processes with it)
+
+Scale-out: several processes with the same --lake 'ducklake:postgres:dbname=… host=…' and the
+same --data-path (shared storage) serve the same rooms; see docs/scale-out.md.
 
 analytics:   [--doc ID] [--branch B] [--from ISO] [--to ISO] [--server http://HOST:PORT]
 checkpoint:  --doc ID [--branch B] [--message TEXT] [--author NAME] [--server http://HOST:PORT]
@@ -64,6 +74,8 @@ token:       --doc ID|'*' --perm read|write [--branch B] [--ttl 7d] [--user NAME
              --doc '*' grants every document (operators; /api/analytics without ?doc=)
 With --server, pass --token T (or env SQLROOM_TOKEN) when the server has a secret;
 --ca-file F trusts a private CA / self-signed certificate for https://.
+client:      --url ws://A[,ws://B...] --room ROOM [--once] [--user NAME] [--token T] [--text NAME]
+             [--timeout-ms N]
 
 With --server the command asks a running server over HTTP (its database is locked
 by that server); without it the command opens the database itself.
@@ -114,6 +126,13 @@ const OPTIONS = {
   'max-updates-per-second': { type: 'string' },
   'max-bytes-per-second': { type: 'string' },
   'max-doc-bytes': { type: 'string' },
+  'poll-ms': { type: 'string' },
+  'single-writer': { type: 'boolean' },
+  url: { type: 'string' },
+  room: { type: 'string' },
+  once: { type: 'boolean' },
+  text: { type: 'string' },
+  'timeout-ms': { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -143,7 +162,15 @@ function storageOptions(v: Values): ServerOptions {
     }
     if (encryptionKey.length < 16) throw new UsageError('the key in --encryption-key-file must be at least 16 characters (e.g. openssl rand -hex 32)');
   }
-  return { db: v.db, lake: v.lake, dataPath: v['data-path'], extensionDir: v['extension-dir'], ...(v.encrypt ? { encrypt: true } : {}), ...(encryptionKey ? { encryptionKey } : {}) };
+  return {
+    db: v.db,
+    lake: v.lake,
+    dataPath: v['data-path'],
+    extensionDir: v['extension-dir'],
+    ...(v.encrypt ? { encrypt: true } : {}),
+    ...(encryptionKey ? { encryptionKey } : {}),
+    ...(v['single-writer'] ? { multiWriter: false } : {}),
+  };
 }
 
 /** The secret from --secret-file or SQLROOM_SECRET (undefined when neither is given). */
@@ -219,6 +246,7 @@ async function serve(v: Values): Promise<void> {
     secret: secretOf(v),
     tls: tlsOf(v),
     idleUnloadMs: int(v['idle-unload-ms'], 'idle-unload-ms'),
+    remotePollMs: int(v['poll-ms'], 'poll-ms', 1),
     logLevel: level as LogLevel,
   } as ServerOptions);
   // Child processes (tests, the extension) read the URL from this line.
@@ -318,6 +346,23 @@ async function checkpoint(v: Values, compact: boolean): Promise<void> {
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }
 
+async function client(v: Values): Promise<number> {
+  if (!v.url) throw new UsageError('client needs --url ws://HOST:PORT (several: comma separated)');
+  if (!v.room) throw new UsageError('client needs --room <docId> or <docId>@<branch>');
+  const urls = v.url.split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of urls) if (!/^wss?:\/\/[^\s]+$/.test(u)) throw new UsageError(`--url: ${JSON.stringify(u)} is not a ws:// or wss:// URL`);
+  parseRoomId(v.room); // clear error for a bad room id before connecting
+  return runClient({
+    urls,
+    room: v.room,
+    user: v.user ?? process.env.USER ?? 'cli',
+    token: v.token,
+    once: v.once ?? false,
+    text: v.text ?? 't',
+    timeoutMs: int(v['timeout-ms'], 'timeout-ms', 1) ?? 30_000,
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -363,8 +408,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'compact':
         await checkpoint(v, true);
         return 0;
+      case 'client':
+        return await client(v);
       default:
-        process.stderr.write(`sqlroom-server: unknown command ${JSON.stringify(cmd)}; expected serve, analytics, checkpoint, compact or token\n`);
+        process.stderr.write(`sqlroom-server: unknown command ${JSON.stringify(cmd)}; expected serve, analytics, checkpoint, compact, token or client\n`);
         return 2;
     }
   } catch (err) {

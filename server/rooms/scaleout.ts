@@ -120,6 +120,16 @@ export class RemoteTail {
   }
 }
 
+/** Read what other processes committed for these rooms now (before a fork or merge reads them). */
+export async function catchUp(storage: Storage, rooms: Room[], log: Logger): Promise<void> {
+  if (!storage.tail || rooms.length === 0) return;
+  const found = await storage.tail(rooms.map((r) => ({ docId: r.ref.docId, branch: r.ref.branch, after: r.seenOpId })), true);
+  for (const rr of found ?? []) {
+    const room = rooms.find((r) => r.ref.docId === rr.docId && r.ref.branch === rr.branch);
+    if (room) applyRemote(room, rr, log);
+  }
+}
+
 export const LEASE_HOLDER = `${hostname()}-${newHolderId()}`;
 
 export class LeaseBusyError extends Error {}

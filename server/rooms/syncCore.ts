@@ -12,7 +12,7 @@ import { BufferedOp, Room } from './room';
 import { InvalidUpdateError, errText, inspectBlob, summarizeSpans } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { newBatchId } from '../protocol/send';
-import { LeaseBusyError, applyRemote, withLease } from './scaleout';
+import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
 
 export type AcceptResult =
   | { kind: 'stored'; opId: number }
@@ -406,6 +406,7 @@ export class SyncCore {
     if (from.branch === to.branch) throw new ForkError(400, 'a branch cannot fork from itself');
     const parent = await this.getRoom(from);
     this.unloadLater(parent);
+    await catchUp(this.storage, [parent], this.log);
     if (!parent.known && !parent.dirty && parent.doc.oplogVersion().length() === 0) throw new ForkError(404, `unknown branch ${from.branch} of document ${from.docId}`);
     let forked: LoroDoc;
     try {
@@ -446,6 +447,7 @@ export class SyncCore {
     const [source, target] = [await this.getRoom(from), await this.getRoom(into)];
     this.unloadLater(source);
     this.unloadLater(target);
+    await catchUp(this.storage, [source, target], this.log);
     for (const [r, name] of [[source, from.branch], [target, into.branch]] as const) {
       const empty = !r.known && !r.dirty && r.doc.oplogVersion().length() === 0;
       if (empty) throw new ForkError(404, `unknown branch ${name} of document ${from.docId}`);

@@ -23,9 +23,9 @@
 import { randomBytes } from 'node:crypto';
 import { DuckDBBlobValue, DuckDBValue, blobValue } from '@duckdb/node-api';
 import { DuckLakeStorage, type DuckLakeStorageOptions } from './ducklakeStorage';
-import { INSERT_CHUNK } from './schema';
+import { INSERT_CHUNK, SCHEMA } from './schema';
 import { StorageOpenError, sqlLiteral } from './sqlStorage';
-import type { FlushBatch, FlushResult, OpRow, RemoteRows, SnapshotRow } from './types';
+import type { FlushBatch, FlushResult, OpRow, RemoteRows, RoomState, SnapshotRow } from './types';
 
 const LAKE = 'sqlroom_lake'; // the name DuckLakeStorage attaches the lake as
 const PG = 'sqlroom_pg';
@@ -104,12 +104,33 @@ export class SharedLakeStorage extends DuckLakeStorage {
   }
 
   override async init(): Promise<void> {
-    await super.init();
+    // Processes starting together on a fresh catalog race to create it: retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.open();
+        break;
+      } catch (err) {
+        if (attempt >= 5 || !/conflict|already exists|duplicate key/i.test(String(err))) throw err;
+        await sleep(100 * attempt * (0.5 + Math.random()));
+      }
+    }
+    const ddl = [...SCHEMA, 'CREATE TABLE IF NOT EXISTS sqlroom_writes (commits BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)'];
+    for (const sql of ddl) await this.retryConflicts(() => this.c.run(sql));
     // The serialisation row (see the header). Two processes starting at once
     // may both insert it; every row is updated, which conflicts just the same.
-    await this.c.run('CREATE TABLE IF NOT EXISTS sqlroom_writes (commits BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)');
     const n = await this.rows('SELECT count(*) AS n FROM sqlroom_writes');
-    if (num(n[0].n) === 0) await this.c.run('INSERT INTO sqlroom_writes VALUES (0, make_timestamp(?::BIGINT))', [ts(Date.now())]);
+    if (num(n[0].n) === 0) await this.retryConflicts(() => this.c.run('INSERT INTO sqlroom_writes VALUES (0, make_timestamp(?::BIGINT))', [ts(Date.now())]));
+  }
+
+  private async retryConflicts<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isCommitConflict(err) || attempt >= 20) throw err;
+        await sleep(20 * attempt * (0.5 + Math.random()));
+      }
+    }
   }
 
   private pgExec(sql: string): Promise<void> {
@@ -155,6 +176,14 @@ export class SharedLakeStorage extends DuckLakeStorage {
     let snapshot: RemoteRows['snapshot'] = null;
     if (rows.length && rows[0].opId !== after + 1) snapshot = await this.latestSnapshot(docId, branch);
     return { docId, branch, rows, snapshot };
+  }
+
+  /**
+   * One transaction: snapshot, ops and max op id from the same lake snapshot,
+   * so "every row <= maxOpId is in the loaded doc" holds while others commit.
+   */
+  override loadRoom(docId: string, branch: string): Promise<RoomState> {
+    return this.tx(() => this.readRoom(docId, branch));
   }
 
   override writeBatch(batch: FlushBatch): Promise<FlushResult> {
@@ -250,11 +279,13 @@ export class SharedLakeStorage extends DuckLakeStorage {
     });
   }
 
-  tail(rooms: { docId: string; branch: string; after: number }[]): Promise<RemoteRows[] | null> {
+  tail(rooms: { docId: string; branch: string; after: number }[], some = false): Promise<RemoteRows[] | null> {
     return this.queue.run(async () => {
+      // Nothing committed since the last full poll: nothing new for any loaded room
+      // (a room loaded since then was read from a newer state).
       const s = await this.rows(`SELECT id FROM ducklake_current_snapshot('${LAKE}')`);
       const snap = BigInt(s[0].id as bigint);
-      if (this.lastTailSnapshot === snap || rooms.length === 0) {
+      if (!some && (this.lastTailSnapshot === snap || rooms.length === 0)) {
         this.lastTailSnapshot = snap;
         return null;
       }
@@ -272,7 +303,7 @@ export class SharedLakeStorage extends DuckLakeStorage {
           if (mine.length) out.push(await this.contiguous(r.docId, r.branch, r.after, mine));
         }
       }
-      this.lastTailSnapshot = snap;
+      if (!some) this.lastTailSnapshot = snap;
       return out;
     });
   }

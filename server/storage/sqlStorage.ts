@@ -60,31 +60,34 @@ export abstract class SqlStorage implements Storage {
   }
 
   loadRoom(docId: string, branch: string): Promise<RoomState> {
-    return this.queue.run(async () => {
-      const snap = await this.rows(
-        'SELECT snapshot_id, last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY last_op_id DESC, snapshot_id DESC LIMIT 1',
-        [docId, branch],
-      );
-      const snapshot = snap[0] ? { snapshotId: num(snap[0].snapshot_id), lastOpId: num(snap[0].last_op_id), bytes: bytesOf(snap[0].snapshot_bytes) } : null;
-      const after = snapshot ? snapshot.lastOpId : 0;
-      const ops = await this.rows('SELECT op_id, op_bytes FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id > ? ORDER BY op_id', [docId, branch, after]);
-      const maxes = await this.rows(
-        `SELECT (SELECT coalesce(max(op_id), 0) FROM ops_log WHERE doc_id = ? AND branch = ?) AS max_op,
-                (SELECT coalesce(max(last_op_id), 0) FROM snapshots WHERE doc_id = ? AND branch = ?) AS max_snap_op,
-                (SELECT coalesce(max(snapshot_id), 0) FROM snapshots WHERE doc_id = ? AND branch = ?) AS max_snap,
-                (SELECT coalesce(max(head_op_id), -1) FROM doc_branches WHERE doc_id = ? AND branch = ?) AS head`,
-        [docId, branch, docId, branch, docId, branch, docId, branch],
-      );
-      const m = maxes[0];
-      const head = num(m.head);
-      return {
-        snapshot,
-        ops: ops.map((r) => ({ opId: num(r.op_id), bytes: bytesOf(r.op_bytes) })),
-        maxOpId: Math.max(num(m.max_op), num(m.max_snap_op), head),
-        maxSnapshotId: num(m.max_snap),
-        known: head >= 0,
-      };
-    });
+    return this.queue.run(() => this.readRoom(docId, branch));
+  }
+
+  /** The queries of loadRoom (callers run them on the queue, possibly in one transaction). */
+  protected async readRoom(docId: string, branch: string): Promise<RoomState> {
+    const snap = await this.rows(
+      'SELECT snapshot_id, last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY last_op_id DESC, snapshot_id DESC LIMIT 1',
+      [docId, branch],
+    );
+    const snapshot = snap[0] ? { snapshotId: num(snap[0].snapshot_id), lastOpId: num(snap[0].last_op_id), bytes: bytesOf(snap[0].snapshot_bytes) } : null;
+    const after = snapshot ? snapshot.lastOpId : 0;
+    const ops = await this.rows('SELECT op_id, op_bytes FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id > ? ORDER BY op_id', [docId, branch, after]);
+    const maxes = await this.rows(
+      `SELECT (SELECT coalesce(max(op_id), 0) FROM ops_log WHERE doc_id = ? AND branch = ?) AS max_op,
+              (SELECT coalesce(max(last_op_id), 0) FROM snapshots WHERE doc_id = ? AND branch = ?) AS max_snap_op,
+              (SELECT coalesce(max(snapshot_id), 0) FROM snapshots WHERE doc_id = ? AND branch = ?) AS max_snap,
+              (SELECT coalesce(max(head_op_id), -1) FROM doc_branches WHERE doc_id = ? AND branch = ?) AS head`,
+      [docId, branch, docId, branch, docId, branch, docId, branch],
+    );
+    const m = maxes[0];
+    const head = num(m.head);
+    return {
+      snapshot,
+      ops: ops.map((r) => ({ opId: num(r.op_id), bytes: bytesOf(r.op_bytes) })),
+      maxOpId: Math.max(num(m.max_op), num(m.max_snap_op), head),
+      maxSnapshotId: num(m.max_snap),
+      known: head >= 0,
+    };
   }
 
   writeBatch(batch: FlushBatch): Promise<void | FlushResult> {

@@ -129,8 +129,12 @@ export interface Storage {
    * rows are tailed, snapshots/compaction run under a lease. See docs/scale-out.md.
    */
   readonly multiWriter?: boolean;
-  /** Multi-writer: rows with op_id > after per room; null when nothing was committed since the last call. */
-  tail?(rooms: { docId: string; branch: string; after: number }[]): Promise<RemoteRows[] | null>;
+  /**
+   * Multi-writer: rows with op_id > after per room; null when nothing was
+   * committed since the last full poll. `some`: only these rooms (catch-up before
+   * a fork/merge), always queried, not a full poll.
+   */
+  tail?(rooms: { docId: string; branch: string; after: number }[], some?: boolean): Promise<RemoteRows[] | null>;
   /** Multi-writer: take (or renew) the snapshot/compaction lease of a doc+branch; false if another holder has it. */
   acquireLease?(docId: string, branch: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease?(docId: string, branch: string, holder: string): Promise<void>;

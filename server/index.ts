@@ -16,7 +16,7 @@ import { handleHttp } from './http/routes';
 import { DuckDbStorage } from './storage/duckdbStorage';
 import { DuckLakeStorage } from './storage/ducklakeStorage';
 import { SharedLakeStorage, postgresConninfo } from './storage/sharedLakeStorage';
-import { RemoteTail, remoteStats } from './rooms/scaleout';
+import { RemoteTail, maintenanceUnderLease, remoteStats } from './rooms/scaleout';
 import type { Storage } from './storage/types';
 import { WriteAheadLog } from './wal/wal';
 import { StorageOpenError } from './storage/sqlStorage';
@@ -272,7 +272,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
   if (settings.maintenanceEveryMs > 0 && storage.kind === 'ducklake') {
     maintenanceTimer = setInterval(() => {
-      storage.maintenance().catch((err) => log.warn('storage maintenance failed', { error: errText(err) }));
+      maintenanceUnderLease(storage).catch((err) => log.warn('storage maintenance failed', { error: errText(err) }));
     }, settings.maintenanceEveryMs);
     maintenanceTimer.unref();
   }

@@ -135,6 +135,24 @@ export const LEASE_HOLDER = `${hostname()}-${newHolderId()}`;
 export class LeaseBusyError extends Error {}
 
 /**
+ * DuckLake maintenance (merge files, expire snapshots, clean up): with several
+ * processes only the holder of the lake-wide lease runs it; the others skip.
+ */
+export async function maintenanceUnderLease(storage: Storage): Promise<boolean> {
+  if (!storage.acquireLease || !storage.releaseLease) {
+    await storage.maintenance();
+    return true;
+  }
+  if (!(await storage.acquireLease('*', 'maintenance', LEASE_HOLDER, 15 * 60_000))) return false;
+  try {
+    await storage.maintenance();
+    return true;
+  } finally {
+    await storage.releaseLease('*', 'maintenance', LEASE_HOLDER).catch(() => undefined);
+  }
+}
+
+/**
  * Run `fn` holding the doc+branch snapshot lease (a row in the catalog's
  * PostgreSQL database). Storage without leases (one process) runs it directly.
  * `waitMs` > 0 retries while another process holds it; otherwise LeaseBusyError.

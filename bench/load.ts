@@ -39,6 +39,8 @@ export interface LoadOptions {
   afterBase?(room: RoomPlan, clients: BenchClient[]): Promise<void>;
   /** DB write counter of the server. */
   dbWrites(): Promise<number>;
+  /** Relay samples only from these senders (default: every client but 0), e.g. those on another server process. */
+  relayFrom?(roomIndex: number, clientIndex: number): boolean;
 }
 
 export interface LoadResult {
@@ -82,14 +84,16 @@ export async function runLoad(rooms: RoomPlan[], o: LoadOptions): Promise<LoadRe
     const sent: Sent[][] = rooms.map((r) => r.clients.map((c) => ({ at: new Array<number>(c.updates.length) })));
     const relay: number[] = [];
     let measuringRelay = true;
+    const nextByRoom: number[][] = [];
     rooms.forEach((room, r) => {
       const byPeer = new Map(room.clients.map((c, i) => [c.peerKey, i]));
       const next = room.clients.map(() => 0);
+      nextByRoom[r] = next;
       clients[r][0].onRemote = (ends) => {
         const now = performance.now();
         for (const [peer, end] of ends) {
           const i = byPeer.get(peer);
-          if (i === undefined || i === 0) continue;
+          if (i === undefined || i === 0 || (o.relayFrom && !o.relayFrom(r, i))) continue;
           const plan = room.clients[i];
           while (next[i] < plan.ends.length) {
             const k = next[i];
@@ -144,6 +148,13 @@ export async function runLoad(rooms: RoomPlan[], o: LoadOptions): Promise<LoadRe
     await withTimeout(Promise.all(pacedDone), o.phaseTimeoutMs, 'paced phase (sending)');
     await withTimeout(Promise.all(pacedPending), o.phaseTimeoutMs, 'paced phase (acks)');
     await sleep(200); // let the last relays arrive
+    if (o.relayFrom) {
+      // Relays that take longer (across server processes): wait for the paced keystrokes of the measured senders (bounded).
+      const end = performance.now() + 15_000;
+      const pacedOf = (r: number, i: number) => Math.min(o.pacedKeys, rooms[r].clients[i].updates.length);
+      const done = () => rooms.every((room, r) => room.clients.every((_c, i) => i === 0 || !o.relayFrom!(r, i) || nextByRoom[r][i] >= pacedOf(r, i)));
+      while (!done() && performance.now() < end) await sleep(20);
+    }
     measuringRelay = false;
 
     // Saturated phase: each client keeps `window` updates in flight.

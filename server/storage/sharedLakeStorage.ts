@@ -2,12 +2,15 @@
 // once (scale-out, docs/scale-out.md). The consensus is DuckLake's own
 // optimistic concurrency on the PostgreSQL catalog; nothing home-made:
 //
-//   - Every write transaction (flush, snapshot, compaction) ends by updating
-//     the one row of `sqlroom_writes`. DuckLake aborts the commit of a
-//     transaction when another one committed an update/delete of the same
-//     table after it started ("Transaction conflict ... deleted inlined data"),
-//     so write transactions are serialised across processes; a conflicting
-//     one is retried from BEGIN and then sees the other's rows.
+//   - Every flush updates doc_branches.head_op_id of the rooms it writes.
+//     DuckLake aborts the commit of a transaction when another one committed
+//     an update/delete of the same table after it started ("Transaction
+//     conflict ... deleted inlined data from it"; verified on DuckDB 1.5.5,
+//     tests/unit/scaleout*), so flushes are serialised across processes; a
+//     conflicting one is retried from BEGIN and then sees the other's rows.
+//     Write transactions that would not update doc_branches (creating a
+//     branch, snapshots, compaction) update the one row of `sqlroom_writes`,
+//     which every such transaction also updates: the same conflict.
 //   - op ids are allocated inside the flush transaction from the highest op id
 //     visible in it (max over ops_log, doc_branches.head_op_id and snapshots),
 //     so per doc+branch op ids are unique, gap-free and follow commit order:
@@ -137,14 +140,17 @@ export class SharedLakeStorage extends DuckLakeStorage {
     return this.c.run(`CALL postgres_execute('${PG}', ${sqlLiteral(sql)})`).then(() => undefined);
   }
 
-  /** A write transaction that conflicts with every other one, retried on conflict. */
-  private async writeTx<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * A write transaction retried on conflict. `bump` (default) also updates the
+   * sqlroom_writes row so that it conflicts with every other bumping one.
+   */
+  private async writeTx<T>(fn: () => Promise<T>, bump: (out: T) => boolean = () => true): Promise<T> {
     const attempts = this.shared.maxCommitAttempts ?? 50;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.tx(async () => {
           const out = await fn();
-          await this.c.run('UPDATE sqlroom_writes SET commits = commits + 1, updated_at = make_timestamp(?::BIGINT)', [ts(Date.now())]);
+          if (bump(out)) await this.c.run('UPDATE sqlroom_writes SET commits = commits + 1, updated_at = make_timestamp(?::BIGINT)', [ts(Date.now())]);
           return out;
         });
       } catch (err) {
@@ -155,7 +161,14 @@ export class SharedLakeStorage extends DuckLakeStorage {
     }
   }
 
+  /**
+   * The highest op id committed for a doc+branch, as visible in this
+   * transaction: doc_branches.head_op_id (every flush sets it in the same
+   * transaction as its rows); max over the tables for a branch without a row.
+   */
   private async headOf(docId: string, branch: string): Promise<number> {
+    const h = await this.rows('SELECT max(head_op_id) AS h FROM doc_branches WHERE doc_id = ? AND branch = ?', [docId, branch]);
+    if (h[0].h !== null) return num(h[0].h);
     const r = await this.rows(
       `SELECT greatest(
          (SELECT coalesce(max(op_id), 0) FROM ops_log WHERE doc_id = ? AND branch = ?),
@@ -202,6 +215,7 @@ export class SharedLakeStorage extends DuckLakeStorage {
         const seen = batch.heads.find((h) => h.docId === docId && h.branch === branch)?.seenOpId ?? 0;
         const head = await this.headOf(docId, branch);
         const dedupFrom = Math.min(seen, ...list.map((o) => o.dedupAfter ?? seen));
+        // Nothing committed since we last looked (the common case): no read of ops_log.
         const recent = dedupFrom < head
           ? await this.rows('SELECT op_id, op_bytes, spans FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id > ? ORDER BY op_id', [docId, branch, dedupFrom])
           : [];
@@ -243,11 +257,12 @@ export class SharedLakeStorage extends DuckLakeStorage {
         if (meta.length === 0) await this.c.run('INSERT INTO doc_meta VALUES (?, NULL, make_timestamp(?::BIGINT), 0)', [b.docId, ts(b.createdAt)]);
       }
       for (const r of out.rooms) {
-        await this.c.run('UPDATE doc_branches SET head_op_id = ? WHERE doc_id = ? AND branch = ? AND head_op_id < ?', [r.head, r.docId, r.branch, r.head]);
-        if (r.branch === 'main') await this.c.run('UPDATE doc_meta SET head_op_id = ? WHERE doc_id = ? AND head_op_id < ?', [r.head, r.docId, r.head]);
+        // Unconditional: this update is what makes concurrent flushes conflict.
+        await this.c.run('UPDATE doc_branches SET head_op_id = ? WHERE doc_id = ? AND branch = ?', [r.head, r.docId, r.branch]);
+        if (r.branch === 'main') await this.c.run('UPDATE doc_meta SET head_op_id = ? WHERE doc_id = ?', [r.head, r.docId]);
       }
       return out;
-    });
+    }, () => batch.newBranches.length > 0);
   }
 
   override writeSnapshot(row: SnapshotRow): Promise<number> {

@@ -26,6 +26,8 @@ export interface PgCluster {
   conninfo: string;
   /** `ducklake:postgres:<conninfo>` for --lake. */
   lakeUri: string;
+  /** Another database in the same cluster; returns its `ducklake:postgres:` URI. */
+  createDatabase(name: string): string;
   stop(): void;
 }
 
@@ -118,7 +120,11 @@ export async function startPostgres(dbname = 'sqlroom'): Promise<PgCluster> {
     }
     run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', dbname]);
     const conninfo = `dbname=${dbname} host=127.0.0.1 port=${port} user=postgres`;
-    return { host: '127.0.0.1', port, dbname, user: 'postgres', dir, conninfo, lakeUri: `ducklake:postgres:${conninfo}`, stop };
+    const createDatabase = (name: string) => {
+      run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name]);
+      return `ducklake:postgres:dbname=${name} host=127.0.0.1 port=${port} user=postgres`;
+    };
+    return { host: '127.0.0.1', port, dbname, user: 'postgres', dir, conninfo, lakeUri: `ducklake:postgres:${conninfo}`, createDatabase, stop };
   } catch (err) {
     stop();
     throw err;

@@ -1,9 +1,10 @@
 // `npm run bench [-- --quick] [--systems a,b] [--keystrokes N] [--rooms R]
 //  [--clients C] [--seed S] [--window W] [--interval MS] [--repeat N] [--no-recovery]
-//  [--recovery-sizes 10000,100000] [--save]`
+//  [--recovery-sizes 10000,100000] [--no-scaleout] [--save]`
 // Runs the same edit trace against each system (each server in its own
 // child process, clients here, all on 127.0.0.1), prints one table with
-// ratios against "ours (DuckDB)", then the recovery benchmark.
+// ratios against "ours (DuckDB)", then the scale-out benchmark (1/2/3
+// processes on DuckLake + PostgreSQL, bench/scaleout.ts) and the recovery benchmark.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
       interval: { type: 'string' },
       repeat: { type: 'string' },
       'no-recovery': { type: 'boolean', default: false },
+      'no-scaleout': { type: 'boolean', default: false },
       'recovery-sizes': { type: 'string' },
       save: { type: 'boolean', default: false },
     },
@@ -128,6 +130,10 @@ async function main(): Promise<void> {
   log();
   printNotes();
 
+  if (!values['no-scaleout']) {
+    log();
+    await runScript('scaleout.js', quick ? ['--quick'] : []);
+  }
   if (!values['no-recovery']) {
     log();
     const sizes = values['recovery-sizes'] ?? (quick ? '10000,100000' : '10000,100000,1000000');
@@ -274,8 +280,13 @@ function printNotes(): void {
 }
 
 async function runRecovery(sizes: string): Promise<void> {
+  await runScript('recovery.js', ['--sizes', sizes], ['--max-old-space-size=8192']);
+}
+
+/** Run another bench script (out/bench/<file>) and log its output lines here. */
+async function runScript(file: string, args: string[], nodeArgs: string[] = []): Promise<void> {
   await new Promise<void>((resolve) => {
-    const p = spawn(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, 'recovery.js'), '--sizes', sizes], {
+    const p = spawn(process.execPath, [...nodeArgs, path.join(__dirname, file), ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let buf = '';
@@ -287,7 +298,7 @@ async function runRecovery(sizes: string): Promise<void> {
     });
     p.on('exit', (code) => {
       if (buf) log(buf);
-      if (code !== 0) log(`recovery benchmark exited with code ${code}`);
+      if (code !== 0) log(`${file} exited with code ${code}`);
       resolve();
     });
   });

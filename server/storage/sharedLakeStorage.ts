@@ -24,7 +24,8 @@
 //   - Snapshot/compaction leases are plain rows in the catalog's PostgreSQL
 //     database (`sqlroom_leases`, INSERT ... ON CONFLICT ... WHERE expired).
 import { randomBytes } from 'node:crypto';
-import { DuckDBBlobValue, DuckDBValue, blobValue } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBValue, blobValue, type DuckDBConnection } from '@duckdb/node-api';
+import { SerialQueue } from './serialQueue';
 import { DuckLakeStorage, type DuckLakeStorageOptions } from './ducklakeStorage';
 import { INSERT_CHUNK, SCHEMA } from './schema';
 import { StorageOpenError, sqlLiteral } from './sqlStorage';
@@ -67,6 +68,12 @@ export class SharedLakeStorage extends DuckLakeStorage {
   /** Commits retried after a conflict with another process (metrics). */
   conflicts = 0;
   private lastTailSnapshot: bigint | null = null;
+  /**
+   * Reads of other processes' rows use their own connection (and queue), so a
+   * relay is not held up behind a flush transaction of this process.
+   */
+  private tailConn: DuckDBConnection | null = null;
+  private readonly tailQueue = new SerialQueue();
   private readonly conninfo: string;
 
   constructor(private readonly shared: SharedLakeStorageOptions) {
@@ -121,6 +128,8 @@ export class SharedLakeStorage extends DuckLakeStorage {
     for (const sql of ddl) await this.retryConflicts(() => this.c.run(sql));
     // The serialisation row (see the header). Two processes starting at once
     // may both insert it; every row is updated, which conflicts just the same.
+    this.tailConn = await this.instance!.connect();
+    await this.tailConn.run(`USE ${LAKE}`);
     const n = await this.rows('SELECT count(*) AS n FROM sqlroom_writes');
     if (num(n[0].n) === 0) await this.retryConflicts(() => this.c.run('INSERT INTO sqlroom_writes VALUES (0, make_timestamp(?::BIGINT))', [ts(Date.now())]));
   }
@@ -179,15 +188,21 @@ export class SharedLakeStorage extends DuckLakeStorage {
     return num(r[0].h);
   }
 
-  private async latestSnapshot(docId: string, branch: string): Promise<{ lastOpId: number; bytes: Uint8Array } | null> {
-    const s = await this.rows('SELECT last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY last_op_id DESC, snapshot_id DESC LIMIT 1', [docId, branch]);
+  private async latestSnapshot(docId: string, branch: string, read = (sql: string, p: DuckDBValue[]) => this.rows(sql, p)): Promise<{ lastOpId: number; bytes: Uint8Array } | null> {
+    const s = await read('SELECT last_op_id, snapshot_bytes FROM snapshots WHERE doc_id = ? AND branch = ? ORDER BY last_op_id DESC, snapshot_id DESC LIMIT 1', [docId, branch]);
     return s[0] ? { lastOpId: num(s[0].last_op_id), bytes: bytesOf(s[0].snapshot_bytes) } : null;
   }
 
   /** Rows after `after` must start at after+1; if compaction removed some, the latest snapshot fills the gap. */
-  private async contiguous(docId: string, branch: string, after: number, rows: { opId: number; bytes: Uint8Array }[]): Promise<RemoteRows> {
+  private async contiguous(
+    docId: string,
+    branch: string,
+    after: number,
+    rows: { opId: number; bytes: Uint8Array }[],
+    read?: (sql: string, p: DuckDBValue[]) => Promise<Record<string, DuckDBValue>[]>,
+  ): Promise<RemoteRows> {
     let snapshot: RemoteRows['snapshot'] = null;
-    if (rows.length && rows[0].opId !== after + 1) snapshot = await this.latestSnapshot(docId, branch);
+    if (rows.length && rows[0].opId !== after + 1) snapshot = await this.latestSnapshot(docId, branch, read);
     return { docId, branch, rows, snapshot };
   }
 
@@ -294,11 +309,16 @@ export class SharedLakeStorage extends DuckLakeStorage {
     });
   }
 
+  private async tailRows(sql: string, params: DuckDBValue[] = []): Promise<Record<string, DuckDBValue>[]> {
+    if (!this.tailConn) throw new Error('storage is not open');
+    return (await this.tailConn.runAndReadAll(sql, params)).getRowObjects();
+  }
+
   tail(rooms: { docId: string; branch: string; after: number }[], some = false): Promise<RemoteRows[] | null> {
-    return this.queue.run(async () => {
+    return this.tailQueue.run(async () => {
       // Nothing committed since the last full poll: nothing new for any loaded room
       // (a room loaded since then was read from a newer state).
-      const s = await this.rows(`SELECT id FROM ducklake_current_snapshot('${LAKE}')`);
+      const s = await this.tailRows(`SELECT id FROM ducklake_current_snapshot('${LAKE}')`);
       const snap = BigInt(s[0].id as bigint);
       if (!some && (this.lastTailSnapshot === snap || rooms.length === 0)) {
         this.lastTailSnapshot = snap;
@@ -309,18 +329,27 @@ export class SharedLakeStorage extends DuckLakeStorage {
         const chunk = rooms.slice(i, i + 50);
         const params: DuckDBValue[] = [];
         for (const r of chunk) params.push(r.docId, r.branch, r.after);
-        const rows = await this.rows(
+        // One statement = one lake snapshot: the rows of each room are a gap-free run.
+        const rows = await this.tailRows(
           `SELECT doc_id, branch, op_id, op_bytes FROM ops_log WHERE ${chunk.map(() => '(doc_id = ? AND branch = ? AND op_id > ?)').join(' OR ')} ORDER BY doc_id, branch, op_id`,
           params,
         );
         for (const r of chunk) {
           const mine = rows.filter((x) => x.doc_id === r.docId && x.branch === r.branch).map((x) => ({ opId: num(x.op_id), bytes: bytesOf(x.op_bytes) }));
-          if (mine.length) out.push(await this.contiguous(r.docId, r.branch, r.after, mine));
+          if (mine.length) out.push(await this.contiguous(r.docId, r.branch, r.after, mine, (sql, p) => this.tailRows(sql, p)));
         }
       }
       if (!some) this.lastTailSnapshot = snap;
       return out;
     });
+  }
+
+  override async close(): Promise<void> {
+    await this.tailQueue.run(async () => {
+      this.tailConn?.closeSync();
+      this.tailConn = null;
+    });
+    await super.close();
   }
 
   acquireLease(docId: string, branch: string, holder: string, ttlMs: number): Promise<boolean> {

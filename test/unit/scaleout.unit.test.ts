@@ -291,6 +291,67 @@ describe('scale-out: leases and start-up errors', function () {
     }
   });
 
+  it('storage: ids allocated in the transaction, a lost commit retried is not stored twice, a reader behind a compaction gets the snapshot', async () => {
+    const pg = await startPostgres();
+    const dir = tmpDir('sqlroom-gap-');
+    const open = async () => {
+      const s = new SharedLakeStorage({ catalog: pg.lakeUri, dataPath: `${dir}/data`, extensionDir: EXT_DIR });
+      await s.init();
+      return s;
+    };
+    const [s1, s2] = [await open(), await open()];
+    const author = new LoroDoc();
+    author.setPeerId(7n);
+    const rows: { bytes: Uint8Array; spans: string }[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = author.oplogVersion();
+      author.getText('t').insert(i, String(i));
+      author.commit();
+      rows.push({ bytes: author.export({ mode: 'update', from: before }), spans: JSON.stringify({ '7': [i, i + 1] }) });
+      before.free();
+    }
+    const op = (i: number, dedupAfter = 0) => ({ opId: 0, docId: 'g', branch: 'main', createdAt: Date.now(), author: 'a', bytes: rows[i].bytes, peer: '7', seqStart: i, seqEnd: i + 1, opCount: 1, spans: rows[i].spans, dedupAfter });
+    const batch = (from: number, to: number, seen: number, isNew = false) => ({
+      ops: Array.from({ length: to - from }, (_, k) => op(from + k, seen)),
+      newBranches: isNew ? [{ docId: 'g', branch: 'main', createdAt: Date.now(), parentBranch: null, forkFrontiers: null }] : [],
+      heads: [{ docId: 'g', branch: 'main', headOpId: 0, seenOpId: seen }],
+    });
+    try {
+      const r1 = await s1.writeBatch(batch(0, 3, 0, true));
+      assert.equal(r1.rooms[0].head, 3);
+      // Another process writes 3..5 without having seen 1..3: it gets them back as `before`.
+      const r2 = await s2.writeBatch(batch(3, 5, 0, true));
+      assert.deepEqual(r2.rooms[0].before.rows.map((r) => r.opId), [1, 2, 3]);
+      assert.equal(r2.rooms[0].head, 5);
+      // The same batch again (a commit whose success was lost): nothing new.
+      const again = await s2.writeBatch(batch(3, 5, 0));
+      assert.equal(again.rooms[0].duplicates, 2);
+      assert.equal(again.rooms[0].head, 5);
+      // Snapshot covering 1..5 and compaction of 1..5; then 6..8 appended.
+      const snapDoc = new LoroDoc();
+      for (const r of rows.slice(0, 5)) snapDoc.import(r.bytes);
+      const id = await s1.writeSnapshot({ snapshotId: 0, docId: 'g', branch: 'main', createdAt: Date.now(), createdBy: 't', lastOpId: 5, bytes: snapDoc.export({ mode: 'snapshot' }), message: null });
+      assert.equal(id, 1);
+      assert.equal(await s1.deleteOpsUpTo('g', 'main', 5), 5);
+      assert.equal(await s1.deleteOpsUpTo('g', 'main', 100), 0, 'never past what a snapshot covers');
+      await s1.writeBatch(batch(5, 8, 5));
+      // A reader that saw only op 2: the rows after it are gone, the snapshot fills the gap.
+      const found = await s2.tail([{ docId: 'g', branch: 'main', after: 2 }], true);
+      assert.ok(found && found.length === 1);
+      assert.deepEqual(found[0].rows.map((r) => r.opId), [6, 7, 8]);
+      assert.equal(found[0].snapshot?.lastOpId, 5);
+      const doc = new LoroDoc();
+      if (found[0].snapshot) doc.import(found[0].snapshot.bytes);
+      for (const r of found[0].rows) doc.import(r.bytes);
+      assert.equal(doc.getText('t').toString(), author.getText('t').toString());
+    } finally {
+      await s1.close();
+      await s2.close();
+      pg.stop();
+      rmDir(dir);
+    }
+  });
+
   it('PostgreSQL unreachable at start: a precise error that says what to check', async () => {
     const dir = tmpDir('sqlroom-nopg-');
     try {

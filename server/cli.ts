@@ -74,8 +74,8 @@ token:       --doc ID|'*' --perm read|write [--branch B] [--ttl 7d] [--user NAME
              --doc '*' grants every document (operators; /api/analytics without ?doc=)
 With --server, pass --token T (or env SQLROOM_TOKEN) when the server has a secret;
 --ca-file F trusts a private CA / self-signed certificate for https://.
-client:      --url ws://A[,ws://B...] --room ROOM [--once] [--user NAME] [--token T] [--text NAME]
-             [--timeout-ms N]
+client:      --url ws://A[,ws://B...] --room ROOM [--once] [--user NAME] [--token T | SQLROOM_TOKEN]
+             [--ca-file F] [--text NAME] [--timeout-ms N]
 
 With --server the command asks a running server over HTTP (its database is locked
 by that server); without it the command opens the database itself.
@@ -356,7 +356,8 @@ async function client(v: Values): Promise<number> {
     urls,
     room: v.room,
     user: v.user ?? process.env.USER ?? 'cli',
-    token: v.token,
+    token: httpAuth.token,
+    ca: httpAuth.ca,
     once: v.once ?? false,
     text: v.text ?? 't',
     timeoutMs: int(v['timeout-ms'], 'timeout-ms', 1) ?? 30_000,

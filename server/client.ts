@@ -16,6 +16,8 @@ export interface ClientArgs {
   room: string;
   user: string;
   token?: string;
+  /** PEM certificate(s) to trust for wss:// (--ca-file). */
+  ca?: Buffer;
   once: boolean;
   text: string;
   timeoutMs: number;
@@ -34,6 +36,7 @@ export async function runClient(a: ClientArgs, out: NodeJS.WritableStream = proc
   const client = new RoomClient({
     url: a.urls[0],
     urls: a.urls,
+    ...(a.ca ? { ca: a.ca } : {}),
     roomId: a.room,
     doc,
     auth: { user: a.user, ...(a.token ? { token: a.token } : {}) },

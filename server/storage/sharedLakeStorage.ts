@@ -121,15 +121,19 @@ export class SharedLakeStorage extends DuckLakeStorage {
         break;
       } catch (err) {
         if (attempt >= 5 || !/conflict|already exists|duplicate key/i.test(String(err))) throw err;
+        this.conn?.closeSync();
+        this.instance?.closeSync();
+        this.conn = null;
+        this.instance = null;
         await sleep(100 * attempt * (0.5 + Math.random()));
       }
     }
     const ddl = [...SCHEMA, 'CREATE TABLE IF NOT EXISTS sqlroom_writes (commits BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)'];
     for (const sql of ddl) await this.retryConflicts(() => this.c.run(sql));
-    // The serialisation row (see the header). Two processes starting at once
-    // may both insert it; every row is updated, which conflicts just the same.
     this.tailConn = await this.instance!.connect();
     await this.tailConn.run(`USE ${LAKE}`);
+    // The serialisation row (see the header). Two processes starting at once
+    // may both insert it; every row is updated, which conflicts just the same.
     const n = await this.rows('SELECT count(*) AS n FROM sqlroom_writes');
     if (num(n[0].n) === 0) await this.retryConflicts(() => this.c.run('INSERT INTO sqlroom_writes VALUES (0, make_timestamp(?::BIGINT))', [ts(Date.now())]));
   }

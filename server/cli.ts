@@ -61,6 +61,7 @@ Limits (serve; a client over one is told which and why):
   --max-bytes-per-second N            per connection (default 8388608, 0 = no limit)
   --max-doc-bytes N      refuse updates once a document would pass N bytes (default 268435456, 0 = no limit)
   --poll-ms N            scale-out: read rows other processes wrote every N ms (default 50)
+  --flush-shared-ms N    scale-out: a room other processes also write flushes after N ms (default 50)
   --single-writer        a PostgreSQL DuckLake catalog written by this process only (no scale-out
                          coordination; never run several processes with it)
 
@@ -127,6 +128,7 @@ const OPTIONS = {
   'max-bytes-per-second': { type: 'string' },
   'max-doc-bytes': { type: 'string' },
   'poll-ms': { type: 'string' },
+  'flush-shared-ms': { type: 'string' },
   'single-writer': { type: 'boolean' },
   url: { type: 'string' },
   room: { type: 'string' },
@@ -232,7 +234,12 @@ async function serve(v: Values): Promise<void> {
     host: v.host ?? '127.0.0.1',
     port: int(v.port, 'port') ?? 8787,
     walDir: v['wal-dir'],
-    flush: { maxOps: int(v['flush-ops'], 'flush-ops', 1), maxBytes: int(v['flush-bytes'], 'flush-bytes', 1), maxDelayMs: int(v['flush-ms'], 'flush-ms') },
+    flush: {
+      maxOps: int(v['flush-ops'], 'flush-ops', 1),
+      maxBytes: int(v['flush-bytes'], 'flush-bytes', 1),
+      maxDelayMs: int(v['flush-ms'], 'flush-ms'),
+      sharedDelayMs: int(v['flush-shared-ms'], 'flush-shared-ms'),
+    },
     snapshot: { everyOps: int(v['snapshot-ops'], 'snapshot-ops'), everyMs: snapMin === undefined ? undefined : snapMin * 60_000, retainOps: retain(v['retain-ops']) },
     limits: {
       maxFrameBytes: int(v['max-frame-bytes'], 'max-frame-bytes', 1024),

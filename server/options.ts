@@ -11,6 +11,12 @@ export interface FlushSettings {
   maxBytes: number;
   /** ... or when its oldest buffered update is this old (ms). */
   maxDelayMs: number;
+  /**
+   * Scale-out: a room that other server processes also write (rows from them
+   * arrived in the last 10 s) flushes after this delay instead (ms), so their
+   * clients see its edits sooner.
+   */
+  sharedDelayMs: number;
   /** First retry delay after a failed flush (ms); doubles up to retryMaxMs. */
   retryInitialMs: number;
   retryMaxMs: number;
@@ -117,7 +123,7 @@ export interface ResolvedSettings {
   maintenanceEveryMs: number;
 }
 
-export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, retryInitialMs: 200, retryMaxMs: 10_000 };
+export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000 };
 export const DEFAULT_SNAPSHOT: SnapshotSettings = { everyOps: 1000, everyMs: 10 * 60_000, retainOps: null };
 export const DEFAULT_LIMITS: LimitSettings = {
   maxFrameBytes: 1024 * 1024,

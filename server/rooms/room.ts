@@ -28,6 +28,8 @@ export class Room {
   lastStoredOpId = 0;
   /** Multi-writer storage: every stored row with op_id <= seenOpId is in `doc`. */
   seenOpId = 0;
+  /** Multi-writer storage: other processes wrote this room recently (until then it flushes sooner). */
+  sharedUntil = 0;
   nextSnapshotId = 1;
   opsSinceSnapshot = 0;
   lastSnapshotAt = Date.now();

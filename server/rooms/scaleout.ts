@@ -19,6 +19,9 @@ export interface RemoteStats {
   pollErrors: number;
 }
 
+/** How long a room counts as written by several processes after rows from another one arrived. */
+export const SHARED_WINDOW_MS = 10_000;
+
 export const remoteStats: RemoteStats = { rowsApplied: 0, rowsRelayed: 0, polls: 0, pollErrors: 0 };
 
 /**
@@ -62,6 +65,8 @@ export function applyRemote(room: Room, rr: RemoteRows, log: Logger): number {
       remoteStats.rowsRelayed += applied;
     }
     if (changed) room.lastActivity = Date.now();
+    // Another process writes this room too: flush ours sooner (flush.sharedDelayMs).
+    if (applied > 0 && changed) room.sharedUntil = Date.now() + SHARED_WINDOW_MS;
     return applied;
   } finally {
     before.free();

@@ -211,7 +211,7 @@ export class SyncCore {
     for (const room of this.rooms.values()) {
       if (room.buffer.length === 0) continue;
       if (room.buffer.length >= f.maxOps || room.bufferBytes >= f.maxBytes) due = 0;
-      else due = Math.min(due, room.firstBufferedAt + f.maxDelayMs - Date.now());
+      else due = Math.min(due, room.firstBufferedAt + (room.sharedUntil > Date.now() ? Math.min(f.maxDelayMs, f.sharedDelayMs) : f.maxDelayMs) - Date.now());
     }
     if (due === Infinity) return;
     due = Math.max(due, this.retryAt - Date.now(), 0);

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const counts = values.processes!.split(',').map(Number);
   say(
     `trace: ${cfg.rooms} rooms x ${cfg.clientsPerRoom} clients x ${cfg.keystrokes} keystrokes (client i -> process i mod N); ` +
-      `server flush ${values['flush-ms'] ?? '300 (default)'} ms, tail poll ${values['poll-ms'] ?? '50 (default)'} ms; ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+      `server flush ${values['flush-ms'] ?? '300 (default)'} ms (rooms several processes write: 50), tail poll ${values['poll-ms'] ?? '50 (default)'} ms; ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
   );
   const pg = await startPostgres('bench');
   const results: Result[] = [];

@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { DuckDBBlobValue, DuckDBValue, blobValue, type DuckDBConnection } from '@duckdb/node-api';
 import { SerialQueue } from './serialQueue';
 import { DuckLakeStorage, type DuckLakeStorageOptions } from './ducklakeStorage';
-import { INSERT_CHUNK, SCHEMA } from './schema';
+import { SCHEMA } from './schema';
 import { StorageOpenError, sqlLiteral } from './sqlStorage';
 import type { FlushBatch, FlushResult, OpRow, RemoteRows, RoomState, SnapshotRow } from './types';
 
@@ -254,27 +254,9 @@ export class SharedLakeStorage extends DuckLakeStorage {
         }
         out.rooms.push({ docId, branch, head: next, before, duplicates });
       }
-      for (let i = 0; i < inserts.length; i += INSERT_CHUNK) {
-        const chunk = inserts.slice(i, i + INSERT_CHUNK);
-        const params: DuckDBValue[] = [];
-        for (const { op, opId } of chunk) {
-          params.push(opId, op.docId, op.branch, ts(op.createdAt), op.author, blobValue(op.bytes), op.seqStart, op.seqEnd, op.peer, op.opCount, op.bytes.length, op.spans);
-        }
-        const values = chunk.map(() => '(?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-        await this.c.run(
-          `INSERT INTO ops_log (op_id, doc_id, branch, created_at, author, op_bytes, seq_start, seq_end, peer, op_count, bytes, spans) VALUES ${values}`,
-          params,
-        );
-      }
+      await this.insertOps(inserts.map(({ op, opId }) => ({ ...op, opId })));
       // Branch rows: inside the serialised transaction, "exists?" is exact.
-      for (const b of batch.newBranches) {
-        const exists = await this.rows('SELECT 1 FROM doc_branches WHERE doc_id = ? AND branch = ?', [b.docId, b.branch]);
-        if (exists.length === 0) {
-          await this.c.run('INSERT INTO doc_branches VALUES (?, ?, make_timestamp(?::BIGINT), ?, ?, 0)', [b.docId, b.branch, ts(b.createdAt), b.parentBranch, b.forkFrontiers]);
-        }
-        const meta = await this.rows('SELECT 1 FROM doc_meta WHERE doc_id = ?', [b.docId]);
-        if (meta.length === 0) await this.c.run('INSERT INTO doc_meta VALUES (?, NULL, make_timestamp(?::BIGINT), 0)', [b.docId, ts(b.createdAt)]);
-      }
+      await this.insertBranchRows(batch.newBranches);
       for (const r of out.rooms) {
         // Unconditional: this update is what makes concurrent flushes conflict.
         await this.c.run('UPDATE doc_branches SET head_op_id = ? WHERE doc_id = ? AND branch = ?', [r.head, r.docId, r.branch]);

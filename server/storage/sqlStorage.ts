@@ -94,30 +94,39 @@ export abstract class SqlStorage implements Storage {
     return this.tx(async () => {
       // Idempotency: a retried batch reuses its op ids; rows already present
       // (a commit whose success was not seen) are skipped, never stored twice.
-      const ops = await this.withoutStored(batch.ops);
-      for (let i = 0; i < ops.length; i += INSERT_CHUNK) {
-        const chunk = ops.slice(i, i + INSERT_CHUNK);
-        const params: DuckDBValue[] = [];
-        for (const op of chunk) params.push(...opParams(op));
-        const values = chunk.map(() => '(?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-        await this.c.run(
-          `INSERT INTO ops_log (op_id, doc_id, branch, created_at, author, op_bytes, seq_start, seq_end, peer, op_count, bytes, spans) VALUES ${values}`,
-          params,
-        );
-      }
-      for (const b of batch.newBranches) {
-        const exists = await this.rows('SELECT 1 FROM doc_branches WHERE doc_id = ? AND branch = ?', [b.docId, b.branch]);
-        if (exists.length === 0) {
-          await this.c.run('INSERT INTO doc_branches VALUES (?, ?, make_timestamp(?::BIGINT), ?, ?, 0)', [b.docId, b.branch, ts(b.createdAt), b.parentBranch, b.forkFrontiers]);
-        }
-        const meta = await this.rows('SELECT 1 FROM doc_meta WHERE doc_id = ?', [b.docId]);
-        if (meta.length === 0) await this.c.run('INSERT INTO doc_meta VALUES (?, NULL, make_timestamp(?::BIGINT), 0)', [b.docId, ts(b.createdAt)]);
-      }
+      await this.insertOps(await this.withoutStored(batch.ops));
+      await this.insertBranchRows(batch.newBranches);
       for (const h of batch.heads) {
         await this.c.run('UPDATE doc_branches SET head_op_id = ? WHERE doc_id = ? AND branch = ?', [h.headOpId, h.docId, h.branch]);
         if (h.branch === 'main') await this.c.run('UPDATE doc_meta SET head_op_id = ? WHERE doc_id = ?', [h.headOpId, h.docId]);
       }
     });
+  }
+
+  /** INSERT rows into ops_log, INSERT_CHUNK rows per statement (inside the caller's transaction). */
+  protected async insertOps(ops: OpRow[]): Promise<void> {
+    for (let i = 0; i < ops.length; i += INSERT_CHUNK) {
+      const chunk = ops.slice(i, i + INSERT_CHUNK);
+      const params: DuckDBValue[] = [];
+      for (const op of chunk) params.push(...opParams(op));
+      const values = chunk.map(() => '(?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      await this.c.run(
+        `INSERT INTO ops_log (op_id, doc_id, branch, created_at, author, op_bytes, seq_start, seq_end, peer, op_count, bytes, spans) VALUES ${values}`,
+        params,
+      );
+    }
+  }
+
+  /** doc_branches / doc_meta rows for rooms written for the first time (inside the caller's transaction). */
+  protected async insertBranchRows(newBranches: FlushBatch['newBranches']): Promise<void> {
+    for (const b of newBranches) {
+      const exists = await this.rows('SELECT 1 FROM doc_branches WHERE doc_id = ? AND branch = ?', [b.docId, b.branch]);
+      if (exists.length === 0) {
+        await this.c.run('INSERT INTO doc_branches VALUES (?, ?, make_timestamp(?::BIGINT), ?, ?, 0)', [b.docId, b.branch, ts(b.createdAt), b.parentBranch, b.forkFrontiers]);
+      }
+      const meta = await this.rows('SELECT 1 FROM doc_meta WHERE doc_id = ?', [b.docId]);
+      if (meta.length === 0) await this.c.run('INSERT INTO doc_meta VALUES (?, NULL, make_timestamp(?::BIGINT), 0)', [b.docId, ts(b.createdAt)]);
+    }
   }
 
   private async withoutStored(ops: OpRow[]): Promise<OpRow[]> {

@@ -38,6 +38,8 @@ export class Room {
   parentBranch: string | null = null;
   forkFrontiers: string | null = null;
   idleTimer: NodeJS.Timeout | null = null;
+  /** Pending (dependencies missing) id spans already stored, so a resent one is not stored again. */
+  readonly pendingStored = new Set<string>();
   lastActivity = Date.now();
 
   constructor(readonly ref: RoomRef) {}

@@ -1,7 +1,7 @@
 // The authoritative rooms: accept updates (validate, import, WAL, buffer),
 // batch them into database transactions, snapshot, compact, unload idle rooms,
 // and replay the WAL on start.
-import { LoroDoc, VersionVector, type OpId } from 'loro-crdt';
+import { LoroDoc, VersionVector, type ImportStatus, type OpId } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { ResolvedSettings } from '../options';
 import { Metrics } from '../metrics';
@@ -9,7 +9,7 @@ import { InvalidIdError, RoomRef, parseRoomId } from '../protocol/roomId';
 import type { FlushBatch, Storage } from '../storage/types';
 import { WriteAheadLog } from '../wal/wal';
 import { BufferedOp, Room } from './room';
-import { InvalidUpdateError, errText, inspectBlob, summarizeSpans } from './updateInfo';
+import { InvalidUpdateError, errText, inspectBlob, isRepeatedPending, pendingKeys, summarizeSpans } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { newBatchId } from '../protocol/send';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
@@ -76,7 +76,7 @@ export class SyncCore {
     if (state.snapshot) room.doc.import(state.snapshot.bytes);
     if (state.ops.length) {
       try {
-        room.doc.importBatch(state.ops.map((o) => o.bytes));
+        for (const k of pendingKeys(room.doc.importBatch(state.ops.map((o) => o.bytes)))) room.pendingStored.add(k);
       } catch {
         // Find the bad row(s); the others still load.
         for (const op of state.ops) {
@@ -155,11 +155,12 @@ export class SyncCore {
     const before = room.doc.oplogVersion();
     let stored: Uint8Array;
     let spans;
+    let status: ImportStatus;
     try {
       const info = inspectBlob(bytes);
-      const status = room.doc.import(bytes);
+      status = room.doc.import(bytes);
       spans = summarizeSpans(status);
-      if (spans.opCount === 0) {
+      if (spans.opCount === 0 || isRepeatedPending(status, room.pendingStored)) {
         this.metrics.opsDuplicate++;
         return { kind: 'duplicate' };
       }
@@ -180,6 +181,7 @@ export class SyncCore {
       this.log.error('write-ahead log append failed', { room: room.key, error: errText(err) });
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
     }
+    for (const k of pendingKeys(status)) room.pendingStored.add(k);
     const opId = room.nextOpId++;
     const op: BufferedOp = {
       opId,

@@ -55,6 +55,24 @@ export function summarizeSpans(status: ImportStatus): SpanSummary {
   return { peer: f ? f[0] : '', seqStart: f ? f[1] : 0, seqEnd: f ? f[2] : 0, opCount, json: JSON.stringify(spans) };
 }
 
+/** Id spans an import left pending (their dependencies are missing), as "peer:start-end" keys. */
+export function pendingKeys(status: ImportStatus): string[] {
+  const out: string[] = [];
+  for (const [peer, s] of status.pending ?? []) out.push(`${peer}:${s.start}-${s.end}`);
+  return out;
+}
+
+/**
+ * Loro reports an update whose dependencies are missing as pending every time
+ * it is imported, so a resent pending update looks new. It is a repeat when
+ * nothing was applied and every pending span is one the room already stored.
+ */
+export function isRepeatedPending(status: ImportStatus, stored: Set<string>): boolean {
+  if (status.success.size > 0) return false;
+  const keys = pendingKeys(status);
+  return keys.length > 0 && keys.every((k) => stored.has(k));
+}
+
 export function errText(err: unknown): string {
   const s = err instanceof Error ? err.message : String(err);
   return s.split('\n')[0].slice(0, 300);

@@ -42,6 +42,8 @@ serve:
   --host HOST            listen address (default 127.0.0.1)
   --port N               port for ws:// and http:// (default 8787; 0 = any free port)
   --wal-dir DIR          write-ahead file directory (default <db>.wal.d or <data-path>.wal.d)
+  --wal-max-bytes N      most bytes of write-ahead file not yet in the database (default 1073741824 = 1 GiB);
+                         while the database is down and the file is full, updates are refused
   --flush-ops N          flush a room's buffer at N updates (default 200)
   --flush-bytes N        ... or N bytes (default 524288)
   --flush-ms N           ... or when the oldest buffered update is N ms old (default 300)
@@ -95,6 +97,7 @@ const OPTIONS = {
   'data-path': { type: 'string' },
   'extension-dir': { type: 'string' },
   'wal-dir': { type: 'string' },
+  'wal-max-bytes': { type: 'string' },
   'flush-ops': { type: 'string' },
   'flush-bytes': { type: 'string' },
   'flush-ms': { type: 'string' },
@@ -234,6 +237,7 @@ async function serve(v: Values): Promise<void> {
     host: v.host ?? '127.0.0.1',
     port: int(v.port, 'port') ?? 8787,
     walDir: v['wal-dir'],
+    walMaxBytes: int(v['wal-max-bytes'], 'wal-max-bytes', 1),
     flush: {
       maxOps: int(v['flush-ops'], 'flush-ops', 1),
       maxBytes: int(v['flush-bytes'], 'flush-bytes', 1),

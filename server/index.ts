@@ -43,6 +43,12 @@ export interface ServerStats {
   bufferedBytes: number;
   walDepth: number;
   walBytes: number;
+  /** WAL bytes holding updates not yet in the database (what walMaxBytes limits). */
+  walLiveBytes: number;
+  walMaxBytes: number;
+  /** Updates are being refused: the database is down and the WAL is at its limit. */
+  walFull: boolean;
+  updatesRefusedWalFull: number;
   degraded: boolean;
   lastFlushError: string | null;
   opsAccepted: number;
@@ -123,6 +129,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       bufferedBytes: c?.bufferedBytes ?? 0,
       walDepth: w?.depth ?? 0,
       walBytes: w?.bytes ?? 0,
+      walLiveBytes: w?.liveBytes ?? 0,
+      walMaxBytes: settings.walMaxBytes,
+      walFull: core?.walLimit.isFull ?? false,
+      updatesRefusedWalFull: core?.walLimit.refused ?? 0,
       degraded: c?.degraded ?? false,
       lastFlushError: c?.lastFlushError ?? null,
       opsAccepted: metrics.opsAccepted,
@@ -150,6 +160,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         g('sqlroom_buffer_bytes', 'Bytes accepted but not yet in the database', s.bufferedBytes),
         g('sqlroom_wal_depth', 'WAL entries not yet committed to the database', s.walDepth),
         g('sqlroom_wal_bytes', 'Bytes in WAL segments', s.walBytes),
+        g('sqlroom_wal_live_bytes', 'WAL bytes holding updates not yet in the database', s.walLiveBytes),
+        g('sqlroom_wal_max_bytes', 'Limit of sqlroom_wal_live_bytes; past it updates are refused', s.walMaxBytes),
+        g('sqlroom_wal_full', '1 while updates are refused because the WAL is at its limit', s.walFull ? 1 : 0),
+        ctr('sqlroom_updates_refused_wal_full_total', 'Updates refused because the WAL was full', s.updatesRefusedWalFull),
         g('sqlroom_wal_segments', 'WAL segment files', w?.segments ?? 0),
         g('sqlroom_degraded', '1 when the database cannot be written (serving from the WAL)', s.degraded ? 1 : 0),
         g('sqlroom_ops_per_second', 'Updates accepted per second (last window)', metrics.currentOpsPerSecond()),
@@ -184,6 +198,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       rooms: s.rooms,
       clients: s.clients,
       walDepth: s.walDepth,
+      walLiveBytes: s.walLiveBytes,
+      walMaxBytes: s.walMaxBytes,
+      walFull: s.walFull,
       lastFlushError: s.lastFlushError,
     };
   };
@@ -290,7 +307,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       await tail?.stop();
       const c = core!;
       for (const ws of wss.clients) ws.close(1001, 'server stopping');
-      await c.close();
+      await c.close(opts.shutdownFlushMs ?? 10_000);
       await wal.close();
       await storage.close();
       for (const ws of wss.clients) ws.terminate();

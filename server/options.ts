@@ -3,6 +3,7 @@
 import type { Storage } from './storage/types';
 import type { AuthHook } from './auth';
 import type { LogLevel, Logger } from './log';
+import { DEFAULT_WAL_MAX_BYTES } from './wal/walLimit';
 
 export interface FlushSettings {
   /** Flush a room's buffer once it holds this many updates. */
@@ -80,6 +81,10 @@ export interface ServerOptions {
   extensionDir?: string;
   /** Directory of the write-ahead file (default: next to the database, `<db>.wal.d`). */
   walDir?: string;
+  /** On close(), how long to keep retrying a failing database before leaving the rest to the WAL (ms, default 10000). */
+  shutdownFlushMs?: number;
+  /** Most bytes of un-flushed write-ahead file; past it updates are refused (default 1 GiB). See server/wal/walLimit.ts. */
+  walMaxBytes?: number;
   /** Pluggable storage; when given, db/lake options are ignored. The server closes it on close(). */
   storage?: Storage;
   /** Pluggable auth: decides read/write permission and author name from the join payload. */
@@ -121,6 +126,7 @@ export interface ResolvedSettings {
   limits: LimitSettings;
   idleUnloadMs: number;
   maintenanceEveryMs: number;
+  walMaxBytes: number;
 }
 
 export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000 };
@@ -151,5 +157,6 @@ export function resolveSettings(opts: ServerOptions): ResolvedSettings {
     limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) },
     idleUnloadMs: opts.idleUnloadMs ?? 30_000,
     maintenanceEveryMs: opts.maintenanceEveryMs ?? 10 * 60_000,
+    walMaxBytes: opts.walMaxBytes ?? DEFAULT_WAL_MAX_BYTES,
   };
 }

@@ -28,6 +28,7 @@ import type { SyncCore } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
 import { InvalidIdError, MAX_ROOM_ID_BYTES, parseRoomId } from './roomId';
 import { sendMessage, sendUpdates } from './send';
+import { WAL_FULL_CODE } from '../wal/walLimit';
 import type { PresenceHub, PresenceMember } from '../rooms/presence';
 import { RateLimiter, addDocBytes, docSize } from './limits';
 
@@ -370,6 +371,13 @@ export class Connection implements RoomMember, PresenceMember {
         this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: res.reason });
         status = UpdateStatusCode.InvalidUpdate;
       } else if (res.kind === 'not-durable') status = UpdateStatusCode.AppError;
+      else if (res.kind === 'wal-full') {
+        // Refused before import: tell the client why (the stock client only sees the status).
+        status = UpdateStatusCode.AppError;
+        this.log.warn('update refused: write-ahead file full', { conn: this.id, room: m.room.key });
+        if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code: WAL_FULL_CODE, roomId: m.wireId, batchId, message: res.reason }));
+        break;
+      }
     }
     this.ack(m.wireId, batchId, status);
     if (relay.length) {

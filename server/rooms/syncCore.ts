@@ -8,6 +8,7 @@ import { Metrics } from '../metrics';
 import { InvalidIdError, RoomRef, parseRoomId } from '../protocol/roomId';
 import type { FlushBatch, Storage } from '../storage/types';
 import { WriteAheadLog } from '../wal/wal';
+import { WalLimit } from '../wal/walLimit';
 import { BufferedOp, Room } from './room';
 import { InvalidUpdateError, errText, inspectBlob, isRepeatedPending, pendingKeys, summarizeSpans } from './updateInfo';
 import { buildMergeUpdate } from './merge';
@@ -18,7 +19,9 @@ export type AcceptResult =
   | { kind: 'stored'; opId: number }
   | { kind: 'duplicate' }
   | { kind: 'invalid'; reason: string }
-  | { kind: 'not-durable'; reason: string };
+  | { kind: 'not-durable'; reason: string }
+  /** The database is down and the write-ahead file is at its size limit: nothing was applied. */
+  | { kind: 'wal-full'; reason: string };
 
 export class ForkError extends Error {
   constructor(readonly status: number, message: string) {
@@ -45,6 +48,8 @@ export class SyncCore {
   private consecutiveFailures = 0;
   private lastFlushError: string | null = null;
   private closed = false;
+  private recovering = false;
+  readonly walLimit: WalLimit;
 
   constructor(
     readonly storage: Storage,
@@ -54,6 +59,9 @@ export class SyncCore {
     readonly metrics: Metrics,
   ) {
     this.retryDelay = settings.flush.retryInitialMs;
+    this.walLimit = new WalLimit(wal, settings.walMaxBytes, (full, live) =>
+      full ? log.error('write-ahead file full: refusing updates until the database is writable', { liveBytes: live, maxBytes: settings.walMaxBytes }) : log.info('write-ahead file below its limit again: accepting updates', { liveBytes: live }),
+    );
   }
 
   // ---- rooms ------------------------------------------------------------
@@ -152,6 +160,8 @@ export class SyncCore {
       this.metrics.opsRejected++;
       return { kind: 'invalid', reason: invalid };
     }
+    const full = this.recovering ? null : this.walLimit.check(bytes.length, this.lastFlushError);
+    if (full) return { kind: 'wal-full', reason: full };
     const before = room.doc.oplogVersion();
     let stored: Uint8Array;
     let spans;
@@ -428,7 +438,7 @@ export class SyncCore {
       if (bytes.length > 0 && forked.oplogVersion().length() > 0) {
         const res = await this.accept(child, bytes, author);
         if (res.kind === 'stored') opId = res.opId;
-        else if (res.kind !== 'duplicate') throw new Error(`cannot store the fork: ${res.kind === 'invalid' || res.kind === 'not-durable' ? res.reason : ''}`);
+        else if (res.kind !== 'duplicate') throw new Error(`cannot store the fork: ${res.reason}`);
       }
       await this.flushAll();
       return { branch: to.branch, parentBranch: from.branch, forkFrontiers: at, opId };
@@ -458,7 +468,7 @@ export class SyncCore {
     let opId: number | null = null;
     if (update.bytes) {
       const res = await this.accept(target, update.bytes, author);
-      if (res.kind === 'invalid' || res.kind === 'not-durable') throw new Error(`cannot store the merge: ${res.reason}`);
+      if (res.kind === 'invalid' || res.kind === 'not-durable' || res.kind === 'wal-full') throw new Error(`cannot store the merge: ${res.reason}`);
       if (res.kind === 'stored') {
         opId = res.opId;
         const batchId = newBatchId();
@@ -488,6 +498,7 @@ export class SyncCore {
     let replayed = 0;
     let duplicates = 0;
     let invalid = 0;
+    this.recovering = true; // replayed entries were acked before: never refused by the size limit (a failed start ends the server)
     // Load the rooms first, then import every entry in WAL order without
     // awaiting in between, so the re-appends share group commits.
     const targets: (Room | null)[] = [];
@@ -506,6 +517,7 @@ export class SyncCore {
       else if (res.kind === 'invalid') invalid++;
       else throw new Error(`cannot re-append WAL entry: ${res.reason}`);
     }
+    this.recovering = false;
     await this.wal.dropReplayed(oldSegments);
     if (entries.length || tornBytes) this.log.info('write-ahead log replayed', { entries: entries.length, replayed, duplicates, invalid, tornBytes });
     return { entries: entries.length, replayed, duplicates, invalid, tornBytes };

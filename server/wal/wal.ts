@@ -27,6 +27,8 @@ export interface WalStats {
   /** Entries not yet committed to the database. */
   depth: number;
   bytes: number;
+  /** Bytes of segments still holding entries not in the database (what the size limit counts). */
+  liveBytes: number;
   fsyncs: number;
   lastFsyncMs: number;
 }
@@ -93,11 +95,13 @@ export class WriteAheadLog {
   stats(): WalStats {
     let depth = 0;
     let bytes = 0;
+    let liveBytes = 0;
     for (const s of this.segments.values()) {
       depth += s.outstanding;
       bytes += s.size;
+      if (s.outstanding > 0) liveBytes += s.size;
     }
-    return { segments: this.segments.size, depth, bytes, fsyncs: this.fsyncs, lastFsyncMs: this.lastFsyncMs };
+    return { segments: this.segments.size, depth, bytes, liveBytes, fsyncs: this.fsyncs, lastFsyncMs: this.lastFsyncMs };
   }
 
   /** Wait for pending writes; delete fully released segments (including the current one). */

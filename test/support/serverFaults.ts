@@ -3,7 +3,13 @@
 // (a commit whose success was not seen), for the fault tests.
 import type { Storage, FlushBatch, SnapshotRow } from '../../server';
 
-export type FaultMode = 'none' | 'fail' | 'commit-then-fail-once';
+/**
+ * 'dead': the process holding this wrapper has "crashed": every write fails
+ * and close() leaves the inner storage open, so a new server can be started
+ * on the same database (a new FaultyStorage around `inner`) while the old one
+ * is abandoned.
+ */
+export type FaultMode = 'none' | 'fail' | 'commit-then-fail-once' | 'dead';
 
 export class FaultyStorage implements Storage {
   mode: FaultMode = 'none';
@@ -19,7 +25,7 @@ export class FaultyStorage implements Storage {
     return this.inner.loadRoom(docId, branch);
   }
   async writeBatch(batch: FlushBatch): Promise<void> {
-    if (this.mode === 'fail') {
+    if (this.mode === 'fail' || this.mode === 'dead') {
       this.failedWrites++;
       throw new Error('IO Error: database is read-only (injected fault)');
     }
@@ -31,10 +37,11 @@ export class FaultyStorage implements Storage {
     }
   }
   async writeSnapshot(row: SnapshotRow): Promise<void | number> {
-    if (this.mode === 'fail') throw new Error('IO Error: database is read-only (injected fault)');
+    if (this.mode === 'fail' || this.mode === 'dead') throw new Error('IO Error: database is read-only (injected fault)');
     return this.inner.writeSnapshot(row);
   }
   deleteOpsUpTo(docId: string, branch: string, upto: number) {
+    if (this.mode === 'dead') return Promise.reject(new Error('process is dead (injected)'));
     return this.inner.deleteOpsUpTo(docId, branch, upto);
   }
   listBranches(docId: string) {
@@ -53,6 +60,7 @@ export class FaultyStorage implements Storage {
     return this.inner.maintenance();
   }
   close() {
+    if (this.mode === 'dead') return Promise.resolve();
     return this.inner.close();
   }
 }

@@ -15,11 +15,20 @@ export class FaultyStorage implements Storage {
   mode: FaultMode = 'none';
   failedWrites = 0;
   constructor(readonly inner: Storage) {}
+
+  /** A wrapper for the next server on the same, already open, inner storage. */
+  static reopen(inner: Storage): FaultyStorage {
+    const f = new FaultyStorage(inner);
+    f.reuseInner = true;
+    return f;
+  }
   get kind(): string {
     return `faulty-${this.inner.kind}`;
   }
+  /** Another server already opened `inner` (a restart after an abandoned one): do not open it twice. */
+  reuseInner = false;
   init() {
-    return this.inner.init();
+    return this.reuseInner ? Promise.resolve() : this.inner.init();
   }
   loadRoom(docId: string, branch: string) {
     return this.inner.loadRoom(docId, branch);

@@ -7,6 +7,7 @@ export interface ChildServer {
   url: string;
   httpUrl: string;
   stderr: () => string;
+  /** Sends `signal`; resolves with the exit code (null when a signal ended it). */
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -40,7 +41,8 @@ export function spawnServer(args: string[], timeoutMs = 15_000): Promise<ChildSe
         stderr: () => err,
         kill: (signal) =>
           new Promise((res) => {
-            if (proc.exitCode !== null) return res(proc.exitCode);
+            // Already gone (an exit code, or killed by a signal: then exitCode stays null).
+            if (proc.exitCode !== null || proc.signalCode !== null) return res(proc.exitCode);
             proc.once('exit', (code) => res(code));
             proc.kill(signal);
           }),

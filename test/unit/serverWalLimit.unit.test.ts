@@ -123,7 +123,7 @@ describe('write-ahead file size limit', function () {
     }
     // The old process "dies": it never writes again; a new one starts on the same files.
     faulty.mode = 'dead';
-    const restarted = await startServer({ port: 0, storage: new FaultyStorage(faulty.inner), walDir, logLevel: 'silent' });
+    const restarted = await startServer({ port: 0, storage: FaultyStorage.reopen(faulty.inner), walDir, logLevel: 'silent' });
     try {
       assert.ok(restarted.stats().recovered.replayed > 0);
       const after = await state(restarted.url, 'abandon');

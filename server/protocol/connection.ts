@@ -372,11 +372,11 @@ export class Connection implements RoomMember, PresenceMember {
         status = UpdateStatusCode.InvalidUpdate;
       } else if (res.kind === 'not-durable') status = UpdateStatusCode.AppError;
       else if (res.kind === 'wal-full') {
-        // Refused before import: tell the client why (the stock client only sees the status).
-        status = UpdateStatusCode.AppError;
+        // Refused before import: the ack says AppError, the error frame says why.
         this.log.warn('update refused: write-ahead file full', { conn: this.id, room: m.room.key });
-        if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code: WAL_FULL_CODE, roomId: m.wireId, batchId, message: res.reason }));
-        break;
+        this.refuse(m.wireId, batchId, UpdateStatusCode.AppError, WAL_FULL_CODE, res.reason);
+        if (relay.length) for (const member of m.room.members) if (member !== this) member.deliver(m.room, relay, batchId);
+        return;
       }
     }
     this.ack(m.wireId, batchId, status);

@@ -20,7 +20,8 @@ export function inspectInChild(db: string, rooms: string[], timeoutMs = 60_000):
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('exit', (code) => {
+    // 'close', not 'exit': stdout may still hold data when the process has exited.
+    proc.on('close', (code) => {
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`inspectDb exited with ${code}: ${err.slice(-2000)}`));
       resolve(JSON.parse(out) as Inspection);
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
     states[roomId] = Buffer.from(doc.export({ mode: 'snapshot' })).toString('base64');
   }
   await storage.close();
-  process.stdout.write(JSON.stringify({ problems, states, rows } satisfies Inspection));
+  // Exit only once the (large) output is flushed to the pipe.
+  await new Promise<void>((resolve) => process.stdout.write(JSON.stringify({ problems, states, rows } satisfies Inspection), () => resolve()));
 }
 
 if (require.main === module) {

@@ -16,6 +16,19 @@ export interface RoomMember {
   deliver(room: Room, updates: Uint8Array[], batchId: `0x${string}`): void;
 }
 
+/**
+ * An update the room imported but could not append to the WAL (disk error).
+ * The doc already holds it, so a resend would look like a duplicate: it is
+ * kept here and logged before this room acknowledges anything else.
+ */
+export interface UnloggedUpdate {
+  author: string;
+  createdAt: number;
+  bytes: Uint8Array;
+  spans: { peer: string; seqStart: number; seqEnd: number; opCount: number; json: string };
+  pendingKeys: string[];
+}
+
 export class Room {
   readonly doc = new LoroDoc();
   readonly members = new Set<RoomMember>();
@@ -40,6 +53,9 @@ export class Room {
   idleTimer: NodeJS.Timeout | null = null;
   /** Pending (dependencies missing) id spans already stored, so a resent one is not stored again. */
   readonly pendingStored = new Set<string>();
+  /** Imported but not yet in the WAL (see UnloggedUpdate), oldest first. */
+  unlogged: UnloggedUpdate[] = [];
+  unloggedDrain: Promise<string | null> | null = null;
   lastActivity = Date.now();
 
   constructor(readonly ref: RoomRef) {}

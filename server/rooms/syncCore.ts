@@ -9,7 +9,7 @@ import { InvalidIdError, RoomRef, parseRoomId } from '../protocol/roomId';
 import type { FlushBatch, Storage } from '../storage/types';
 import { WriteAheadLog } from '../wal/wal';
 import { WalLimit } from '../wal/walLimit';
-import { BufferedOp, Room } from './room';
+import { BufferedOp, Room, type UnloggedUpdate } from './room';
 import { InvalidUpdateError, errText, inspectBlob, isRepeatedPending, pendingKeys, summarizeSpans } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { newBatchId } from '../protocol/send';
@@ -162,6 +162,10 @@ export class SyncCore {
     }
     const full = this.recovering ? null : this.walLimit.check(bytes.length, this.lastFlushError);
     if (full) return { kind: 'wal-full', reason: full };
+    // Nothing in this room is acknowledged (not even a duplicate) while an
+    // update it already imported is missing from the WAL.
+    const unlogged = await this.logUnlogged(room);
+    if (unlogged) return { kind: 'not-durable', reason: unlogged };
     const before = room.doc.oplogVersion();
     let stored: Uint8Array;
     let spans;
@@ -183,35 +187,69 @@ export class SyncCore {
       before.free();
     }
     room.lastActivity = Date.now();
+    const entry: UnloggedUpdate = { author, createdAt, bytes: stored, spans, pendingKeys: [...pendingKeys(status)] };
+    try {
+      return { kind: 'stored', opId: await this.logAndBuffer(room, entry) };
+    } catch (err) {
+      room.unlogged.push(entry);
+      return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
+    }
+  }
+
+  /** Append an imported update to the WAL and buffer it for the next flush; returns its op id. */
+  private async logAndBuffer(room: Room, u: UnloggedUpdate): Promise<number> {
     let segment: number;
     try {
-      segment = await this.wal.append({ roomKey: room.key, author, createdAt, bytes: stored });
+      segment = await this.wal.append({ roomKey: room.key, author: u.author, createdAt: u.createdAt, bytes: u.bytes });
     } catch (err) {
       this.metrics.walErrors++;
       this.log.error('write-ahead log append failed', { room: room.key, error: errText(err) });
-      return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
+      throw err;
     }
-    for (const k of pendingKeys(status)) room.pendingStored.add(k);
+    for (const k of u.pendingKeys) room.pendingStored.add(k);
     const opId = room.nextOpId++;
-    const op: BufferedOp = {
+    room.pushBuffered({
       opId,
       docId: room.ref.docId,
       branch: room.ref.branch,
-      createdAt,
-      author,
-      bytes: stored,
-      peer: spans.peer,
-      seqStart: spans.seqStart,
-      seqEnd: spans.seqEnd,
-      opCount: spans.opCount,
-      spans: spans.json,
+      createdAt: u.createdAt,
+      author: u.author,
+      bytes: u.bytes,
+      peer: u.spans.peer,
+      seqStart: u.spans.seqStart,
+      seqEnd: u.spans.seqEnd,
+      opCount: u.spans.opCount,
+      spans: u.spans.json,
       walSegment: segment,
       dedupAfter: room.seenOpId,
-    };
-    room.pushBuffered(op);
+    });
     this.metrics.countAccepted();
     this.scheduleFlush();
-    return { kind: 'stored', opId };
+    return opId;
+  }
+
+  /**
+   * Retry the WAL appends that failed earlier in this room (one drain at a
+   * time; concurrent accepts wait for it); an error text if one still fails.
+   */
+  private logUnlogged(room: Room): Promise<string | null> {
+    if (room.unlogged.length === 0 && !room.unloggedDrain) return Promise.resolve(null);
+    room.unloggedDrain ??= (async () => {
+      try {
+        while (room.unlogged.length) {
+          try {
+            await this.logAndBuffer(room, room.unlogged[0]);
+          } catch (err) {
+            return `write-ahead log (an earlier update of this room is not yet durable): ${errText(err)}`;
+          }
+          room.unlogged.shift();
+        }
+        return null;
+      } finally {
+        room.unloggedDrain = null;
+      }
+    })();
+    return room.unloggedDrain;
   }
 
   // ---- flushing ---------------------------------------------------------

@@ -7,7 +7,6 @@
 // garbage-collected, is within a generous ratio of its baseline.
 //   npm run soak -- [--minutes N] [--clients 40] [--rooms 12] [--ops N] [--seed N]
 // (--minutes keeps going until that much time passed; otherwise --ops bounds it)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +14,7 @@ import { LoroDoc, VersionVector } from 'loro-crdt';
 import { MessageType, UpdateStatusCode, type HexString } from 'loro-protocol';
 import { RawClient, randomBatch, rmDir, tmpDir, waitFor } from '../support/serverHarness';
 import { inspectInChild } from '../support/inspectDb';
+import { spawnListening, type ChildServer } from '../support/serverProcess';
 
 export interface SoakOptions {
   clients: number;
@@ -58,44 +58,16 @@ class Rng {
   }
 }
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  httpUrl: string;
-  stderr: () => string;
-}
+type Child = ChildServer;
 
 const SERVER = path.join(__dirname, 'soakServer.js');
 
 function startChild(db: string, walDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['--expose-gc', SERVER, db, walDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`soak server did not start: ${err}`));
-    }, 30_000);
-    proc.once('exit', (code) => reject(new Error(`soak server exited with ${code}: ${err}`)));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{"listening"'));
-      if (!line) return;
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      const info = JSON.parse(line) as { listening: string; http: string };
-      resolve({ proc, url: info.listening, httpUrl: info.http, stderr: () => err });
-    });
-  });
+  return spawnListening(['--expose-gc', SERVER, db, walDir], 30_000);
 }
 
 function killChild(c: Child, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
-    c.proc.once('exit', () => resolve());
-    c.proc.kill(signal);
-  });
+  return c.kill(signal).then(() => undefined);
 }
 
 function rssMb(pid: number): number {

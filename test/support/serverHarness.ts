@@ -132,6 +132,17 @@ export function randomBatch(): HexString {
   return `0x${(Date.now() % 1e9).toString(16).padStart(8, '0')}${batchCounter.toString(16).padStart(8, '0')}`;
 }
 
+/** One update from a fresh peer inserting `text` into the root text "t". */
+export function textUpdate(text: string, peer: bigint): Uint8Array {
+  const d = new LoroDoc();
+  d.setPeerId(peer);
+  d.getText('t').insert(0, text);
+  d.commit();
+  const u = d.export({ mode: 'update' });
+  d.free();
+  return u;
+}
+
 /** Text of a doc as the tests use it: root text "t". */
 export function textOf(doc: LoroDoc): string {
   return doc.getText('t').toString();

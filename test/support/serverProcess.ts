@@ -14,10 +14,19 @@ export interface ChildServer {
 const CLI = path.resolve(__dirname, '../../server/cli.js');
 
 export function spawnServer(args: string[], timeoutMs = 15_000): Promise<ChildServer> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnListening([CLI, 'serve', '--port', '0', ...args], timeoutMs);
+}
+
+/**
+ * Start `node <argv>` and resolve once it prints its `{"listening": ...}` line
+ * (the CLI's serve command, or a test's own server script).
+ */
+export function spawnListening(argv: string[], timeoutMs = 15_000): Promise<ChildServer> {
+  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  // Keep the tail: long runs (the soak) log a lot.
+  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-64_000)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');

@@ -7,18 +7,12 @@ import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
 import { CrdtType, JoinErrorCode, MessageType, UpdateStatusCode } from 'loro-protocol';
 import { isLoopbackHost, issueToken, startServer, type RunningServer } from '../../server';
-import { RawClient, rmDir, textOf, tmpDir, waitFor } from '../support/serverHarness';
+import { RawClient, rmDir, textOf, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
 import { runCli, spawnServer } from '../support/serverProcess';
 
 const SECRET = Buffer.from('0123456789abcdef0123456789abcdef');
 
-function update(text: string, peer: bigint): Uint8Array {
-  const d = new LoroDoc();
-  d.setPeerId(peer);
-  d.getText('t').insert(0, text);
-  d.commit();
-  return d.export({ mode: 'update' });
-}
+const update = textUpdate;
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const tok = (o: Partial<Parameters<typeof issueToken>[1]> = {}) => issueToken(SECRET, { doc: 'nb', perm: 'write', ttlSeconds: 3600, ...o });

@@ -7,15 +7,9 @@ import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
 import { BytesWriter, CrdtType, JoinErrorCode, MessageType, UpdateStatusCode, hexToBytes } from 'loro-protocol';
 import { parseRoomId, startServer, type RunningServer } from '../../server';
-import { RawClient, randomBatch, rmDir, stockClient, textOf, tmpDir, waitFor } from '../support/serverHarness';
+import { RawClient, randomBatch, rmDir, stockClient, textOf, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
 
-function update(text: string, peer = 9n): Uint8Array {
-  const d = new LoroDoc();
-  d.setPeerId(peer);
-  d.getText('t').insert(0, text);
-  d.commit();
-  return d.export({ mode: 'update' });
-}
+const update = (text: string, peer = 9n): Uint8Array => textUpdate(text, peer);
 
 describe('server bad input', function () {
   this.timeout(30_000);

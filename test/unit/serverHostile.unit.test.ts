@@ -12,18 +12,12 @@ import { LoroDoc, LoroMap, VersionVector } from 'loro-crdt';
 import { CrdtType, JoinErrorCode, MessageType, UpdateStatusCode, encode } from 'loro-protocol';
 import { startServer, type RunningServer } from '../../server';
 import { runCli } from '../support/serverProcess';
-import { RawClient, randomBatch, rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { RawClient, randomBatch, rmDir, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
 
 const HOSTILE_IDS = [`'; DROP TABLE ops_log;--`, '../../etc', '..%2F..%2Fetc', 'nul\u0000byte', 'x'.repeat(400), '\u202edoc', 'zero\u200bwidth', 'doc@\u200b', `doc@'; DROP TABLE doc_branches;--`, 'doc@../../etc', 'doc@main\u0000x'];
 const REGRESSIONS = path.resolve(__dirname, '..', '..', '..', 'test', 'fuzz', 'regressions', 'importUpdate');
 
-function edit(peer: bigint, text: string): Uint8Array {
-  const d = new LoroDoc();
-  d.setPeerId(peer);
-  d.getText('t').insert(0, text);
-  d.commit();
-  return d.export({ mode: 'update' });
-}
+const edit = (peer: bigint, text: string): Uint8Array => textUpdate(text, peer);
 
 describe('server hostile input', function () {
   this.timeout(120_000);

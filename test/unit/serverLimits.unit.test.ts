@@ -5,20 +5,13 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
-import { LoroDoc } from 'loro-crdt';
 import { CrdtType, JoinErrorCode, MessageType, UpdateStatusCode } from 'loro-protocol';
 import { issueToken, startServer, type RunningServer, type LimitSettings } from '../../server';
 import { TokenBucket } from '../../server/protocol/limits';
-import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { RawClient, rmDir, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
 
 let peerCounter = 100n;
-function update(text: string): Uint8Array {
-  const d = new LoroDoc();
-  d.setPeerId(peerCounter++);
-  d.getText('t').insert(0, text);
-  d.commit();
-  return d.export({ mode: 'update' });
-}
+const update = (text: string): Uint8Array => textUpdate(text, peerCounter++);
 
 /** Random (incompressible) text of about n bytes in one update. */
 function bigUpdate(n: number): Uint8Array {

@@ -30,7 +30,10 @@ export interface UnloggedUpdate {
 }
 
 export class Room {
-  readonly doc = new LoroDoc();
+  /** Replaced only when a Loro panic broke it (SyncCore.rebuildBroken). */
+  doc = new LoroDoc();
+  /** Set while the doc is being rebuilt after a Loro panic; accepts wait for it. */
+  rebuilding: Promise<void> | null = null;
   readonly members = new Set<RoomMember>();
   buffer: BufferedOp[] = [];
   bufferBytes = 0;

@@ -162,6 +162,7 @@ export class SyncCore {
     }
     const full = this.recovering ? null : this.walLimit.check(bytes.length, this.lastFlushError);
     if (full) return { kind: 'wal-full', reason: full };
+    if (room.rebuilding) await room.rebuilding;
     // Nothing in this room is acknowledged (not even a duplicate) while an
     // update it already imported is missing from the WAL.
     const unlogged = await this.logUnlogged(room);
@@ -182,9 +183,10 @@ export class SyncCore {
       stored = status.pending || spans.opCount === info.span ? bytes : room.doc.export({ mode: 'update', from: before });
     } catch (err) {
       this.metrics.opsRejected++;
+      if (isBroken(room.doc)) void this.rebuildBroken(room, err);
       return { kind: 'invalid', reason: `import failed: ${errText(err)}` };
     } finally {
-      before.free();
+      freeDoc(before);
     }
     room.lastActivity = Date.now();
     const entry: UnloggedUpdate = { author, createdAt, bytes: stored, spans, pendingKeys: [...pendingKeys(status)] };
@@ -194,6 +196,34 @@ export class SyncCore {
       room.unlogged.push(entry);
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
     }
+  }
+
+  /**
+   * Some blobs make Loro panic inside import; the wasm trap leaves that
+   * LoroDoc throwing on every later call. Rebuild the room's document from
+   * storage plus the updates this process holds that are not stored yet
+   * (buffered, in flight, unlogged), so the room keeps serving its members.
+   */
+  private rebuildBroken(room: Room, cause: unknown): Promise<void> {
+    room.rebuilding ??= (async () => {
+      this.log.warn('a Loro panic broke the room document; rebuilding it from storage and the buffered updates', { room: room.key, error: errText(cause) });
+      try {
+        const state = await this.storage.loadRoom(room.ref.docId, room.ref.branch);
+        const doc = new LoroDoc();
+        if (state.snapshot) doc.import(state.snapshot.bytes);
+        const held = [...state.ops.map((o) => o.bytes), ...room.inflight.map((o) => o.bytes), ...room.buffer.map((o) => o.bytes), ...room.unlogged.map((u) => u.bytes)];
+        if (held.length) doc.importBatch(held);
+        const broken = room.doc;
+        room.doc = doc;
+        freeDoc(broken);
+        this.log.info('room document rebuilt', { room: room.key, updates: held.length });
+      } catch (err) {
+        this.log.error('rebuilding the room document failed; it serves again after a restart', { room: room.key, error: errText(err) });
+      } finally {
+        room.rebuilding = null;
+      }
+    })();
+    return room.rebuilding;
   }
 
   /** Append an imported update to the WAL and buffer it for the next flush; returns its op id. */
@@ -603,7 +633,17 @@ export class SyncCore {
  * (see test/fuzz/README.md) stays "borrowed" and throws here; shutting down
  * must go on regardless.
  */
-function freeDoc(doc: LoroDoc): void {
+/** Whether a Loro panic left this document unusable (every call throws). */
+function isBroken(doc: LoroDoc): boolean {
+  try {
+    doc.oplogVersion().free();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function freeDoc(doc: { free(): void }): void {
   try {
     doc.free();
   } catch {

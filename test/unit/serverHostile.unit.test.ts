@@ -12,7 +12,7 @@ import { LoroDoc, LoroMap, VersionVector } from 'loro-crdt';
 import { CrdtType, JoinErrorCode, MessageType, UpdateStatusCode, encode } from 'loro-protocol';
 import { startServer, type RunningServer } from '../../server';
 import { runCli } from '../support/serverProcess';
-import { RawClient, randomBatch, rmDir, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
+import { RawClient, randomBatch, rmDir, stockClient, textOf, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
 
 const HOSTILE_IDS = [`'; DROP TABLE ops_log;--`, '../../etc', '..%2F..%2Fetc', 'nul\u0000byte', 'x'.repeat(400), '\u202edoc', 'zero\u200bwidth', 'doc@\u200b', `doc@'; DROP TABLE doc_branches;--`, 'doc@../../etc', 'doc@main\u0000x'];
 const REGRESSIONS = path.resolve(__dirname, '..', '..', '..', 'test', 'fuzz', 'regressions', 'importUpdate');
@@ -170,7 +170,7 @@ describe('server hostile input', function () {
     await databaseIntact();
   });
 
-  it('blobs that make Loro panic (found by fuzzing) are refused with InvalidUpdate; other rooms keep working', async () => {
+  it('blobs that make Loro panic (found by fuzzing) are refused with InvalidUpdate; that room is rebuilt and keeps working, other rooms too', async () => {
     const files = fs.readdirSync(REGRESSIONS).filter((f) => f.startsWith('loro-'));
     assert.ok(files.length >= 2);
     // Loro's panic hook prints each panic with its stack; keep the test output readable.
@@ -188,8 +188,18 @@ describe('server hostile input', function () {
       const room = `victim-${f.length}-${files.indexOf(f)}`;
       raw.join(room);
       await raw.next(MessageType.JoinResponseOk, (m) => m.roomId === room);
+      const i = files.indexOf(f);
+      assert.equal((await raw.ackFor(raw.update(room, [edit(BigInt(900 + 2 * i), 'before ')]))).status, UpdateStatusCode.Ok);
       const id = raw.update(room, [new Uint8Array(fs.readFileSync(path.join(REGRESSIONS, f)))]);
       assert.equal((await raw.ackFor(id)).status, UpdateStatusCode.InvalidUpdate, f);
+      // The panic broke that room's LoroDoc; the server rebuilds it, so the room keeps working.
+      assert.equal((await raw.ackFor(raw.update(room, [edit(BigInt(901 + 2 * i), 'after ')]))).status, UpdateStatusCode.Ok, `${f}: the room accepts updates after the panic`);
+      const joiner = await stockClient(server.url, room);
+      try {
+        await waitFor(() => /before/.test(textOf(joiner.doc)) && /after/.test(textOf(joiner.doc)), `${f}: a new member gets the room's content`);
+      } finally {
+        await joiner.close();
+      }
       await databaseIntact();
     }
   }

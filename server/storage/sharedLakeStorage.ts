@@ -24,7 +24,7 @@
 //   - Snapshot/compaction leases are plain rows in the catalog's PostgreSQL
 //     database (`sqlroom_leases`, INSERT ... ON CONFLICT ... WHERE expired).
 import { randomBytes } from 'node:crypto';
-import { DuckDBBlobValue, DuckDBValue, blobValue, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBValue, type DuckDBConnection } from '@duckdb/node-api';
 import { SerialQueue } from './serialQueue';
 import { DuckLakeStorage, type DuckLakeStorageOptions } from './ducklakeStorage';
 import { SCHEMA } from './schema';
@@ -270,16 +270,7 @@ export class SharedLakeStorage extends DuckLakeStorage {
     return this.writeTx(async () => {
       const r = await this.rows('SELECT coalesce(max(snapshot_id), 0) + 1 AS id FROM snapshots WHERE doc_id = ? AND branch = ?', [row.docId, row.branch]);
       const id = num(r[0].id);
-      await this.c.run('INSERT INTO snapshots VALUES (?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?)', [
-        id,
-        row.docId,
-        row.branch,
-        ts(row.createdAt),
-        row.createdBy,
-        row.lastOpId,
-        blobValue(row.bytes),
-        row.message,
-      ]);
+      await this.insertSnapshot(row, id);
       return id;
     });
   }

@@ -149,18 +149,21 @@ export abstract class SqlStorage implements Storage {
   }
 
   writeSnapshot(row: SnapshotRow): Promise<void | number> {
-    return this.tx(async () => {
-      await this.c.run('INSERT INTO snapshots VALUES (?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?)', [
-        row.snapshotId,
-        row.docId,
-        row.branch,
-        ts(row.createdAt),
-        row.createdBy,
-        row.lastOpId,
-        blobValue(row.bytes),
-        row.message,
-      ]);
-    });
+    return this.tx(() => this.insertSnapshot(row, row.snapshotId));
+  }
+
+  /** INSERT one snapshots row with the given id (inside the caller's transaction). */
+  protected async insertSnapshot(row: SnapshotRow, snapshotId: number): Promise<void> {
+    await this.c.run('INSERT INTO snapshots VALUES (?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?)', [
+      snapshotId,
+      row.docId,
+      row.branch,
+      ts(row.createdAt),
+      row.createdBy,
+      row.lastOpId,
+      blobValue(row.bytes),
+      row.message,
+    ]);
   }
 
   deleteOpsUpTo(docId: string, branch: string, uptoOpId: number): Promise<number> {

@@ -17,8 +17,7 @@ import { buildLoroTrace } from './loroTrace';
 import { fmt, fmtBytes, table } from './stats';
 import { SIMPLE_SAVE_INTERVAL_MS, SYSTEMS, type SystemName } from './systems/types';
 import { makeScripts, type TraceConfig } from './trace';
-import { YjsBenchClient } from './yjsClient';
-import { buildYjsTrace } from './yjsTrace';
+import { peers, type YjsClient } from './peers';
 
 const LABEL: Record<SystemName, string> = {
   'ours-duckdb': 'ours (DuckDB)',
@@ -98,7 +97,7 @@ async function main(): Promise<void> {
     clients: r.clients.map((c) => ({ peerKey: c.peer, updates: c.updates, ends: c.ends })),
   }));
   const yjsRooms: RoomPlan[] = systems.includes('hocuspocus')
-    ? buildYjsTrace(cfg, scripts).map((r) => ({
+    ? peers().buildYjsTrace(cfg, scripts).map((r) => ({
         roomId: r.roomId,
         base: r.base,
         clients: r.clients.map((c) => ({ peerKey: String(c.clientId), updates: c.updates, ends: c.ends })),
@@ -168,10 +167,10 @@ async function runSystem(
       window,
       phaseTimeoutMs: 180_000,
       makeClient: (roomId, i, plan): BenchClient =>
-        isYjs ? new YjsBenchClient(child.url, roomId, Number(plan.peerKey)) : new LoroBenchClient(child.url, roomId, `bench-${i}`),
+        isYjs ? new (peers().YjsBenchClient)(child.url, roomId, Number(plan.peerKey)) : new LoroBenchClient(child.url, roomId, `bench-${i}`),
       afterBase: isYjs
         ? async (_room, clients) => {
-            await Promise.all(clients.map((c) => (c as YjsBenchClient).waitForCells(_room.clients.length)));
+            await Promise.all(clients.map((c) => (c as YjsClient).waitForCells(_room.clients.length)));
           }
         : undefined,
       dbWrites: () => child.writes(),

@@ -3,7 +3,7 @@
 //   child -> {type:'ready', url} | {type:'error', message}
 //   parent -> {type:'writes'}  child -> {type:'writes', value}
 //   parent -> {type:'stop'}    child -> {type:'stopped', writes}, then exits.
-import { startHocuspocus } from './systems/hocuspocus';
+import { peers } from './peers';
 import { startLoroSimple } from './systems/loroSimple';
 import { startOurs } from './systems/ours';
 import type { RunningSystem, SystemName, SystemOptions } from './systems/types';
@@ -17,7 +17,7 @@ function start(name: SystemName, o: SystemOptions): Promise<RunningSystem> {
     case 'loro-simple':
       return startLoroSimple(o);
     case 'hocuspocus':
-      return startHocuspocus(o);
+      return peers().startHocuspocus(o);
   }
 }
 

@@ -5,7 +5,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { withTimeout } from './loroClient';
+import { withTimeout } from '../loroClient';
 
 const LOCAL = 'bench-local';
 

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Server } from '@hocuspocus/server';
 import { SQLite } from '@hocuspocus/extension-sqlite';
-import type { RunningSystem, SystemOptions } from './types';
+import type { RunningSystem, SystemOptions } from '../systems/types';
 
 export async function startHocuspocus(o: SystemOptions): Promise<RunningSystem> {
   let writes = 0;

@@ -2,7 +2,7 @@
 // Y.Array of Y.Map { id, kind, language, source: Y.Text, metadata: Y.Map },
 // `meta` Y.Map. One transaction (one update) per keystroke.
 import * as Y from 'yjs';
-import { cellId, roomName, type ClientScript, type TraceConfig } from './trace';
+import { cellId, roomName, type ClientScript, type TraceConfig } from '../trace';
 
 export interface YjsClientTrace {
   room: number;

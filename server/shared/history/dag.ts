@@ -71,7 +71,8 @@ export class HistoryDag {
     );
     const n = changes.length;
     const locate = changeLocator(changes);
-    const authorOf = (peer: string) => input.authors[peer] ?? `peer ${peer}`;
+    // Never a raw peer id: a peer that recorded no name (an old file, a foreign writer) is "unknown author".
+    const authorOf = (peer: string) => input.authors[peer] ?? 'unknown author';
 
     // Change-level edges.
     const parents: number[][] = new Array(n);
@@ -160,6 +161,7 @@ export class HistoryDag {
         ...layout[row],
       };
       if (first.message) r.message = first.message;
+      if (r.parents.length > 1 && !first.message) r.join = true;
       const cp = checkpointAt.get(g.members[0]);
       if (cp !== undefined) r.checkpoint = cp;
       return r;
@@ -210,6 +212,33 @@ export class HistoryDag {
       if (c.message) member.message = c.message;
       return member;
     });
+  }
+
+  /** The op spans of a row's changes (what summary.ts reads). */
+  spans(id: string): { peer: string; counter: number; length: number }[] {
+    const i = this.rowById.get(id);
+    if (i === undefined) return [];
+    return this.groups[this.rowGroup[i]].members.map((m) => {
+      const c = this.changes[m];
+      return { peer: c.peer, counter: c.counter, length: c.length };
+    });
+  }
+
+  /**
+   * The version just before a row: the deps of its first change. For a join
+   * or merge (several deps) `keep` picks one parent row id: the version before
+   * is then that parent's version (what reverting the whole merge goes back to).
+   */
+  versionBefore(id: string, keep?: string): string {
+    const i = this.rowById.get(id);
+    if (i === undefined) throw new Error(`no version ${id} in this history`);
+    if (keep !== undefined) {
+      const parent = this.row(keep);
+      if (!parent || !this.rowsCache[i].parents.includes(keep)) throw new Error(`${keep} is not a parent of ${id}`);
+      return parent.version;
+    }
+    const first = this.changes[this.groups[this.rowGroup[i]].members[0]];
+    return formatVersion(first.deps);
   }
 
   /** The heads of the whole history (the latest version), version-string form. */

@@ -7,3 +7,6 @@ export { layoutLanes, type RowLanes } from './lanes';
 export { changesFromLoro, authorsFromLoro, historyInputFromLoro } from './fromLoro';
 export { createCheckpoint, listCheckpoints, CHECKPOINTS, CHECKPOINT_PREFIX } from './checkpoints';
 export { dataAt, frontiersIn, notebookAt, restoreVersion, versionTimestamp } from './versionDoc';
+export { summarizeSpans, CellLabeler, type ChangeSummary, type CellTouch, type OpSpan } from './summary';
+export { revertChange, type RevertResult } from './revert';
+export { blameText, blameNotebook, blameTextPerChar, type LineBlame } from './blame';

@@ -63,6 +63,12 @@ export interface DagRow {
   ops: number;
   /** Ids of the parent nodes (more than one: a merge). */
   parents: string[];
+  /** What the row did in one line (summary.ts), filled in by the host per page. */
+  summary?: string;
+  /** Labels of the cells it touched (a burst lists them all). */
+  touched?: string[];
+  /** True for a join the CRDT made by itself (several parents, no user message). */
+  join?: boolean;
   /** True when this node's version is the current version. */
   current: boolean;
   /** True when this node is a head (no children). */

@@ -4,7 +4,7 @@
 // compare, restore, checkpoint, open at time) to the host. The VS Code panel
 // (historyPanel.ts) and the browser test both drive this class.
 import type { NotebookDoc } from '../../server/shared/notebookDoc';
-import { formatVersion, HistoryDag, historyInputFromLoro } from '../../server/shared/history';
+import { CellLabeler, formatVersion, HistoryDag, historyInputFromLoro, rowDiff, summarizeSpans, type DagRow, type HistoryPage } from '../../server/shared/history';
 import { branchLabels, MAIN_BRANCH, type BranchHead } from '../../server/shared/history/branches';
 import { isWebviewMessage, type CompareTarget, type HostMessage } from '../../media/history/protocol';
 
@@ -17,6 +17,8 @@ export interface HistoryActions {
   openAtTime(unixSeconds: number | undefined): Promise<string | undefined> | string | undefined;
   branch(version: string, label: string): Promise<void> | void;
   merge(): Promise<void> | void;
+  /** Undo the effect of going from `before` to `version` as one new change. */
+  revert(before: string, version: string, label: string): Promise<void> | void;
 }
 
 export interface HistoryControllerOptions {
@@ -74,8 +76,28 @@ export class HistoryController {
           return;
         case 'loadPage':
           if (m.generation !== this.generation) return; // an answer to an old history
-          this.post({ type: 'page', generation: this.generation, cursor: m.cursor, page: this.current().page(m.cursor, m.limit) });
+          this.post({ type: 'page', generation: this.generation, cursor: m.cursor, page: this.summarized(this.current().page(m.cursor, m.limit)) });
           return;
+        case 'details': {
+          if (m.generation !== this.generation) return;
+          const dag = this.current();
+          const row = dag.row(m.id);
+          if (!row) return;
+          const s = summarizeSpans(this.nb.doc, dag.spans(row.id));
+          const cells = rowDiff(this.nb, dag.versionBefore(row.id), row.version, s.cells);
+          this.post({ type: 'details', generation: this.generation, id: m.id, summary: s.text, cells });
+          return;
+        }
+        case 'revert': {
+          if (m.generation !== this.generation) return;
+          const dag = this.current();
+          const row = dag.row(m.id);
+          if (!row) throw new Error('That version is no longer in the history view; reopen it.');
+          // A merge or join goes back to its first parent (drawn straight below it): the other side's changes are undone.
+          const before = row.parents.length > 1 ? dag.versionBefore(row.id, row.parents[0]) : dag.versionBefore(row.id);
+          await this.actions.revert(before, row.version, m.label);
+          return;
+        }
         case 'expand':
           if (m.generation !== this.generation) return;
           this.post({ type: 'members', generation: this.generation, id: m.id, members: this.current().members(m.id) });
@@ -107,6 +129,24 @@ export class HistoryController {
     } catch (e) {
       this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
+  }
+
+  /** Fills in each row's one-line summary (once per row per history generation). */
+  summarized(page: HistoryPage): HistoryPage {
+    const dag = this.current();
+    let labels: CellLabeler | undefined;
+    for (const row of page.rows as DagRow[]) {
+      if (row.summary !== undefined) continue;
+      labels ??= new CellLabeler(this.nb.doc);
+      try {
+        const s = summarizeSpans(this.nb.doc, dag.spans(row.id), labels);
+        row.summary = s.text;
+        row.touched = s.cells.map((c) => c.label);
+      } catch (e) {
+        row.summary = `(could not read this change: ${e instanceof Error ? e.message : String(e)})`;
+      }
+    }
+    return page;
   }
 
   /** Selects the row whose version is `version` (or holds its first head). */

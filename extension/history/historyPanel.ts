@@ -71,6 +71,7 @@ export class HistoryPanel implements vscode.Disposable {
           await commands.merge(docId);
           this.refreshBranches();
         },
+        revert: (before, version, label) => commands.revert(docId, before, version, label, true),
       },
       { branch: splitRoomId(docId).branch, onReset: () => this.refreshBranchesSoon() },
     );
@@ -166,6 +167,8 @@ export interface HistoryCommands {
   branch(docId: string, version: string, label?: string): Promise<void>;
   /** Asks the target branch, merges this notebook's branch into it. */
   merge(docId: string): Promise<void>;
+  /** One new change undoing the effect of `before` -> `version` (asks first when `confirm`). */
+  revert(docId: string, before: string, version: string, label: string, confirm: boolean): Promise<void>;
   /** The server's branch heads; undefined when the notebook has no server. */
   branchHeads(docId: string): Promise<BranchHead[] | undefined>;
 }

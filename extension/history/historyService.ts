@@ -4,7 +4,8 @@
 // Code notebook), create a checkpoint.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { createCheckpoint, formatVersion, HistoryDag, historyInputFromLoro, restoreVersion, shortVersion, versionTimestamp } from '../../server/shared/history';
+import { createCheckpoint, formatVersion, HistoryDag, historyInputFromLoro, restoreVersion, revertChange, shortVersion, versionTimestamp } from '../../server/shared/history';
+import { readSettings } from '../config';
 import type { NotebookDoc } from '../../server/shared/notebookDoc';
 import type { NotebookData } from '../../server/shared/notebookTypes';
 import { cellFromVs, readSqlroomMetadata } from '../core/notebookMapping';
@@ -78,6 +79,20 @@ export class HistoryService {
     const { data } = restoreVersion(nb, version, label);
     if (!live) return true;
     return applyToNotebook(live, data);
+  }
+
+  /**
+   * Undoes the effect of `before` -> `version` (a change, a burst, or a merge
+   * back to its first parent) as one new change of this user, keeping every
+   * later edit (revert.ts), then applies the result to the open notebook.
+   */
+  async revert(docId: string, before: string, version: string, label: string): Promise<boolean> {
+    const nb = this.doc(docId);
+    const r = revertChange(nb, before, version, `Reverted: ${label}`, readSettings().userName);
+    if (!r.changed) return false;
+    const live = this.liveNotebook(docId);
+    if (live) await applyToNotebook(live, nb.toData());
+    return true;
   }
 
   /**

@@ -91,6 +91,17 @@ export function registerHistory(context: vscode.ExtensionContext, registry: Note
     merge: async (docId) => {
       await branches.merge(docId);
     },
+    revert: async (docId, before, version, label, confirm) => {
+      if (confirm) {
+        const answer = await vscode.window.showWarningMessage(
+          `Revert ${label}?`,
+          { modal: true, detail: 'A new change undoes just this change; everything after it (yours and others\') stays.' },
+          'Revert',
+        );
+        if (answer !== 'Revert') return;
+      }
+      if (!(await service.revert(docId, before, version, label))) void vscode.window.showInformationMessage('Nothing to revert: that change has no effect left on the notebook.');
+    },
     branchHeads: (docId) => branches.heads(docId),
     openAtTime: async (docId, unixSeconds) => {
       let t = unixSeconds;
@@ -200,6 +211,20 @@ export function registerHistory(context: vscode.ExtensionContext, registry: Note
         const result = await branches.merge(docId, from, into);
         HistoryPanel.get(docId)?.refreshBranches();
         return result;
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'sqlroom.revertChange',
+      guarded(async (docIdArg?: string, rowId?: string, opts?: { confirm?: boolean }) => {
+        const docId = activeDocId(docIdArg);
+        const dag = HistoryDag.build(historyInputFromLoro(service.doc(docId).doc));
+        const id = rowId ?? (await pickVersion(docId, 'Change to revert'));
+        const row = id === undefined ? undefined : dag.row(id) ?? dag.page(0, dag.total).rows.find((r) => r.version === id);
+        if (!row) return false;
+        const before = row.parents.length > 1 ? dag.versionBefore(row.id, row.parents[0]) : dag.versionBefore(row.id);
+        const was = formatVersion(service.doc(docId).doc.frontiers());
+        await commands.revert(docId, before, row.version, row.message ?? `change of ${formatTime(row.end)} by ${row.author}`, opts?.confirm ?? true);
+        return formatVersion(service.doc(docId).doc.frontiers()) !== was;
       }),
     ),
     vscode.commands.registerCommand(

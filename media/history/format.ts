@@ -17,17 +17,34 @@ export function formatSpan(start: number, end: number): string {
   return a.slice(0, 10) === b.slice(0, 10) ? `${a}–${b.slice(11)}` : `${a} – ${b}`;
 }
 
-/** What a row says in one line: the checkpoint name or message, else a description. */
+/** What a row says in one line: the checkpoint name or the user's message, else what it did. */
 export function rowTitle(row: DagRow): string {
   if (row.checkpoint !== undefined) return row.checkpoint;
   if (row.message) return row.message;
-  if (row.parents.length > 1) return 'Merge';
+  if (row.join) return row.summary && row.summary !== 'No change to cells' ? `Joined concurrent edits · ${row.summary}` : 'Joined concurrent edits';
+  if (row.summary) return row.summary;
   return row.size > 1 ? `${row.size} edits` : 'Edit';
+}
+
+/** The summary shown after a user's title (a message or checkpoint keeps its place as the title). */
+export function rowSubtitle(row: DagRow): string | undefined {
+  if ((row.checkpoint !== undefined || row.message) && row.summary && row.summary !== 'Named this version') return row.summary;
+  return undefined;
+}
+
+/** Hover text of a row: what it did and every cell it touched. */
+export function rowTooltip(row: DagRow): string {
+  const lines = [rowTitle(row)];
+  const sub = rowSubtitle(row);
+  if (sub) lines.push(sub);
+  if (row.touched && row.touched.length > 0) lines.push(`Cells: ${row.touched.join(', ')}`);
+  lines.push(`${row.author}, ${formatSpan(row.start, row.end)}${row.size > 1 ? ` · ${row.size} changes` : ''}`);
+  return lines.join('\n');
 }
 
 /** A label for messages and editor titles: "alice, 2026-05-28 14:03". */
 export function rowLabel(row: DagRow): string {
-  const what = row.checkpoint ?? row.message;
+  const what = row.checkpoint ?? row.message ?? (row.summary && row.summary !== 'No change to cells' ? row.summary : undefined);
   return `${what ? `"${what}" ` : ''}${row.author}, ${formatTime(row.end)}`;
 }
 

@@ -32,21 +32,23 @@ export function drawRowGraph(row: DagRow, lanes: number, height: number): SVGSVG
   const mid = height / 2;
   const nx = x(row.lane);
   for (const l of row.through) svg.append(el('path', { d: `M${x(l)} 0 V${height}`, class: laneClass(l) }));
+  // A join the CRDT made by itself is drawn light (thin, dashed): nobody merged anything.
+  const joinCls = row.join ? ' join-line' : '';
   for (const l of row.into) {
     const d = l === row.lane ? `M${nx} 0 V${mid}` : `M${x(l)} 0 C${x(l)} ${mid} ${nx} ${mid * 0.5} ${nx} ${mid}`;
     svg.append(el('path', { d, class: laneClass(l) }));
   }
   for (const l of row.out) {
     const d = l === row.lane ? `M${nx} ${mid} V${height}` : `M${nx} ${mid} C${nx} ${mid * 1.5} ${x(l)} ${mid} ${x(l)} ${height}`;
-    svg.append(el('path', { d, class: laneClass(l) }));
+    svg.append(el('path', { d, class: laneClass(l) + (l === row.lane ? '' : joinCls) }));
   }
-  const kind = row.checkpoint !== undefined ? 'checkpoint' : row.parents.length > 1 ? 'merge' : 'change';
+  const kind = row.checkpoint !== undefined ? 'checkpoint' : row.parents.length > 1 ? (row.join ? 'join' : 'merge') : 'change';
   const cls = `node node-${kind} ${laneClass(row.lane)}${row.current ? ' node-current' : ''}`;
   if (kind === 'checkpoint') {
     const r = 5.5;
     svg.append(el('path', { d: `M${nx} ${mid - r} L${nx + r} ${mid} L${nx} ${mid + r} L${nx - r} ${mid} Z`, class: cls }));
   } else {
-    svg.append(el('circle', { cx: nx, cy: mid, r: kind === 'merge' ? 5 : 4, class: cls }));
+    svg.append(el('circle', { cx: nx, cy: mid, r: kind === 'merge' ? 5 : kind === 'join' ? 3 : 4, class: cls }));
   }
   if (row.current) svg.append(el('circle', { cx: nx, cy: mid, r: 8, class: 'current-ring' }));
   return svg;

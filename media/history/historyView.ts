@@ -4,8 +4,8 @@
 // move, Enter opens, Right/Left expand/collapse a group, Space marks a version
 // to compare with.
 import { drawMemberGraph, drawRowGraph, graphWidth } from './graph';
-import { formatSpan, formatTime, memberLabel, parseLocalDateTime, rowLabel, rowTitle } from './format';
-import { HISTORY_PAGE_SIZE, type HostMessage, type WebviewMessage } from './protocol';
+import { formatSpan, formatTime, memberLabel, parseLocalDateTime, rowLabel, rowSubtitle, rowTitle, rowTooltip } from './format';
+import { HISTORY_PAGE_SIZE, type CellDiff, type HostMessage, type WebviewMessage } from './protocol';
 import { RowModel, type DisplayItem, type ItemKey } from './rowModel';
 
 export const ROW_HEIGHT = 26;
@@ -25,7 +25,11 @@ export class HistoryView {
   private readonly viewport: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly rowsEl: HTMLElement;
-  private readonly buttons: Record<'open' | 'compareCurrent' | 'compareMarked' | 'restore' | 'branch' | 'merge', HTMLButtonElement>;
+  private readonly buttons: Record<'open' | 'compareCurrent' | 'compareMarked' | 'restore' | 'revert' | 'branch' | 'merge', HTMLButtonElement>;
+  /** The selected row's changed lines (asked of the host after a short pause on a row). */
+  private readonly details: HTMLElement;
+  private detailsFor: string | undefined;
+  private detailsTimer: ReturnType<typeof setTimeout> | undefined;
   /** Row index -> branch names whose head is in it (from the sync server). */
   private branchLabels = new Map<number, string[]>();
   private branch = 'main';
@@ -60,6 +64,7 @@ export class HistoryView {
       compareCurrent: button('Compare with current', 'Diff the selected version against the notebook as it is now', () => this.compare('current')),
       compareMarked: button('Compare with marked', 'Diff the selected version against the marked one (mark with Space)', () => this.compare('marked')),
       restore: button('Restore…', 'Make the notebook equal to the selected version, as a new change', () => this.restoreSelected()),
+      revert: button('Revert change…', 'Undo just the selected change (a merge: everything it brought in) as a new change; later edits stay', () => this.revertSelected()),
       branch: button('Branch from here…', 'Create a named branch at the selected version and open it as an editable notebook (needs the sync server)', () => this.branchSelected()),
       merge: button('Merge…', 'Merge this notebook\'s branch into another branch, or another branch into it (needs the sync server)', () => this.post({ type: 'merge' })),
     };
@@ -84,7 +89,10 @@ export class HistoryView {
     this.rowsEl = div('rows');
     this.spacer.append(this.rowsEl);
     this.viewport.append(this.spacer);
-    root.append(header, toolbar, this.error, this.viewport);
+    this.details = div('details');
+    this.details.hidden = true;
+    this.details.setAttribute('aria-live', 'polite');
+    root.append(header, toolbar, this.error, this.viewport, this.details);
 
     this.viewport.addEventListener('scroll', () => this.scheduleRender());
     this.viewport.addEventListener('keydown', (e) => this.onKey(e));
@@ -105,12 +113,15 @@ export class HistoryView {
         this.title.textContent = m.title;
         this.selected = this.selected && this.selected.index < m.total ? { index: this.selected.index } : m.total > 0 ? { index: 0 } : undefined;
         this.error.hidden = true;
+        this.detailsFor = undefined;
         this.render();
+        this.scheduleDetails();
         return;
       case 'page':
         if (m.generation !== this.model.generation) return;
         this.model.addPage(m.cursor, m.page);
         this.render();
+        if (this.detailsFor === undefined) this.scheduleDetails();
         return;
       case 'members':
         if (m.generation !== this.model.generation) return;
@@ -127,6 +138,10 @@ export class HistoryView {
         this.branch = m.branch;
         this.buttons.merge.title = `Merge ${m.branch} into another branch, or another branch into ${m.branch} (needs the sync server)`;
         this.render();
+        return;
+      case 'details':
+        if (m.generation !== this.model.generation || m.id !== this.detailsFor) return;
+        this.showDetails(m.summary, m.cells);
         return;
       case 'error':
         this.error.textContent = m.message;
@@ -201,7 +216,12 @@ export class HistoryView {
       twisty.setAttribute('role', 'button');
       twisty.title = this.model.isExpanded(row.index) ? 'Collapse' : `Show the ${row.size} changes`;
     }
+    el.title = rowTooltip(row);
+    if (row.join) el.classList.add('join');
     el.append(twisty, span('msg', rowTitle(row)));
+    const sub = rowSubtitle(row);
+    if (sub) el.append(span('summary', sub));
+    if (marked) el.append(span('badge marked-badge', 'marked'));
     if (row.checkpoint !== undefined) el.append(span('badge', 'checkpoint'));
     if (row.current) el.append(span('badge current-badge', 'current'));
     for (const name of this.branchLabels.get(row.index) ?? []) {
@@ -295,6 +315,7 @@ export class HistoryView {
 
   private select(key: ItemKey): void {
     this.selected = key;
+    this.scheduleDetails();
     const d = this.model.displayIndexOf(key);
     const top = d * ROW_HEIGHT;
     const vh = this.viewport.clientHeight || 600;
@@ -323,7 +344,7 @@ export class HistoryView {
   private toggleMark(key: ItemKey): void {
     const sel = this.describe(key);
     this.marked = this.marked && sameKey(this.marked.key, key) ? undefined : sel;
-    this.refreshSelection();
+    this.render(); // the marked badge is part of the row
   }
 
   /** Version and label of a display item, when its data is loaded. */
@@ -339,6 +360,42 @@ export class HistoryView {
   private openSelected(): void {
     const sel = this.selected && this.describe(this.selected);
     if (sel) this.post({ type: 'open', version: sel.version, label: sel.label });
+  }
+
+  /** Asks the host for the selected row's changed lines once the selection rests. */
+  private scheduleDetails(): void {
+    if (this.detailsTimer) clearTimeout(this.detailsTimer);
+    this.detailsTimer = setTimeout(() => {
+      this.detailsTimer = undefined;
+      const row = this.selected && this.selected.member === undefined ? this.model.row(this.selected.index) : undefined;
+      if (!row || row.id === this.detailsFor) return;
+      this.detailsFor = row.id;
+      this.post({ type: 'details', generation: this.model.generation, id: row.id });
+    }, 150);
+  }
+
+  private showDetails(summary: string, cells: CellDiff[]): void {
+    const children: HTMLElement[] = [];
+    const h = document.createElement('h3');
+    h.textContent = summary;
+    children.push(h);
+    for (const c of cells) {
+      const t = div('cell-title');
+      t.textContent = `${c.label}${c.status ? ` (${c.status})` : ''}  +${c.added} −${c.removed} lines`;
+      const pre = document.createElement('pre');
+      for (const l of c.lines) {
+        const line = span(l.kind, `${l.kind === 'add' ? '+ ' : l.kind === 'del' ? '- ' : '  '}${l.text}\n`);
+        pre.append(line);
+      }
+      children.push(t, pre);
+    }
+    this.details.replaceChildren(...children);
+    this.details.hidden = false;
+  }
+
+  private revertSelected(): void {
+    const row = this.selected && this.selected.member === undefined ? this.model.row(this.selected.index) : undefined;
+    if (row) this.post({ type: 'revert', generation: this.model.generation, id: row.id, label: rowLabel(row) });
   }
 
   private restoreSelected(): void {
@@ -373,6 +430,7 @@ export class HistoryView {
     this.buttons.open.disabled = !sel;
     this.buttons.restore.disabled = !sel || sel.version === this.current;
     this.buttons.branch.disabled = !sel;
+    this.buttons.revert.disabled = !sel || this.selected?.member !== undefined;
     this.buttons.compareCurrent.disabled = !sel;
     this.buttons.compareMarked.disabled = !sel || !this.marked || sameKey(this.marked.key, sel.key);
   }

@@ -1,8 +1,9 @@
 // The message protocol between the history webview and its host (the
 // extension, or a test stub). Types only, shared by both sides.
 import type { DagRow, GroupMember, HistoryPage } from '../../server/shared/history/types';
+import type { CellDiff } from '../../server/shared/history/rowDiff';
 
-export type { DagRow, GroupMember, HistoryPage };
+export type { DagRow, GroupMember, HistoryPage, CellDiff };
 
 /** Rows per page the webview asks for. */
 export const HISTORY_PAGE_SIZE = 200;
@@ -17,6 +18,8 @@ export type HostMessage =
   | { type: 'reveal'; generation: number; index: number }
   /** Branch names on the rows holding their heads (from the sync server; online false: no server). */
   | { type: 'branches'; generation: number; branch: string; online: boolean; labels: { index: number; names: string[] }[] }
+  /** The changed lines of each cell a row touched (answer to 'details'). */
+  | { type: 'details'; generation: number; id: string; summary: string; cells: CellDiff[] }
   | { type: 'error'; message: string };
 
 /** What "compare" compares a version with. */
@@ -30,6 +33,10 @@ export type WebviewMessage =
   | { type: 'open'; version: string; label: string }
   | { type: 'compare'; version: string; label: string; with: CompareTarget; withLabel: string }
   | { type: 'restore'; version: string; label: string }
+  /** The changed lines of a row (sent when a row is selected). */
+  | { type: 'details'; generation: number; id: string }
+  /** One new change undoing just this row's change (a merge: back to its first parent). */
+  | { type: 'revert'; generation: number; id: string; label: string }
   | { type: 'checkpoint' }
   /** Fork a named branch at a version (the host asks the name). */
   | { type: 'branch'; version: string; label: string }
@@ -49,7 +56,10 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'loadPage':
       return typeof m.generation === 'number' && typeof m.cursor === 'number' && typeof m.limit === 'number';
     case 'expand':
+    case 'details':
       return typeof m.generation === 'number' && typeof m.id === 'string';
+    case 'revert':
+      return typeof m.generation === 'number' && typeof m.id === 'string' && typeof m.label === 'string';
     case 'open':
     case 'restore':
     case 'branch':

@@ -42,7 +42,20 @@ button:focus-visible, input:focus-visible, .viewport:focus-visible { outline: 1p
   background: var(--vscode-list-activeSelectionBackground, var(--vscode-list-hoverBackground));
   outline: 1px solid var(--vscode-list-focusOutline, var(--vscode-focusBorder)); outline-offset: -1px;
 }
-.row.marked { box-shadow: inset 3px 0 0 var(--vscode-charts-orange, var(--vscode-editorWarning-foreground)); }
+.row.marked { box-shadow: inset 4px 0 0 var(--vscode-charts-orange, var(--vscode-editorWarning-foreground)); background: color-mix(in srgb, var(--vscode-charts-orange, orange) 14%, transparent); }
+.marked-badge { background: var(--vscode-charts-orange, #d18616); color: var(--vscode-editor-background); }
+.summary { color: var(--vscode-descriptionForeground); overflow: hidden; text-overflow: ellipsis; flex: 0 1 auto; min-width: 40px; }
+.row.join .msg { color: var(--vscode-descriptionForeground); font-style: italic; }
+.join-line { stroke-dasharray: 3 3; stroke-width: 1.2; opacity: 0.7; }
+.node-join { fill: var(--vscode-editor-background); stroke-width: 1.5; }
+.details { flex: none; max-height: 40%; overflow: auto; border-top: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, transparent)); padding: 6px 12px 8px; }
+.details[hidden] { display: none; }
+.details h3 { font-size: 1em; margin: 2px 0 6px; font-weight: 600; }
+.details .cell-title { margin: 6px 0 2px; color: var(--vscode-descriptionForeground); }
+.details pre { margin: 0; font-family: var(--vscode-editor-font-family, monospace); font-size: var(--vscode-editor-font-size, 12px); white-space: pre-wrap; }
+.details .add { color: var(--vscode-gitDecoration-addedResourceForeground, #587c0c); background: var(--vscode-diffEditor-insertedLineBackground, rgba(155,185,85,0.15)); }
+.details .del { color: var(--vscode-gitDecoration-deletedResourceForeground, #ad0707); background: var(--vscode-diffEditor-removedLineBackground, rgba(255,0,0,0.12)); }
+.details .gap { color: var(--vscode-descriptionForeground); }
 .row.loading { color: var(--vscode-descriptionForeground); }
 .row.member { color: var(--vscode-descriptionForeground); }
 .row.member .msg { padding-left: 18px; }

@@ -95,6 +95,7 @@ export async function openHistoryPage(
       checkpoint: record('checkpoint'),
       branch: record('branch'),
       merge: record('merge'),
+      revert: record('revert'),
       openAtTime: (t) => {
         actions.push({ action: 'openAtTime', args: [t] });
         return t === undefined ? undefined : controller.current().versionAt(t);

@@ -10,3 +10,4 @@ export { dataAt, frontiersIn, notebookAt, restoreVersion, versionTimestamp } fro
 export { summarizeSpans, CellLabeler, type ChangeSummary, type CellTouch, type OpSpan } from './summary';
 export { revertChange, type RevertResult } from './revert';
 export { blameText, blameNotebook, blameTextPerChar, type LineBlame } from './blame';
+export { rowDiff, lineDiff, type CellDiff, type DiffLine } from './rowDiff';

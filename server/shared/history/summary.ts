@@ -166,7 +166,7 @@ export function summarizeSpans(doc: LoroDoc, spans: readonly OpSpan[], labels = 
   };
   const renames: { cell: string; to?: string; before: OpSpan }[] = [];
 
-  for (const span of spans) {
+  for (const span of mergeSpans(spans)) {
     if (span.length <= 0) continue;
     const changes = doc.exportJsonInIdSpan({ peer: span.peer as PeerID, counter: span.counter, length: span.length }) as unknown as {
       ops: JsonOp[];
@@ -234,6 +234,17 @@ export function summarizeSpans(doc: LoroDoc, spans: readonly OpSpan[], labels = 
   // A cell added and deleted within the row left nothing.
   const visible = cells.filter((t) => !(t.added && t.deleted));
   return { text: describe(visible, [...meta], checkpoint), cells: visible, meta: [...meta] };
+}
+
+/** Joins spans of one peer that continue each other (a burst is one export, not one per change). */
+function mergeSpans(spans: readonly OpSpan[]): OpSpan[] {
+  const out: OpSpan[] = [];
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last && last.peer === s.peer && last.counter + last.length === s.counter) last.length += s.length;
+    else out.push({ ...s });
+  }
+  return out;
 }
 
 /** The name a cell had before op `before` (the last earlier write of its `name`), when found nearby. */

@@ -60,7 +60,7 @@ export interface ServerStats {
   snapshots: number;
   protocolErrors: number;
   /** What the WAL replay at start found. */
-  recovered: { entries: number; replayed: number; duplicates: number; invalid: number; tornBytes: number };
+  recovered: { entries: number; replayed: number; duplicates: number; invalid: number; tornBytes: number; tornRegions: number };
 }
 
 export interface RunningServer {
@@ -115,7 +115,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
   const scheme = opts.tls ? { ws: 'wss', http: 'https' } : { ws: 'ws', http: 'http' };
   let core: SyncCore | null = null;
-  let recovered = { entries: 0, replayed: 0, duplicates: 0, invalid: 0, tornBytes: 0 };
+  let recovered = { entries: 0, replayed: 0, duplicates: 0, invalid: 0, tornBytes: 0, tornRegions: 0 };
   const connections = new Set<Connection>();
   const presenceHub = new PresenceHub();
 
@@ -165,7 +165,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         g('sqlroom_wal_full', '1 while updates are refused because the WAL is at its limit', s.walFull ? 1 : 0),
         ctr('sqlroom_updates_refused_wal_full_total', 'Updates refused because the WAL was full', s.updatesRefusedWalFull),
         g('sqlroom_wal_segments', 'WAL segment files', w?.segments ?? 0),
-        g('sqlroom_degraded', '1 when the database cannot be written (serving from the WAL)', s.degraded ? 1 : 0),
+        g('sqlroom_degraded', '1 when the database cannot be written or a flush stalled (serving from the WAL)', s.degraded ? 1 : 0),
+        g('sqlroom_flush_in_progress_seconds', 'Age of the running flush (0: none); past the stall limit the server is degraded', (core?.stats().flushInProgressMs ?? 0) / 1000),
+        ctr('sqlroom_flush_stalls_total', 'Flushes that ran longer than the stall limit (flush.stallMs)', metrics.flushStalls),
+        g('sqlroom_wal_torn_bytes', 'Bytes of torn (never acknowledged) WAL records skipped at the last start', s.recovered.tornBytes),
+        g('sqlroom_wal_torn_regions', 'Torn WAL regions skipped at the last start', s.recovered.tornRegions),
+        ctr('sqlroom_wal_write_failures_total', 'WAL batches whose write or fsync failed (short write, ENOSPC, EIO; never acked)', w?.writeFailures ?? 0),
         g('sqlroom_ops_per_second', 'Updates accepted per second (last window)', metrics.currentOpsPerSecond()),
         ctr('sqlroom_ops_accepted_total', 'Updates accepted (durable, acked)', s.opsAccepted),
         ctr('sqlroom_ops_duplicate_total', 'Updates that carried nothing new (not stored again)', s.opsDuplicate),
@@ -202,6 +207,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       walMaxBytes: s.walMaxBytes,
       walFull: s.walFull,
       lastFlushError: s.lastFlushError,
+      flushInProgressMs: core.stats().flushInProgressMs,
+      walWriteFailures: core.wal.stats().writeFailures,
+      walTornBytes: s.recovered.tornBytes,
     };
   };
 

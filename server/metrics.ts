@@ -29,6 +29,8 @@ export class Metrics {
   snapshotFailures = 0;
   protocolErrors = 0;
   walErrors = 0;
+  /** Flushes that ran longer than flush.stallMs. */
+  flushStalls = 0;
   readonly flushLatency = new Histogram(MS_BUCKETS);
   readonly snapshotLatency = new Histogram(MS_BUCKETS);
   readonly walFsyncLatency = new Histogram(MS_BUCKETS);

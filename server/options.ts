@@ -21,6 +21,12 @@ export interface FlushSettings {
   /** First retry delay after a failed flush (ms); doubles up to retryMaxMs. */
   retryInitialMs: number;
   retryMaxMs: number;
+  /**
+   * A flush still running after this long means the database is stalled (a
+   * frozen file system, a hung catalog): /healthz turns degraded and the WAL
+   * size limit applies (ms, 0 = never).
+   */
+  stallMs: number;
 }
 
 export interface SnapshotSettings {
@@ -129,7 +135,7 @@ export interface ResolvedSettings {
   walMaxBytes: number;
 }
 
-export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000 };
+export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000, stallMs: 10_000 };
 export const DEFAULT_SNAPSHOT: SnapshotSettings = { everyOps: 1000, everyMs: 10 * 60_000, retainOps: null };
 export const DEFAULT_LIMITS: LimitSettings = {
   maxFrameBytes: 1024 * 1024,

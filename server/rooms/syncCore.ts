@@ -36,6 +36,8 @@ export interface CoreStats {
   degraded: boolean;
   lastFlushError: string | null;
   consecutiveFlushFailures: number;
+  /** Age of the running flush (0: none); past flush.stallMs the database counts as stalled (degraded). */
+  flushInProgressMs: number;
 }
 
 export class SyncCore {
@@ -49,6 +51,9 @@ export class SyncCore {
   private lastFlushError: string | null = null;
   private closed = false;
   private recovering = false;
+  /** Date.now() when the running flush started (0: none), for the stall watchdog. */
+  private flushStartedAt = 0;
+  private stallLogged = false;
   readonly walLimit: WalLimit;
 
   constructor(
@@ -154,13 +159,13 @@ export class SyncCore {
    * Import one update into the room; resolves once it is durable (WAL fsync).
    * Duplicates (nothing new) are acknowledged but not stored again.
    */
-  async accept(room: Room, bytes: Uint8Array, author: string, createdAt = Date.now()): Promise<AcceptResult> {
+  async accept(room: Room, bytes: Uint8Array, author: string, createdAt = Date.now(), walSegment?: number): Promise<AcceptResult> {
     const invalid = this.validate(bytes);
     if (invalid) {
       this.metrics.opsRejected++;
       return { kind: 'invalid', reason: invalid };
     }
-    const full = this.recovering ? null : this.walLimit.check(bytes.length, this.lastFlushError);
+    const full = this.recovering ? null : this.walLimit.check(bytes.length, this.databaseProblem());
     if (full) return { kind: 'wal-full', reason: full };
     if (room.rebuilding) await room.rebuilding;
     // Nothing in this room is acknowledged (not even a duplicate) while an
@@ -191,7 +196,7 @@ export class SyncCore {
     room.lastActivity = Date.now();
     const entry: UnloggedUpdate = { author, createdAt, bytes: stored, spans, pendingKeys: [...pendingKeys(status)] };
     try {
-      return { kind: 'stored', opId: await this.logAndBuffer(room, entry) };
+      return { kind: 'stored', opId: await this.logAndBuffer(room, entry, walSegment) };
     } catch (err) {
       room.unlogged.push(entry);
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
@@ -226,11 +231,14 @@ export class SyncCore {
     return room.rebuilding;
   }
 
-  /** Append an imported update to the WAL and buffer it for the next flush; returns its op id. */
-  private async logAndBuffer(room: Room, u: UnloggedUpdate): Promise<number> {
+  /**
+   * Append an imported update to the WAL and buffer it for the next flush;
+   * returns its op id. `walSegment`: replayed from that segment, already on disk.
+   */
+  private async logAndBuffer(room: Room, u: UnloggedUpdate, walSegment?: number): Promise<number> {
     let segment: number;
     try {
-      segment = await this.wal.append({ roomKey: room.key, author: u.author, createdAt: u.createdAt, bytes: u.bytes });
+      segment = walSegment ?? (await this.wal.append({ roomKey: room.key, author: u.author, createdAt: u.createdAt, bytes: u.bytes }));
     } catch (err) {
       this.metrics.walErrors++;
       this.log.error('write-ahead log append failed', { room: room.key, error: errText(err) });
@@ -309,11 +317,37 @@ export class SyncCore {
   /** Write every buffered row now (one transaction). Resolves after it ran (success or not). */
   flushOnce(): Promise<void> {
     if (this.flushing) return this.flushing;
+    const started = Date.now();
+    this.flushStartedAt = started;
+    const watchdog = this.settings.flush.stallMs > 0 ? setTimeout(() => this.flushStalled(started), this.settings.flush.stallMs) : null;
+    watchdog?.unref?.();
     this.flushing = this.doFlush().finally(() => {
+      if (watchdog) clearTimeout(watchdog);
+      if (this.stallLogged) this.log.info('the stalled flush ended', { ms: Date.now() - started, error: this.lastFlushError });
+      this.stallLogged = false;
+      this.flushStartedAt = 0;
       this.flushing = null;
+      this.walLimit.refresh(this.databaseProblem());
       this.scheduleFlush();
     });
     return this.flushing;
+  }
+
+  /** The flush started at `started` is still running after stallMs: the database is not answering. */
+  private flushStalled(started: number): void {
+    if (this.flushStartedAt !== started) return;
+    this.stallLogged = true;
+    this.metrics.flushStalls++;
+    this.log.warn('flush stalled: the database has not answered; serving from the write-ahead log', { ms: Date.now() - started, stallMs: this.settings.flush.stallMs, bufferedOps: this.stats().bufferedOps });
+  }
+
+  /** Why the database cannot take writes right now (a failed or stalled flush), or null. */
+  databaseProblem(): string | null {
+    if (this.lastFlushError) return this.lastFlushError;
+    const age = this.flushStartedAt ? Date.now() - this.flushStartedAt : 0;
+    const stall = this.settings.flush.stallMs;
+    if (stall > 0 && age >= stall) return `a flush has been waiting ${Math.round(age / 1000)} s for the database (stalled over ${stall} ms)`;
+    return null;
   }
 
   /** Flush until nothing is buffered; throws if the database keeps failing past `deadlineMs`. */
@@ -373,10 +407,13 @@ export class SyncCore {
     this.lastFlushError = null;
     this.retryAt = 0;
     this.retryDelay = this.settings.flush.retryInitialMs;
-    const perSegment = new Map<number, number>();
+    const perSegment = new Map<number, { n: number; bytes: number }>();
     for (const room of rooms) {
       for (const op of room.inflight) {
-        perSegment.set(op.walSegment, (perSegment.get(op.walSegment) ?? 0) + 1);
+        const seg = perSegment.get(op.walSegment) ?? { n: 0, bytes: 0 };
+        seg.n++;
+        seg.bytes += op.bytes.length;
+        perSegment.set(op.walSegment, seg);
         this.metrics.bytesStored += op.bytes.length;
       }
       room.lastStoredOpId = room.inflight[room.inflight.length - 1].opId;
@@ -395,7 +432,7 @@ export class SyncCore {
       room.inflight = [];
       room.known = true;
     }
-    for (const [seg, n] of perSegment) this.wal.release(seg, n);
+    for (const [seg, { n, bytes }] of perSegment) this.wal.release(seg, n, bytes);
     this.log.debug('flushed', { rows: batch.ops.length, rooms: rooms.length, ms: Math.round(ms) });
     await this.autoSnapshots(rooms);
   }
@@ -558,17 +595,17 @@ export class SyncCore {
 
   /**
    * Re-apply WAL entries from the previous run. Entries already in the
-   * database import nothing new and are skipped; the rest are appended to the
-   * fresh segment (and buffered) before the old segments are deleted.
+   * database import nothing new and are released; the rest are buffered for
+   * the next flush and stay in their old segment (no new write, so a restart
+   * on a full disk keeps them) until that flush releases them.
    */
-  async recover(): Promise<{ entries: number; replayed: number; duplicates: number; invalid: number; tornBytes: number }> {
-    const { entries, tornBytes, oldSegments } = await this.wal.openAndRead();
+  async recover(): Promise<{ entries: number; replayed: number; duplicates: number; invalid: number; tornBytes: number; tornRegions: number }> {
+    const { entries, tornBytes, tornRegions, tornSegments } = await this.wal.openAndRead();
     let replayed = 0;
     let duplicates = 0;
     let invalid = 0;
     this.recovering = true; // replayed entries were acked before: never refused by the size limit (a failed start ends the server)
-    // Load the rooms first, then import every entry in WAL order without
-    // awaiting in between, so the re-appends share group commits.
+    // Load the rooms first, then import every entry in WAL order.
     const targets: (Room | null)[] = [];
     for (const e of entries) {
       try {
@@ -578,17 +615,21 @@ export class SyncCore {
         targets.push(null);
       }
     }
-    const results = await Promise.all(entries.map((e, i) => (targets[i] ? this.accept(targets[i]!, e.bytes, e.author, e.createdAt) : Promise.resolve({ kind: 'invalid', reason: 'bad room id' } as AcceptResult))));
-    for (const res of results) {
+    const results = await Promise.all(entries.map((e, i) => (targets[i] ? this.accept(targets[i]!, e.bytes, e.author, e.createdAt, e.segment) : Promise.resolve({ kind: 'invalid', reason: 'bad room id' } as AcceptResult))));
+    results.forEach((res, i) => {
       if (res.kind === 'stored') replayed++;
       else if (res.kind === 'duplicate') duplicates++;
       else if (res.kind === 'invalid') invalid++;
-      else throw new Error(`cannot re-append WAL entry: ${res.reason}`);
-    }
+      else throw new Error(`cannot replay WAL entry: ${res.reason}`);
+      if (res.kind !== 'stored') this.wal.release(entries[i].segment, 1, entries[i].bytes.length);
+    });
     this.recovering = false;
-    await this.wal.dropReplayed(oldSegments);
+    if (tornBytes) {
+      // Never acknowledged (a record is acked only once whole and fsynced), but worth an operator's look.
+      this.log.warn('write-ahead log had torn records (writes cut short by a crash or a full disk); they were never acknowledged and are skipped, every whole record before and after them is replayed', { tornBytes, tornRegions, segments: tornSegments, entries: entries.length });
+    }
     if (entries.length || tornBytes) this.log.info('write-ahead log replayed', { entries: entries.length, replayed, duplicates, invalid, tornBytes });
-    return { entries: entries.length, replayed, duplicates, invalid, tornBytes };
+    return { entries: entries.length, replayed, duplicates, invalid, tornBytes, tornRegions };
   }
 
   // ---- misc -------------------------------------------------------------
@@ -604,9 +645,10 @@ export class SyncCore {
       rooms: this.rooms.size,
       bufferedOps,
       bufferedBytes,
-      degraded: this.consecutiveFailures > 0,
-      lastFlushError: this.lastFlushError,
+      degraded: this.databaseProblem() !== null,
+      lastFlushError: this.databaseProblem(),
       consecutiveFlushFailures: this.consecutiveFailures,
+      flushInProgressMs: this.flushStartedAt ? Date.now() - this.flushStartedAt : 0,
     };
   }
 

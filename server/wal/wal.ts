@@ -3,6 +3,15 @@
 // The file is split into segments; a segment is deleted once every entry in it
 // has been committed to the database (`release`), so the WAL only holds what
 // the database may not have yet.
+//
+// Disk faults: every byte of a batch must be written (short writes are
+// retried; a write that makes no progress or fails rejects the whole batch)
+// and fdatasynced before any of it is acknowledged. After a failed batch the
+// segment is cut back to its last whole record; if that cut (or the fsync)
+// fails, the segment is sealed and later records go to a new one, so a torn
+// record is never followed by acknowledged records in the same file.
+// Segments of a previous run are kept as they are until every entry in them
+// is in the database: a restart needs no free space to keep them.
 import { promises as fsp, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { WalEntry, decodeSegment, encodeEntry } from './walFormat';
@@ -14,10 +23,13 @@ interface Segment {
   size: number;
   /** Entries written to this segment and not yet released. */
   outstanding: number;
+  /** Update bytes of those entries. */
+  outstandingBytes: number;
 }
 
 interface Pending {
   buf: Buffer;
+  updateBytes: number;
   resolve: (segmentId: number) => void;
   reject: (err: Error) => void;
 }
@@ -26,11 +38,19 @@ export interface WalStats {
   segments: number;
   /** Entries not yet committed to the database. */
   depth: number;
+  /** Bytes in segment files. */
   bytes: number;
-  /** Bytes of segments still holding entries not in the database (what the size limit counts). */
+  /** Update bytes of the entries not yet in the database (what the size limit counts). */
   liveBytes: number;
   fsyncs: number;
   lastFsyncMs: number;
+  /** Batches whose write or fsync failed (never acknowledged). */
+  writeFailures: number;
+}
+
+/** One entry read back from a previous run, with the segment that holds it. */
+export interface ReadEntry extends WalEntry {
+  segment: number;
 }
 
 const SEG_RE = /^wal-(\d{12})\.log$/;
@@ -38,57 +58,72 @@ const SEG_RE = /^wal-(\d{12})\.log$/;
 export class WriteAheadLog {
   private segments = new Map<number, Segment>();
   private current: Segment | null = null;
+  /** The current segment may hold a partial record: start a new one before writing. */
+  private sealCurrent = false;
   private pending: Pending[] = [];
   private writing: Promise<void> | null = null;
   private closed = false;
   private fsyncs = 0;
   private lastFsyncMs = 0;
+  private writeFailures = 0;
 
   constructor(readonly dir: string, private readonly segmentBytes = 8 * 1024 * 1024) {}
 
   /**
-   * Read every existing segment (oldest first). The caller re-applies and
-   * re-appends what the database lacks, then calls `dropReplayed()`.
+   * Read every existing segment (oldest first). Segments holding entries stay
+   * on disk and count as outstanding until the caller releases each entry
+   * (`release`) once the database has it; empty ones are deleted. New entries
+   * go to a fresh segment.
    */
-  async openAndRead(): Promise<{ entries: WalEntry[]; tornBytes: number; oldSegments: string[] }> {
+  async openAndRead(): Promise<{ entries: ReadEntry[]; tornBytes: number; tornRegions: number; tornSegments: string[] }> {
     mkdirSync(this.dir, { recursive: true });
     const names = readdirSync(this.dir).filter((n) => SEG_RE.test(n)).sort();
-    const entries: WalEntry[] = [];
+    const entries: ReadEntry[] = [];
     let tornBytes = 0;
+    let tornRegions = 0;
+    const tornSegments: string[] = [];
     let maxId = 0;
     for (const n of names) {
-      maxId = Math.max(maxId, Number(SEG_RE.exec(n)![1]));
-      const res = decodeSegment(await fsp.readFile(path.join(this.dir, n)));
-      entries.push(...res.entries);
+      const id = Number(SEG_RE.exec(n)![1]);
+      maxId = Math.max(maxId, id);
+      const file = path.join(this.dir, n);
+      const buf = await fsp.readFile(file);
+      const res = decodeSegment(buf);
+      for (const e of res.entries) entries.push({ ...e, segment: id });
       tornBytes += res.tornBytes;
+      tornRegions += res.tornRegions;
+      if (res.tornBytes) tornSegments.push(n);
+      if (res.entries.length === 0) {
+        await fsp.rm(file, { force: true });
+        continue;
+      }
+      const outstandingBytes = res.entries.reduce((s, e) => s + e.bytes.length, 0);
+      this.segments.set(id, { id, file, fh: null, size: buf.length, outstanding: res.entries.length, outstandingBytes });
     }
     await this.startSegment(maxId + 1);
-    return { entries, tornBytes, oldSegments: names.map((n) => path.join(this.dir, n)) };
-  }
-
-  /** Delete segments from a previous run once their entries are durable again. */
-  async dropReplayed(files: string[]): Promise<void> {
-    for (const f of files) await fsp.rm(f, { force: true });
-    await this.syncDir();
+    return { entries, tornBytes, tornRegions, tornSegments };
   }
 
   /** Append an entry; resolves with its segment id once it is on disk (fdatasync). */
   append(entry: WalEntry): Promise<number> {
     if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ buf: encodeEntry(entry), resolve, reject });
+      this.pending.push({ buf: encodeEntry(entry), updateBytes: entry.bytes.length, resolve, reject });
       this.kick();
     });
   }
 
-  /** `count` entries of segment `segmentId` are now in the database. */
-  release(segmentId: number, count: number): void {
+  /** `count` entries (`bytes` update bytes) of segment `segmentId` are now in the database. */
+  release(segmentId: number, count: number, bytes: number): void {
     const seg = this.segments.get(segmentId);
     if (!seg) return;
     seg.outstanding -= count;
+    seg.outstandingBytes = Math.max(0, seg.outstandingBytes - bytes);
     if (seg.outstanding <= 0 && seg !== this.current) {
       this.segments.delete(seg.id);
-      void fsp.rm(seg.file, { force: true }).catch(() => undefined);
+      const fh = seg.fh;
+      seg.fh = null;
+      void (fh ? fh.close() : Promise.resolve()).then(() => fsp.rm(seg.file, { force: true })).catch(() => undefined);
     }
   }
 
@@ -97,11 +132,11 @@ export class WriteAheadLog {
     let bytes = 0;
     let liveBytes = 0;
     for (const s of this.segments.values()) {
-      depth += s.outstanding;
+      depth += Math.max(0, s.outstanding);
       bytes += s.size;
-      if (s.outstanding > 0) liveBytes += s.size;
+      liveBytes += s.outstandingBytes;
     }
-    return { segments: this.segments.size, depth, bytes, liveBytes, fsyncs: this.fsyncs, lastFsyncMs: this.lastFsyncMs };
+    return { segments: this.segments.size, depth, bytes, liveBytes, fsyncs: this.fsyncs, lastFsyncMs: this.lastFsyncMs, writeFailures: this.writeFailures };
   }
 
   /** Wait for pending writes; delete fully released segments (including the current one). */
@@ -109,7 +144,7 @@ export class WriteAheadLog {
     while (this.writing) await this.writing;
     this.closed = true;
     for (const seg of [...this.segments.values()]) {
-      await seg.fh?.close();
+      await seg.fh?.close().catch(() => undefined);
       seg.fh = null;
       if (seg.outstanding <= 0) {
         await fsp.rm(seg.file, { force: true });
@@ -129,41 +164,62 @@ export class WriteAheadLog {
   private async drain(): Promise<void> {
     while (this.pending.length) {
       const batch = this.pending.splice(0);
+      const buf = batch.length === 1 ? batch[0].buf : Buffer.concat(batch.map((p) => p.buf));
+      let seg: Segment | null = null;
       try {
         await this.maybeRotate();
-        const seg = this.current!;
-        const buf = batch.length === 1 ? batch[0].buf : Buffer.concat(batch.map((p) => p.buf));
-        await seg.fh!.write(buf, 0, buf.length, seg.size);
+        seg = this.current!;
+        await writeAll(seg.fh!, buf, seg.size);
         const t0 = performance.now();
         await seg.fh!.datasync();
         this.lastFsyncMs = performance.now() - t0;
         this.fsyncs++;
-        seg.size += buf.length;
-        seg.outstanding += batch.length;
-        for (const p of batch) p.resolve(seg.id);
       } catch (err) {
+        this.writeFailures++;
+        if (seg) await this.cutBack(seg);
+        else this.sealCurrent = true;
         for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
+        continue;
       }
+      seg.size += buf.length;
+      seg.outstanding += batch.length;
+      for (const p of batch) seg.outstandingBytes += p.updateBytes;
+      for (const p of batch) p.resolve(seg.id);
     }
   }
 
-  /** New segment when the current one is big; reuse it when everything in it is released. */
+  /** After a failed batch: drop its partial bytes, or seal the segment when that cannot be made sure. */
+  private async cutBack(seg: Segment): Promise<void> {
+    try {
+      await seg.fh!.truncate(seg.size);
+      await seg.fh!.datasync();
+    } catch {
+      this.sealCurrent = true;
+    }
+  }
+
+  /** New segment when the current one is big or sealed; reuse it when everything in it is released. */
   private async maybeRotate(): Promise<void> {
     const cur = this.current!;
-    if (cur.outstanding <= 0 && cur.size > 0) {
+    if (this.sealCurrent || cur.size >= this.segmentBytes) {
+      await cur.fh?.close().catch(() => undefined);
+      cur.fh = null;
+      if (cur.outstanding <= 0) {
+        this.segments.delete(cur.id);
+        await fsp.rm(cur.file, { force: true }).catch(() => undefined);
+      }
+      await this.startSegment(cur.id + 1);
+      this.sealCurrent = false;
+    } else if (cur.outstanding <= 0 && cur.size > 0) {
       await cur.fh!.truncate(0);
       cur.size = 0;
-    } else if (cur.size >= this.segmentBytes) {
-      await cur.fh!.close();
-      cur.fh = null;
-      await this.startSegment(cur.id + 1);
     }
   }
 
   private async startSegment(id: number): Promise<void> {
     const file = path.join(this.dir, `wal-${String(id).padStart(12, '0')}.log`);
     const fh = await fsp.open(file, 'w');
-    const seg: Segment = { id, file, fh, size: 0, outstanding: 0 };
+    const seg: Segment = { id, file, fh, size: 0, outstanding: 0, outstandingBytes: 0 };
     this.segments.set(id, seg);
     this.current = seg;
     await this.syncDir();
@@ -176,5 +232,15 @@ export class WriteAheadLog {
     } finally {
       await dh.close();
     }
+  }
+}
+
+/** Write every byte of `buf` at `pos`: a short write is continued; one that writes nothing fails. */
+async function writeAll(fh: fsp.FileHandle, buf: Buffer, pos: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos + off);
+    if (bytesWritten <= 0) throw Object.assign(new Error(`short write to the write-ahead file: ${off} of ${buf.length} bytes written (disk full?)`), { code: 'ENOSPC' });
+    off += bytesWritten;
   }
 }

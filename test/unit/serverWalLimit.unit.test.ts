@@ -10,6 +10,7 @@ import { MessageType, UpdateStatusCode } from 'loro-protocol';
 import { DuckDbStorage, startServer, type RunningServer } from '../../server';
 import { FaultyStorage } from '../support/serverFaults';
 import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { AckWriter, joinedRaw, joinerVersion } from '../support/faultWriter';
 
 async function state(url: string, roomId: string): Promise<LoroDoc> {
   const raw = await RawClient.connect(url);
@@ -131,6 +132,43 @@ describe('write-ahead file size limit', function () {
     } finally {
       await old.close();
       await restarted.close();
+      rmDir(dir);
+    }
+  });
+
+  it('counts update bytes not yet in the database, never refuses while the database is healthy, and walFull clears once the database is writable', async () => {
+    const dir = tmpDir();
+    const faulty = new FaultyStorage(new DuckDbStorage({ path: path.join(dir, 'db.duckdb') }));
+    // Flushes deferred (60 s): the WAL holds far more than the limit while the database is healthy.
+    const server = await startServer({ port: 0, storage: faulty, walDir: path.join(dir, 'wal'), walMaxBytes: 4096, logLevel: 'silent', flush: { maxDelayMs: 60_000, maxOps: 100_000, maxBytes: 100_000_000, retryInitialMs: 20, retryMaxMs: 100 } });
+    const w = new AckWriter('catchup', 79n);
+    const raw = await joinedRaw(server.url, 'catchup');
+    try {
+      for (let i = 0; i < 12; i++) assert.equal((await w.send(raw, 1000)).status, UpdateStatusCode.Ok, `healthy database: update ${i} acked`);
+      assert.ok(server.stats().walLiveBytes >= 12_000 && server.stats().walLiveBytes < 14_000, `live bytes count the updates (${server.stats().walLiveBytes})`);
+      assert.equal((await w.send(raw, 20_000)).status, UpdateStatusCode.Ok, 'a 20 KB update with a 4 KB limit while healthy');
+      assert.equal(server.stats().walFull, false);
+      // Database down: past the limit updates are refused.
+      faulty.mode = 'fail';
+      await server.flush().catch(() => undefined);
+      await waitFor(() => server.stats().degraded, 'degraded');
+      assert.equal((await w.send(raw, 1000)).status, UpdateStatusCode.AppError, 'refused: database down and WAL over the limit');
+      assert.equal(server.stats().walFull, true);
+      // Database back: walFull clears with the next flush, without any update arriving.
+      faulty.mode = 'none';
+      void server.flush(); // flushes are deferred 60 s here; the retry is the next flush
+      await waitFor(() => !server.stats().walFull && server.stats().walLiveBytes === 0, 'walFull cleared by the catch-up flush', 20_000);
+      const health = (await (await fetch(`${server.httpUrl}/healthz`)).json()) as { status: string; walFull: boolean };
+      assert.deepEqual([health.status, health.walFull], ['ok', false]);
+      await w.resendRefused(raw);
+      // The refused update is in; a catch-up much larger than the limit gets in too.
+      assert.equal((await w.send(raw, 30_000)).status, UpdateStatusCode.Ok, 'a 30 KB catch-up once the database is back');
+      assert.equal(w.refused(), 0, 'every update in once the database is back');
+      await server.flush();
+      assert.equal(await joinerVersion(server.url, 'catchup', 79n), w.ackedEnd());
+    } finally {
+      raw.close();
+      await server.close();
       rmDir(dir);
     }
   });

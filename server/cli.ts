@@ -42,11 +42,13 @@ serve:
   --host HOST            listen address (default 127.0.0.1)
   --port N               port for ws:// and http:// (default 8787; 0 = any free port)
   --wal-dir DIR          write-ahead file directory (default <db>.wal.d or <data-path>.wal.d)
-  --wal-max-bytes N      most bytes of write-ahead file not yet in the database (default 1073741824 = 1 GiB);
-                         while the database is down and the file is full, updates are refused
+  --wal-max-bytes N      most update bytes in the write-ahead file not yet in the database (default
+                         1073741824 = 1 GiB); past it, while the database is down or stalled, updates are refused
   --flush-ops N          flush a room's buffer at N updates (default 200)
   --flush-bytes N        ... or N bytes (default 524288)
   --flush-ms N           ... or when the oldest buffered update is N ms old (default 300)
+  --flush-stall-ms N     a flush running longer than N ms means the database is stalled: /healthz
+                         degraded, sqlroom_degraded 1, the WAL limit applies (default 10000, 0 = never)
   --snapshot-ops N       snapshot after N stored updates (default 1000, 0 = off)
   --snapshot-minutes M   snapshot after M minutes with activity (default 10, 0 = off)
   --retain-ops N|all     after a snapshot delete ops up to last_op_id - N (default all = keep every op)
@@ -98,6 +100,7 @@ const OPTIONS = {
   'extension-dir': { type: 'string' },
   'wal-dir': { type: 'string' },
   'wal-max-bytes': { type: 'string' },
+  'flush-stall-ms': { type: 'string' },
   'flush-ops': { type: 'string' },
   'flush-bytes': { type: 'string' },
   'flush-ms': { type: 'string' },
@@ -243,6 +246,7 @@ async function serve(v: Values): Promise<void> {
       maxBytes: int(v['flush-bytes'], 'flush-bytes', 1),
       maxDelayMs: int(v['flush-ms'], 'flush-ms'),
       sharedDelayMs: int(v['flush-shared-ms'], 'flush-shared-ms'),
+      stallMs: int(v['flush-stall-ms'], 'flush-stall-ms'),
     },
     snapshot: { everyOps: int(v['snapshot-ops'], 'snapshot-ops'), everyMs: snapMin === undefined ? undefined : snapMin * 60_000, retainOps: retain(v['retain-ops']) },
     limits: {

@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [--systems a,b] [--keystrokes N] [--rooms R]
 //  [--clients C] [--seed S] [--window W] [--interval MS] [--repeat N] [--no-recovery]
-//  [--recovery-sizes 10000,100000] [--no-scaleout] [--save]`
+//  [--recovery-sizes 10000,100000] [--no-scaleout] [--no-history] [--save]`
 // Runs the same edit trace against each system (each server in its own
 // child process, clients here, all on 127.0.0.1), prints one table with
 // ratios against "ours (DuckDB)", then the scale-out benchmark (1/2/3
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       repeat: { type: 'string' },
       'no-recovery': { type: 'boolean', default: false },
       'no-scaleout': { type: 'boolean', default: false },
+      'no-history': { type: 'boolean', default: false },
       'recovery-sizes': { type: 'string' },
       save: { type: 'boolean', default: false },
     },
@@ -137,6 +138,10 @@ async function main(): Promise<void> {
     log();
     const sizes = values['recovery-sizes'] ?? (quick ? '10000,100000' : '10000,100000,1000000');
     await runRecovery(sizes);
+  }
+  if (!values['no-history']) {
+    log();
+    await runScript('historyTrace.js', quick ? ['--limit', '60000'] : [], ['--max-old-space-size=8192']);
   }
   if (values.save) {
     const file = path.join(repo, 'bench', 'RESULTS.md');

@@ -9,6 +9,10 @@ export class CellNameStatusBar implements vscode.NotebookCellStatusBarItemProvid
   provideCellStatusBarItems(cell: vscode.NotebookCell): vscode.NotebookCellStatusBarItem[] {
     if (cell.kind !== vscode.NotebookCellKind.Code || cell.notebook.notebookType !== NOTEBOOK_TYPE) return [];
     const name = typeof cell.metadata?.name === 'string' ? cell.metadata.name : '';
+    // A read-only version (sqlroom-version:) shows its name but offers no renaming.
+    if (cell.notebook.uri.scheme === 'sqlroom-version') {
+      return name ? [new vscode.NotebookCellStatusBarItem(`$(eye) view ${name}`, vscode.NotebookCellStatusBarAlignment.Left)] : [];
+    }
     const command: vscode.Command = { title: 'Name Cell', command: SET_CELL_NAME_COMMAND, arguments: [cell] };
     const item = name
       ? new vscode.NotebookCellStatusBarItem(`$(eye) view ${name}`, vscode.NotebookCellStatusBarAlignment.Left)

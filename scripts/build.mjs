@@ -15,6 +15,7 @@ const targets = [
   { ...common, entryPoints: ['server/cli.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['media/renderer/index.ts'], outfile: 'dist/renderer.js', platform: 'browser', format: 'esm', target: 'es2022' },
   { ...common, entryPoints: ['media/history/index.ts'], outfile: 'dist/history.js', platform: 'browser', format: 'esm', target: 'es2022' },
+  { ...common, entryPoints: ['media/activity/index.ts'], outfile: 'dist/activity.js', platform: 'browser', format: 'esm', target: 'es2022' },
 ].filter((t) => existsSync(t.entryPoints[0]));
 
 if (watch) {

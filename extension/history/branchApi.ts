@@ -57,6 +57,11 @@ export class BranchApi {
     return json as T;
   }
 
+  /** The server's SQL analytics over ops_log for the document (all branches). */
+  async analytics(docId: string): Promise<{ perAuthor: { author: string; updates: number; ops: number }[]; perMinute: { minute: string; updates: number; ops: number }[] }> {
+    return this.call(docId, 'analytics');
+  }
+
   async list(docId: string): Promise<ServerBranch[]> {
     return (await this.call<{ branches: ServerBranch[] }>(docId, 'branches')).branches;
   }

@@ -4,6 +4,7 @@
 // id is the branch's room `<docId>@<branch>`, so the sync layer joins that
 // room like any other. Merge asks the server to merge one branch into another;
 // open notebooks of the target update through their own sync sessions.
+import type { ServerActivity } from '../../server/shared/history';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { branchFileName, branchNameProblem, branchRoomId, mergeChoices, splitRoomId, type BranchHead } from '../../server/shared/history/branches';
@@ -75,6 +76,18 @@ export class BranchService {
     if (!session) return undefined;
     try {
       return await new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token).list(splitRoomId(docId).docId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The server's analytics of the document (undefined when not synced or unreachable). */
+  async analytics(docId: string): Promise<ServerActivity | undefined> {
+    const live = this.service.liveNotebook(docId);
+    const session = live && (await this.sessions()?.sessionFor(live));
+    if (!session) return undefined;
+    try {
+      return await new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token).analytics(splitRoomId(docId).docId);
     } catch {
       return undefined;
     }

@@ -60,8 +60,19 @@ export class HistoryService {
     } else {
       rightUri = this.uriOf(docId, right);
     }
-    const title = `${this.notebookName(docId)}: ${labels?.left ?? shortVersion(left)} ↔ ${labels?.right ?? (right === 'current' ? 'current' : shortVersion(right))}`;
+    const title = `${compactLabel(labels?.left ?? this.defaultLabel(docId, left))} ↔ ${compactLabel(labels?.right ?? (right === 'current' ? 'current' : this.defaultLabel(docId, right)))}`;
     await vscode.commands.executeCommand('vscode.diff', leftUri, rightUri, title);
+  }
+
+  /** "07:26 Ana" style label of a version (its time, or the version string when unknown). */
+  private defaultLabel(docId: string, version: string): string {
+    try {
+      const t = versionTimestamp(this.doc(docId).doc, version);
+      if (t > 0) return new Date(t * 1000).toTimeString().slice(0, 5);
+    } catch {
+      /* fall back to the version string */
+    }
+    return shortVersion(version);
   }
 
   versionAt(docId: string, unixSeconds: number): string {
@@ -134,4 +145,20 @@ export async function applyToNotebook(notebook: vscode.NotebookDocument, data: N
   const edit = new vscode.WorkspaceEdit();
   edit.set(notebook.uri, edits);
   return vscode.workspace.applyEdit(edit);
+}
+
+/**
+ * A short tab-title label: a quoted message or checkpoint name alone
+ * ("Before cleanup"), else "HH:MM author" from "author, YYYY-MM-DD HH:MM";
+ * at most 32 characters.
+ */
+export function compactLabel(label: string): string {
+  const quoted = /^"(.*)" /.exec(label);
+  let out = label;
+  if (quoted && !/^(Edited|Added|Deleted|Moved|Renamed|Named|Changed|Made|Joined|No change)\b/.test(quoted[1])) out = quoted[1];
+  else {
+    const m = /(?:^"[^"]*" )?(.+), \d{4}-\d{2}-\d{2} (\d{2}:\d{2})$/.exec(label);
+    if (m) out = `${m[2]} ${m[1]}`;
+  }
+  return out.length > 32 ? `${out.slice(0, 31)}…` : out;
 }

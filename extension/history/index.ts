@@ -18,6 +18,9 @@ import { HistoryService } from './historyService';
 import { BranchService, type SyncSessions } from './branchService';
 import { guardVersionNotebooks } from './readonlyGuard';
 import { VersionFileSystem } from './versionFileSystem';
+import { BlameDecorations } from './blameDecorations';
+import { registerVersionBanner } from './versionBanner';
+import { showActivity } from './activityPanel';
 import { parseVersionUri, versionDocId, VERSION_SCHEME } from './versionUri';
 
 const PICK_LIMIT = 300;
@@ -139,7 +142,58 @@ export function registerHistory(context: vscode.ExtensionContext, registry: Note
       }
     };
 
+  const blame = new BlameDecorations(registry);
+  /** The version notebook a command is about: the argument (a uri) or the active editor. */
+  const versionOf = (arg?: unknown): { docId: string; version: string } => {
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeNotebookEditor?.notebook.uri;
+    if (!uri || uri.scheme !== VERSION_SCHEME) throw new Error('Open a version of a notebook first (from its history).');
+    const ref = parseVersionUri(uri);
+    return { docId: ref.docId, version: ref.version };
+  };
+
   const disposables: vscode.Disposable[] = [
+    blame,
+    registerVersionBanner(service),
+    vscode.commands.registerCommand(
+      'sqlroom.toggleBlame',
+      guarded(async (arg?: unknown) => {
+        const nb = arg instanceof vscode.Uri ? vscode.workspace.notebookDocuments.find((d) => d.uri.toString() === arg.toString()) : vscode.window.activeNotebookEditor?.notebook;
+        if (!nb) throw new Error('Open a SQLRoom notebook first.');
+        const on = blame.toggle(nb);
+        // For tests and scripts: the blame shown, cell id -> [line, author, time].
+        const lines = on ? blame.blameOf(nb) : undefined;
+        return { on, cells: lines ? Object.fromEntries([...lines].map(([id, ls]) => [id, ls.map((l) => [l.line, l.author, l.timestamp])])) : {} };
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'sqlroom.showActivity',
+      guarded(async (arg?: unknown) => {
+        const docId = activeDocId(arg);
+        const data = await showActivity(context.extensionUri, service, docId, () => branches.analytics(docId));
+        return { source: data.source, edits: data.edits.length, cells: data.cells.length };
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'sqlroom.versionRestore',
+      guarded(async (arg?: unknown) => {
+        const { docId, version } = versionOf(arg);
+        await commands.restore(docId, version, undefined, true);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'sqlroom.versionCompareWithCurrent',
+      guarded(async (arg?: unknown) => {
+        const { docId, version } = versionOf(arg);
+        await commands.compare(docId, version, 'current');
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'sqlroom.versionBranch',
+      guarded(async (arg?: unknown) => {
+        const { docId, version } = versionOf(arg);
+        await commands.branch(docId, version);
+      }),
+    ),
     VersionFileSystem.register(registry),
     guardVersionNotebooks(),
     // A closed version's notebook model is not needed any more.

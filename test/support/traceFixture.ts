@@ -44,6 +44,9 @@ export interface ReplayOptions {
   mergeIntervalSeconds?: number;
   peer?: string;
   author?: string;
+  /** A pause of `pauseSeconds` after every `pauseEvery` edits (default: none). */
+  pauseEvery?: number;
+  pauseSeconds?: number;
 }
 
 /** Replays the trace into one SQL cell; returns the notebook and the cell id. */
@@ -67,6 +70,7 @@ export function replayTrace(trace: EditingTrace, opts: ReplayOptions = {}): { nb
       if (del > 0) source.delete(pos, del);
       if (ins) source.insert(pos, ins);
       t += step;
+      if (opts.pauseEvery && edits > 0 && edits % opts.pauseEvery === 0) t += opts.pauseSeconds ?? 600;
       nb.doc.commit({ timestamp: Math.floor(t) });
       edits++;
     }

@@ -11,3 +11,4 @@ export { summarizeSpans, CellLabeler, type ChangeSummary, type CellTouch, type O
 export { revertChange, type RevertResult } from './revert';
 export { blameText, blameNotebook, blameTextPerChar, type LineBlame } from './blame';
 export { rowDiff, lineDiff, type CellDiff, type DiffLine } from './rowDiff';
+export { localActivity, type ActivityData, type ServerActivity } from './activity';

@@ -76,7 +76,7 @@ export function drawActivity(root: HTMLElement, data: ActivityData, width: numbe
       color: { scheme: 'blues', legend: false },
       x: { domain: authors, label: null, axis: 'top' },
       y: { domain: cellOrder, label: null },
-      marks: [Plot.cell(cells, { x: 'author', y: 'cell', fill: 'edits', inset: 1, tip: true }), Plot.text(cells, { x: 'author', y: 'cell', text: 'edits', fill: 'var(--vscode-editor-background)' })],
+      marks: [Plot.cell(cells, { x: 'author', y: 'cell', fill: 'edits', inset: 1, tip: true }), Plot.text(cells, { x: 'author', y: 'cell', text: 'edits', fill: 'currentColor', stroke: 'var(--vscode-editor-background)', strokeWidth: 3 })],
     }),
   );
   if (data.server) {

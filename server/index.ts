@@ -19,6 +19,7 @@ import { SharedLakeStorage, postgresConninfo } from './storage/sharedLakeStorage
 import { RemoteTail, maintenanceUnderLease, remoteStats } from './rooms/scaleout';
 import type { Storage } from './storage/types';
 import { WriteAheadLog } from './wal/wal';
+import { PauseWatch } from './pauseWatch';
 import { StorageOpenError } from './storage/sqlStorage';
 import { errText } from './rooms/updateInfo';
 
@@ -118,6 +119,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let recovered = { entries: 0, replayed: 0, duplicates: 0, invalid: 0, tornBytes: 0, tornRegions: 0 };
   const connections = new Set<Connection>();
   const presenceHub = new PresenceHub();
+  const pauseWatch = new PauseWatch(log);
 
   const stats = (): ServerStats => {
     const c = core?.stats();
@@ -170,6 +172,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         ctr('sqlroom_flush_stalls_total', 'Flushes that ran longer than the stall limit (flush.stallMs)', metrics.flushStalls),
         g('sqlroom_wal_torn_bytes', 'Bytes of torn (never acknowledged) WAL records skipped at the last start', s.recovered.tornBytes),
         g('sqlroom_wal_torn_regions', 'Torn WAL regions skipped at the last start', s.recovered.tornRegions),
+        ctr('sqlroom_process_pauses_total', 'Times the whole server process stood still for over 2 s (SIGSTOP, VM pause, blocked event loop)', pauseWatch.pauses),
+        g('sqlroom_process_longest_pause_seconds', 'Longest such pause', pauseWatch.longestMs / 1000),
         ctr('sqlroom_wal_write_failures_total', 'WAL batches whose write or fsync failed (short write, ENOSPC, EIO; never acked)', w?.writeFailures ?? 0),
         g('sqlroom_ops_per_second', 'Updates accepted per second (last window)', metrics.currentOpsPerSecond()),
         ctr('sqlroom_ops_accepted_total', 'Updates accepted (durable, acked)', s.opsAccepted),
@@ -295,6 +299,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
     throw err instanceof StartupError || err instanceof StorageOpenError ? err : new StartupError(errText(err));
   }
+  pauseWatch.start();
   if (settings.maintenanceEveryMs > 0 && storage.kind === 'ducklake') {
     maintenanceTimer = setInterval(() => {
       maintenanceUnderLease(storage).catch((err) => log.warn('storage maintenance failed', { error: errText(err) }));
@@ -312,6 +317,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (closing) return closing;
     closing = (async () => {
       if (maintenanceTimer) clearInterval(maintenanceTimer);
+      pauseWatch.stop();
       await tail?.stop();
       const c = core!;
       for (const ws of wss.clients) ws.close(1001, 'server stopping');

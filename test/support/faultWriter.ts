@@ -41,6 +41,20 @@ export class AckWriter {
     return s;
   }
 
+  /** Send `n` updates back to back (no waiting between them), then wait for all their acks. */
+  async sendMany(raw: RawClient, n: number, size: number, timeoutMs = 60_000): Promise<void> {
+    const batch = Array.from({ length: n }, () => {
+      const u = this.next(size);
+      const s: SentUpdate = { ...u, status: 'no-ack' };
+      this.sent.push(s);
+      return { s, id: raw.update(this.roomId, [u.bytes]) };
+    });
+    for (const { s, id } of batch) {
+      const ack = await raw.ackFor(id, timeoutMs).catch(() => null);
+      if (ack) s.status = ack.status;
+    }
+  }
+
   /**
    * Send every refused update again, oldest first (what a client does once it
    * learns the server is healthy; the server keeps no refused update).

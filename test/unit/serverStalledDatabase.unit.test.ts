@@ -94,4 +94,35 @@ describe('stalled database and torn WAL: monitoring', function () {
       rmDir(dir);
     }
   });
+
+  it('SIGSTOP / SIGCONT of the server under load: acks arrive after SIGCONT, nothing acked lost after a SIGKILL, the pause is logged (warn) and counted in /metrics', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'db.duckdb');
+    let srv: ChildServer | null = null;
+    try {
+      srv = await spawnServer(['--db', db, '--flush-ms', '20']);
+      const w = new AckWriter('paused', 303n);
+      const raw = await joinedRaw(srv.url, 'paused');
+      await w.sendMany(raw, 20, 300);
+      const during = w.sendMany(raw, 50, 300); // in flight while the server is stopped
+      srv.proc.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 4000)); // the length of the fault, not a check
+      srv.proc.kill('SIGCONT');
+      await during;
+      assert.equal(w.refused(), 0, 'every update acked once the server runs again');
+      await waitFor(() => /"level":"warn","msg":"the server process stood still[^\n]*"pausedMs":\d+/.test(srv!.stderr()), 'a warn line about the pause', 30_000);
+      assert.ok((await metric(srv, 'sqlroom_process_pauses_total')) >= 1);
+      assert.equal((await health(srv)).status, 'ok');
+      raw.close();
+      assert.equal(await srv.kill('SIGKILL'), null);
+      srv = await spawnServer(['--db', db]);
+      assert.equal(await joinerVersion(srv.url, 'paused', 303n), w.ackedEnd(), 'every acked update after SIGKILL + restart');
+    } finally {
+      if (srv) {
+        srv.proc.kill('SIGCONT');
+        await srv.kill('SIGKILL');
+      }
+      rmDir(dir);
+    }
+  });
 });

@@ -2,6 +2,7 @@
 // and the author name recorded with that connection's updates.
 import type { Permission } from 'loro-protocol';
 import { authorize, TokenError, type TokenErrorCode } from './tokens';
+import { normalizeUserName } from './protocol/names';
 
 export interface AuthRequest {
   docId: string;
@@ -14,6 +15,10 @@ export interface AuthResult {
   permission: Permission;
   /** Recorded as ops_log.author; defaults to the auth payload's `user`. */
   author?: string;
+  /** When the grant ends (ms since the epoch): writes after it are refused on the open connection too. */
+  expiresAt?: number;
+  /** Connections with the same key share one storage byte quota (e.g. one token). */
+  quotaKey?: string;
 }
 
 /**
@@ -22,7 +27,11 @@ export interface AuthResult {
  */
 export type AuthHook = (req: AuthRequest) => AuthResult | null | Promise<AuthResult | null>;
 
-const SANE_NAME = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
+/** The name in NFC, or undefined when it is not an acceptable user name (server/protocol/names.ts). */
+function saneName(u: string): string | undefined {
+  const n = normalizeUserName(u);
+  return 'name' in n ? n.name : undefined;
+}
 
 /**
  * Default: everyone may write. The author is taken from a JSON payload
@@ -42,12 +51,12 @@ export function authorFromPayload(auth: Uint8Array): string {
     const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === 'object' && typeof (parsed as { user?: unknown }).user === 'string') {
       const u = (parsed as { user: string }).user;
-      return SANE_NAME.test(u) ? u : 'anonymous';
+      return saneName(u) ?? 'anonymous';
     }
   } catch {
     /* not JSON: a plain name */
   }
-  return SANE_NAME.test(text) ? text : 'anonymous';
+  return saneName(text) ?? 'anonymous';
 }
 
 /** A refused join with a reason the client is told (JoinError message + appCode). */
@@ -75,7 +84,7 @@ export function tokenFromPayload(auth: Uint8Array): { token: string; user?: stri
       throw new AuthError('malformed_token', 'join payload starts with "{" but is not JSON');
     }
     const token = typeof parsed.token === 'string' ? parsed.token.trim() : '';
-    const user = typeof parsed.user === 'string' && SANE_NAME.test(parsed.user) ? parsed.user : undefined;
+    const user = typeof parsed.user === 'string' ? saneName(parsed.user) : undefined;
     return { token, ...(user ? { user } : {}) };
   }
   return { token: text };
@@ -95,7 +104,7 @@ export function tokenAuth(secret: Uint8Array, now: () => number = Date.now): Aut
     if (!token) throw new AuthError('token_required', `this server requires an access token; ${TOKEN_HELP}`);
     try {
       const claims = authorize(secret, token, { docId: req.docId, branch: req.branch, need: 'read' }, now());
-      return { permission: claims.perm, author: claims.user ?? user ?? 'anonymous' };
+      return { permission: claims.perm, author: claims.user ?? user ?? 'anonymous', expiresAt: claims.exp * 1000, quotaKey: `token:${claims.jti}` };
     } catch (err) {
       if (err instanceof TokenError) throw new AuthError(err.code satisfies TokenErrorCode, err.message);
       throw err;

@@ -64,6 +64,17 @@ Limits (serve; a client over one is told which and why):
   --max-updates-per-second N          per connection (default 500, 0 = no limit; bursts of 4 s worth)
   --max-bytes-per-second N            per connection (default 8388608, 0 = no limit)
   --max-doc-bytes N      refuse updates once a document would pass N bytes (default 268435456, 0 = no limit)
+  --max-token-bytes-per-second N      stored bytes per token over all its connections (default 4194304, 0 = no limit)
+  --max-joins-per-second N            JoinRequests per connection (default 20, 0 = no limit)
+  --max-joins-per-second-per-address N  JoinRequests per remote address (default 100, 0 = no limit)
+  --max-queued-bytes N   bytes queued to one slow reader before it is disconnected (default 33554432, 0 = no limit)
+  --max-fragment-bytes-per-connection N  open fragmented updates per connection (default 67108864)
+  --max-fragment-bytes-total N        open fragmented updates in the process (default 268435456)
+  --join-deadline-ms N   close a socket that joined no room after N ms (default 10000, 0 = never)
+  --ping-interval-ms N   ping sockets; close one that missed the previous ping (default 30000, 0 = never)
+  --max-http-connections-per-address N  open HTTP connections per remote address (default 128, 0 = no limit)
+  --http-headers-timeout-ms N / --http-request-timeout-ms N  (defaults 10000 / 30000)
+  --max-nesting-depth N  deepest container nesting one update may create (default 64)
   --poll-ms N            scale-out: read rows other processes wrote every N ms (default 50)
   --flush-shared-ms N    scale-out: a room other processes also write flushes after N ms (default 50)
   --single-writer        a PostgreSQL DuckLake catalog written by this process only (no scale-out
@@ -133,6 +144,18 @@ const OPTIONS = {
   'max-updates-per-second': { type: 'string' },
   'max-bytes-per-second': { type: 'string' },
   'max-doc-bytes': { type: 'string' },
+  'max-token-bytes-per-second': { type: 'string' },
+  'max-joins-per-second': { type: 'string' },
+  'max-joins-per-second-per-address': { type: 'string' },
+  'max-queued-bytes': { type: 'string' },
+  'max-fragment-bytes-per-connection': { type: 'string' },
+  'max-fragment-bytes-total': { type: 'string' },
+  'join-deadline-ms': { type: 'string' },
+  'ping-interval-ms': { type: 'string' },
+  'max-http-connections-per-address': { type: 'string' },
+  'http-headers-timeout-ms': { type: 'string' },
+  'http-request-timeout-ms': { type: 'string' },
+  'max-nesting-depth': { type: 'string' },
   'poll-ms': { type: 'string' },
   'flush-shared-ms': { type: 'string' },
   'single-writer': { type: 'boolean' },
@@ -257,6 +280,18 @@ async function serve(v: Values): Promise<void> {
       maxUpdatesPerSecond: int(v['max-updates-per-second'], 'max-updates-per-second'),
       maxBytesPerSecond: int(v['max-bytes-per-second'], 'max-bytes-per-second'),
       maxDocBytes: int(v['max-doc-bytes'], 'max-doc-bytes'),
+      maxTokenBytesPerSecond: int(v['max-token-bytes-per-second'], 'max-token-bytes-per-second'),
+      maxJoinsPerSecond: int(v['max-joins-per-second'], 'max-joins-per-second'),
+      maxJoinsPerSecondPerAddress: int(v['max-joins-per-second-per-address'], 'max-joins-per-second-per-address'),
+      maxQueuedBytesPerConnection: int(v['max-queued-bytes'], 'max-queued-bytes'),
+      maxFragmentBytesPerConnection: int(v['max-fragment-bytes-per-connection'], 'max-fragment-bytes-per-connection', 1),
+      maxFragmentBytesTotal: int(v['max-fragment-bytes-total'], 'max-fragment-bytes-total', 1),
+      joinDeadlineMs: int(v['join-deadline-ms'], 'join-deadline-ms'),
+      pingIntervalMs: int(v['ping-interval-ms'], 'ping-interval-ms'),
+      maxHttpConnectionsPerAddress: int(v['max-http-connections-per-address'], 'max-http-connections-per-address'),
+      httpHeadersTimeoutMs: int(v['http-headers-timeout-ms'], 'http-headers-timeout-ms', 1),
+      httpRequestTimeoutMs: int(v['http-request-timeout-ms'], 'http-request-timeout-ms', 1),
+      maxNestingDepth: int(v['max-nesting-depth'], 'max-nesting-depth', 1),
     },
     secret: secretOf(v),
     tls: tlsOf(v),

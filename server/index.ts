@@ -9,7 +9,8 @@ import { checkSecret } from './tokens';
 import { createLogger, type Logger } from './log';
 import { Metrics, renderPrometheus } from './metrics';
 import { resolveSettings, type ServerOptions } from './options';
-import { Connection } from './protocol/connection';
+import { Connection, sharedLimits } from './protocol/connection';
+import { loroWorks } from './rooms/loroHealth';
 import { SyncCore } from './rooms/syncCore';
 import { PresenceHub } from './rooms/presence';
 import { handleHttp } from './http/routes';
@@ -201,8 +202,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const health = () => {
     if (!core) return { status: 'starting' as const };
     const s = stats();
+    // Loro broken for the whole process (a wasm trap left it unusable): only a restart helps.
+    const loro = loroWorks();
     return {
-      status: s.degraded ? ('degraded' as const) : ('ok' as const),
+      status: loro !== true ? ('broken' as const) : s.degraded ? ('degraded' as const) : ('ok' as const),
+      ...(loro !== true ? { error: `Loro (CRDT engine) is broken in this process: ${loro}; restart the server` } : {}),
       storage: core.storage.kind,
       rooms: s.rooms,
       clients: s.clients,
@@ -220,14 +224,41 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handleHttp({ core: () => core, metricsText, health, log, secret: opts.secret }, req, res);
   let httpServer: http.Server;
   try {
-    httpServer = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+    // Slow or never-finished requests are cut off (slowloris): headers, then the whole request, have a deadline.
+    const httpOpts = { headersTimeout: settings.limits.httpHeadersTimeoutMs, requestTimeout: settings.limits.httpRequestTimeoutMs, connectionsCheckingInterval: Math.min(1000, settings.limits.httpHeadersTimeoutMs) };
+    httpServer = opts.tls ? https.createServer({ ...httpOpts, cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(httpOpts, onRequest);
   } catch (err) {
     throw new StartupError(`cannot use the TLS certificate and key: ${errText(err)}`);
   }
   const wss = new WebSocketServer({ noServer: true, maxPayload: settings.limits.maxFrameBytes });
   const perAddress = new Map<string, number>();
   const maxPerAddress = settings.limits.maxConnectionsPerAddress;
+  const shared = sharedLimits(settings.limits);
+  // Plain HTTP connections per address (half-open requests included); an upgraded one counts as a websocket instead.
+  const httpPerAddress = new Map<string, number>();
+  const httpCounted = new WeakSet<object>();
+  const maxHttpPerAddress = settings.limits.maxHttpConnectionsPerAddress;
+  const releaseHttp = (socket: object, addr: string) => {
+    if (!httpCounted.has(socket)) return;
+    httpCounted.delete(socket);
+    const n = (httpPerAddress.get(addr) ?? 1) - 1;
+    if (n <= 0) httpPerAddress.delete(addr);
+    else httpPerAddress.set(addr, n);
+  };
+  httpServer.on(opts.tls ? 'secureConnection' : 'connection', (socket: import('node:net').Socket) => {
+    const addr = socket.remoteAddress ?? 'unknown';
+    const open = httpPerAddress.get(addr) ?? 0;
+    if (maxHttpPerAddress > 0 && open >= maxHttpPerAddress) {
+      log.warn('connection refused: too many open HTTP connections from one address', { address: addr, open, limit: maxHttpPerAddress });
+      socket.destroy();
+      return;
+    }
+    httpPerAddress.set(addr, open + 1);
+    httpCounted.add(socket);
+    socket.once('close', () => releaseHttp(socket, addr));
+  });
   httpServer.on('upgrade', (req: http.IncomingMessage, socket, head) => {
+    releaseHttp(socket, req.socket.remoteAddress ?? 'unknown');
     if (!core) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\nserver is starting\n');
       return;
@@ -252,8 +283,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     socket.once('close', release);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  wss.on('connection', (ws) => {
-    const conn = new Connection(ws, core!, auth, settings.limits, log, presenceHub);
+  wss.on('connection', (ws, req: http.IncomingMessage) => {
+    const conn = new Connection(ws, core!, auth, settings.limits, log, presenceHub, shared, req.socket.remoteAddress ?? 'unknown');
     connections.add(conn);
     ws.on('close', () => connections.delete(conn));
   });

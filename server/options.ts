@@ -64,6 +64,30 @@ export interface LimitSettings {
   maxRateLimitStrikes: number;
   /** A document (one branch) may grow to this many bytes of Loro updates; further updates are refused (0 = no limit). */
   maxDocBytes: number;
+  /** Update bytes per second one token may have stored, over all its connections (bursts of rateBurstSeconds; 0 = no limit). */
+  maxTokenBytesPerSecond: number;
+  /** JoinRequests per second one connection may send (bursts of rateBurstSeconds; 0 = no limit). */
+  maxJoinsPerSecond: number;
+  /** JoinRequests per second from one remote address, over all its connections (0 = no limit). */
+  maxJoinsPerSecondPerAddress: number;
+  /** Bytes queued for sending to one connection; a reader this far behind is disconnected (1013; 0 = no limit). */
+  maxQueuedBytesPerConnection: number;
+  /** Bytes of open fragmented updates one connection may announce at once. */
+  maxFragmentBytesPerConnection: number;
+  /** Bytes of open fragmented updates over all connections of the process. */
+  maxFragmentBytesTotal: number;
+  /** A socket that has joined no room this long after it opened is closed (1008; 0 = never). */
+  joinDeadlineMs: number;
+  /** Sockets are pinged this often; one that has not answered the previous ping is closed (0 = never). */
+  pingIntervalMs: number;
+  /** Open HTTP connections (not websockets) from one remote address; more are closed at once (0 = no limit). */
+  maxHttpConnectionsPerAddress: number;
+  /** An HTTP request must send its headers within this time (ms). */
+  httpHeadersTimeoutMs: number;
+  /** ... and its whole body within this time (ms). */
+  httpRequestTimeoutMs: number;
+  /** Containers nested deeper than this in one update are refused (Loro's readers overflow from about 4,000). */
+  maxNestingDepth: number;
 }
 
 export interface TlsSettings {
@@ -149,6 +173,18 @@ export const DEFAULT_LIMITS: LimitSettings = {
   rateBurstSeconds: 4,
   maxRateLimitStrikes: 100,
   maxDocBytes: 256 * 1024 * 1024,
+  maxTokenBytesPerSecond: 4 * 1024 * 1024,
+  maxJoinsPerSecond: 20,
+  maxJoinsPerSecondPerAddress: 100,
+  maxQueuedBytesPerConnection: 32 * 1024 * 1024,
+  maxFragmentBytesPerConnection: 64 * 1024 * 1024,
+  maxFragmentBytesTotal: 256 * 1024 * 1024,
+  joinDeadlineMs: 10_000,
+  pingIntervalMs: 30_000,
+  maxHttpConnectionsPerAddress: 128,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  maxNestingDepth: 64,
 };
 
 /** Drop keys whose value is undefined so they do not override defaults. */

@@ -4,6 +4,7 @@
 // CLI, the server, the extension and the tests share them.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
+import { normalizeUserName } from './protocol/names';
 
 export const TOKEN_PREFIX = 'sqr1';
 /** Tokens longer than this are refused before any parsing. */
@@ -59,6 +60,12 @@ export function issueToken(secret: Uint8Array, o: IssueOptions): string {
   if (!o.doc) throw new TokenError('malformed_token', 'a token needs a document id');
   if (o.perm !== 'read' && o.perm !== 'write') throw new TokenError('malformed_token', `permission must be read or write, got ${JSON.stringify(o.perm)}`);
   if (!Number.isFinite(o.ttlSeconds) || o.ttlSeconds <= 0) throw new TokenError('malformed_token', 'the lifetime must be a positive number of seconds');
+  let user: string | undefined;
+  if (o.user !== undefined && o.user !== '') {
+    const n = normalizeUserName(o.user);
+    if ('error' in n) throw new TokenError('malformed_token', n.error);
+    user = n.name;
+  }
   const iat = Math.floor((o.now ?? Date.now()) / 1000);
   const claims: TokenClaims = {
     doc: o.doc,
@@ -66,7 +73,7 @@ export function issueToken(secret: Uint8Array, o: IssueOptions): string {
     perm: o.perm,
     exp: iat + Math.floor(o.ttlSeconds),
     iat,
-    ...(o.user ? { user: o.user } : {}),
+    ...(user ? { user } : {}),
     jti: randomBytes(9).toString('base64url'),
   };
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
@@ -82,6 +89,8 @@ export function verifyToken(secret: Uint8Array, token: string, now = Date.now())
   if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX) throw new TokenError('malformed_token', `not a SQLRoom token (expected ${TOKEN_PREFIX}.<payload>.<signature>)`);
   const [, payload, sig] = parts;
   if (!/^[A-Za-z0-9_-]+$/.test(payload) || !/^[A-Za-z0-9_-]+$/.test(sig)) throw new TokenError('malformed_token', 'token parts must be base64url');
+  // One spelling per token: base64url with unused trailing bits set decodes to the same bytes.
+  if (!isCanonicalBase64url(payload) || !isCanonicalBase64url(sig)) throw new TokenError('malformed_token', 'token parts must be canonical base64url (unpadded, unused bits zero)');
   const expected = mac(secret, `${TOKEN_PREFIX}.${payload}`);
   const given = Buffer.from(sig, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -104,11 +113,19 @@ export function verifyToken(secret: Uint8Array, token: string, now = Date.now())
   ) {
     throw new TokenError('malformed_token', 'token payload lacks doc, perm or exp');
   }
+  if (claims.user !== undefined) {
+    const n = normalizeUserName(claims.user);
+    if ('error' in n || n.name !== claims.user) throw new TokenError('malformed_token', `token user is not a valid name: ${'error' in n ? n.error : 'not in NFC form'}`);
+  }
   const nowS = Math.floor(now / 1000);
   if (claims.exp <= nowS) {
     throw new TokenError('token_expired', `token expired at ${new Date(claims.exp * 1000).toISOString()} (${describeSeconds(nowS - claims.exp)} ago); ask for a new one`);
   }
   return claims;
+}
+
+function isCanonicalBase64url(s: string): boolean {
+  return Buffer.from(s, 'base64url').toString('base64url') === s;
 }
 
 export interface Access {

@@ -1,5 +1,5 @@
 // HTTP endpoints next to the websocket server (same port):
-//   GET  /healthz                          ok | degraded (200) / starting (503)
+//   GET  /healthz                          ok | degraded (200) / starting | broken (503)
 //   GET  /metrics                          Prometheus text
 //   GET  /api/analytics?doc=&branch=&from=&to=
 //   GET  /api/docs/:docId/analytics?branch=&from=&to=
@@ -15,17 +15,20 @@
 // branch; /api/analytics without ?doc= needs a token for every document, `*`).
 // /healthz and /metrics stay open.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_BRANCH, InvalidIdError, roomRef, validateBranch, validateDocId } from '../protocol/roomId';
+import { DEFAULT_BRANCH, InvalidIdError, roomRef, validateBranch, validateDocId, type RoomRef } from '../protocol/roomId';
+import type { OpId } from 'loro-crdt';
+import { docDepth } from '../rooms/nesting';
 import type { SyncCore } from '../rooms/syncCore';
 import { ForkError, buildDoc, versionOf } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
 import type { Logger } from '../log';
+import { normalizeUserName } from '../protocol/names';
 import { ANY_DOC, TokenError, checkClaims, verifyToken, type TokenClaims, type TokenPerm } from '../tokens';
 
 export interface HttpContext {
   core: () => SyncCore | null;
   metricsText: () => string;
-  health: () => { status: 'ok' | 'degraded' | 'starting'; [k: string]: unknown };
+  health: () => { status: 'ok' | 'degraded' | 'starting' | 'broken'; [k: string]: unknown };
   log: Logger;
   /** Server secret: when set, /api/ requests need a bearer token. */
   secret?: Uint8Array;
@@ -37,8 +40,8 @@ class HttpError extends Error {
   }
 }
 
-/** What a request may do: everything (no secret) or what its token grants. */
-type Guard = (docId: string, branches: string[], need: TokenPerm) => void;
+/** What a request may do: everything (no secret) or what its token grants; `claims` is its token's. */
+type Guard = ((docId: string, branches: string[], need: TokenPerm) => void) & { claims?: TokenClaims };
 
 const OPEN_GUARD: Guard = () => undefined;
 /** A request that reads every branch of a document (analytics without ?branch=). */
@@ -56,7 +59,7 @@ function bearerGuard(secret: Uint8Array, req: IncomingMessage): Guard {
     if (err instanceof TokenError) throw new HttpError(401, err.message, err.code);
     throw err;
   }
-  return (docId, branches, need) => {
+  const guard: Guard = (docId, branches, need) => {
     try {
       if (docId === ANY_DOC && claims.doc !== ANY_DOC) throw new TokenError('wrong_doc', `token is for document ${JSON.stringify(claims.doc)}; this request covers every document and needs a token issued with --doc '*'`);
       if (branches.length === 0) checkClaims(claims, { docId, need });
@@ -72,6 +75,22 @@ function bearerGuard(secret: Uint8Array, req: IncomingMessage): Guard {
       throw err;
     }
   };
+  guard.claims = claims;
+  return guard;
+}
+
+/**
+ * The author recorded for a checkpoint, fork or merge: the token's user when
+ * it names one (a body "author" is ignored then), else the body's name,
+ * checked like every user name (no control, invisible or look-alike characters).
+ */
+function authorOf(guard: Guard, body: Record<string, unknown>): string {
+  const given = optString(body, 'author');
+  if (guard.claims?.user) return guard.claims.user;
+  if (given === undefined) return 'api';
+  const n = normalizeUserName(given);
+  if ('error' in n) throw new HttpError(400, `author: ${n.error}`, 'invalid_author');
+  return n.name;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -90,7 +109,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const method = req.method ?? 'GET';
   if (url.pathname === '/healthz') {
     const h = ctx.health();
-    return json(res, h.status === 'starting' ? 503 : 200, h);
+    return json(res, h.status === 'starting' || h.status === 'broken' ? 503 : 200, h);
   }
   if (url.pathname === '/metrics') {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -125,10 +144,10 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   if (action === 'checkpoint' && method === 'POST') {
     const body = await readJson(req);
     const message = optString(body, 'message');
-    const author = optString(body, 'author') ?? 'api';
     const b = optString(body, 'branch');
     const ref = roomRef(docId, b ? checkBranch(b) : branch);
     guard(docId, [ref.branch], 'write');
+    const author = authorOf(guard, body);
     try {
       const out = await core!.checkpoint(ref, author, message ?? null);
       return json(res, 200, { docId, branch: ref.branch, ...out });
@@ -137,14 +156,22 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     }
   }
   if (action === 'at' && method === 'GET') {
-    const t = url.searchParams.get('t');
-    const atMs = t ? Date.parse(t) : NaN;
-    if (!t || Number.isNaN(atMs)) throw new HttpError(400, 'query parameter t must be an ISO 8601 time');
+    const atMs = isoTime(url.searchParams.get('t'), 't');
+    if (atMs === undefined) throw new HttpError(400, 'query parameter t must be an ISO 8601 time');
     guard(docId, [branch], 'read');
     await flushQuietly(core!);
     const state = await core!.storage.loadAt(docId, branch, atMs);
+    const format = url.searchParams.get('format') === 'snapshot' ? 'snapshot' : 'json';
+    // The same stored state renders the same answer: served from a small cache, not rebuilt per call.
+    const cacheKey = `${docId}@${branch}\u0000${state.snapshot?.snapshotId ?? 0}\u0000${state.ops.length}\u0000${state.ops.at(-1)?.opId ?? 0}\u0000${format}`;
+    const cached = atCache(core!).get(cacheKey);
+    if (cached) return json(res, 200, { ...cached, t: new Date(atMs).toISOString() });
     const doc = buildDoc(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
     try {
+      // Loro's toJSON recurses: a document nested too deep (stored before the limit) is refused, never rendered.
+      const limit = core!.settings.limits.maxNestingDepth;
+      const depth = docDepth(doc, limit);
+      if (depth > limit) throw new HttpError(422, `document ${docId}@${branch} nests containers ${depth}+ levels deep at that time, more than maxNestingDepth ${limit}; it cannot be rendered safely`, 'nesting_too_deep');
       const out: Record<string, unknown> = {
         docId,
         branch,
@@ -155,7 +182,8 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
         version: versionOf(doc),
         json: doc.toJSON(),
       };
-      if (url.searchParams.get('format') === 'snapshot') out.snapshot = Buffer.from(doc.export({ mode: 'snapshot' })).toString('base64');
+      if (format === 'snapshot') out.snapshot = Buffer.from(doc.export({ mode: 'snapshot' })).toString('base64');
+      atCache(core!).set(cacheKey, out);
       return json(res, 200, out);
     } finally {
       doc.free();
@@ -168,9 +196,9 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const from = checkBranch(optString(body, 'from') ?? DEFAULT_BRANCH);
     const to = checkBranch(name);
     const frontiers = parseFrontiers(body.frontiers);
-    const author = optString(body, 'author') ?? 'api';
     guard(docId, [from], 'read');
     guard(docId, [to], 'write');
+    const author = authorOf(guard, body);
     try {
       const out = await core!.fork(roomRef(docId, from), roomRef(docId, to), frontiers, author);
       return json(res, 201, { docId, ...out });
@@ -185,10 +213,10 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     if (!rawFrom) throw new HttpError(400, 'body needs "from" (the branch to merge)');
     const from = checkBranch(rawFrom);
     const into = checkBranch(optString(body, 'into') ?? DEFAULT_BRANCH);
-    const author = optString(body, 'author') ?? 'api';
     const message = optString(body, 'message') ?? null;
     guard(docId, [from], 'read');
     guard(docId, [into], 'write');
+    const author = authorOf(guard, body);
     try {
       const out = await core!.merge(roomRef(docId, from), roomRef(docId, into), author, message);
       return json(res, 200, { docId, ...out });
@@ -200,12 +228,11 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   if (action === 'branches' && method === 'GET') {
     guard(docId, [], 'read');
     // No flush here: history panels poll this; forks flush when they are made.
-    const rows = await core!.storage.listBranches(docId);
+    // A branch-scoped token sees only its own branch.
+    const scope = guard.claims?.branch;
+    const rows = (await core!.storage.listBranches(docId)).filter((b) => scope === undefined || b.branch === scope);
     const branches = [];
-    for (const b of rows) {
-      const state = await core!.branchState(roomRef(docId, b.branch), false);
-      branches.push({ ...b, head: state?.frontiers ?? [] }); // forkFrontiers stays a JSON string (as stored)
-    }
+    for (const b of rows) branches.push({ ...b, head: await branchHead(core!, roomRef(docId, b.branch), b.headOpId) }); // forkFrontiers stays a JSON string (as stored)
     return json(res, 200, { docId, branches });
   }
   if (action === 'state' && method === 'GET') {
@@ -222,13 +249,63 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   throw new HttpError(404, `no route for ${method} ${url.pathname}`);
 }
 
+/** Small LRU caches per server: rendered /at answers, and branch heads by head op id. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+const atCaches = new WeakMap<SyncCore, Lru<Record<string, unknown>>>();
+const headCaches = new WeakMap<SyncCore, Lru<{ headOpId: number; head: OpId[] }>>();
+
+function atCache(core: SyncCore): Lru<Record<string, unknown>> {
+  let c = atCaches.get(core);
+  if (!c) atCaches.set(core, (c = new Lru(16)));
+  return c;
+}
+
+/**
+ * A branch's head frontiers without loading (and holding) its room: from the
+ * loaded room when it is in memory, else from a cache keyed by the stored head
+ * op id, computed once from storage when that changes.
+ */
+async function branchHead(core: SyncCore, ref: RoomRef, headOpId: number): Promise<OpId[]> {
+  const loaded = core.rooms.get(ref.key);
+  if (loaded && !loaded.rebuilding) return loaded.doc.oplogFrontiers();
+  let cache = headCaches.get(core);
+  if (!cache) headCaches.set(core, (cache = new Lru(4096)));
+  const hit = cache.get(ref.key);
+  if (hit && hit.headOpId === headOpId) return hit.head;
+  const state = await core.storage.loadRoom(ref.docId, ref.branch);
+  const doc = buildDoc(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
+  try {
+    const head = doc.oplogFrontiers();
+    cache.set(ref.key, { headOpId, head });
+    return head;
+  } finally {
+    doc.free();
+  }
+}
+
 async function analytics(core: SyncCore, docId: string | undefined, url: URL) {
   const b = url.searchParams.get('branch');
-  const from = url.searchParams.get('from') ?? undefined;
-  const to = url.searchParams.get('to') ?? undefined;
-  for (const [k, v] of [['from', from], ['to', to]] as const) {
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw new HttpError(400, `query parameter ${k} must be an ISO 8601 time`);
-  }
+  // Passed on as canonical ISO strings: the database never sees what the client typed.
+  const fromMs = isoTime(url.searchParams.get('from'), 'from');
+  const toMs = isoTime(url.searchParams.get('to'), 'to');
+  const from = fromMs === undefined ? undefined : new Date(fromMs).toISOString();
+  const to = toMs === undefined ? undefined : new Date(toMs).toISOString();
   await flushQuietly(core);
   return { docId: docId ?? null, branch: b ?? null, ...(await core.storage.analytics({ docId, branch: b ? checkBranch(b) : undefined, from, to })) };
 }
@@ -240,6 +317,16 @@ async function flushQuietly(core: SyncCore): Promise<void> {
   } catch {
     /* degraded: answer from what the database has */
   }
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Milliseconds of an ISO 8601 time parameter; undefined when absent; 400 when not ISO 8601 (`1`, `yesterday`). */
+function isoTime(v: string | null, name: string): number | undefined {
+  if (v === null || v === '') return undefined;
+  const ms = ISO_TIME.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(ms) || Math.abs(ms) > 8.64e15) throw new HttpError(400, `query parameter ${name} must be an ISO 8601 time such as 2026-01-31T12:00:00Z (got ${JSON.stringify(v.slice(0, 40))})`, 'bad_parameter');
+  return ms;
 }
 
 function checkDoc(s: string): string {

@@ -27,10 +27,11 @@ import type { Room, RoomMember } from '../rooms/room';
 import type { SyncCore } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
 import { InvalidIdError, MAX_ROOM_ID_BYTES, parseRoomId } from './roomId';
-import { sendMessage, sendUpdates } from './send';
+import { sendMessage, sendUpdates, setSendLimit } from './send';
+import { DEFAULT_BRANCH } from './roomId';
 import { WAL_FULL_CODE } from '../wal/walLimit';
 import type { PresenceHub, PresenceMember } from '../rooms/presence';
-import { RateLimiter, addDocBytes, docSize } from './limits';
+import { KeyedBuckets, RateLimiter, TokenBucket, addDocBytes, docSize } from './limits';
 
 interface Membership {
   room: Room;
@@ -38,6 +39,28 @@ interface Membership {
   wireId: string;
   permission: Permission;
   author: string;
+  /** The grant ends here (ms since the epoch): later writes are refused. */
+  expiresAt?: number;
+  /** Shared storage byte quota (one token over all its connections). */
+  quotaKey?: string;
+}
+
+/** State shared by every connection of one server (limits over connections). */
+export interface SharedLimits {
+  /** Joins per remote address. */
+  joins: KeyedBuckets;
+  /** Stored bytes per token. */
+  tokenBytes: KeyedBuckets;
+  /** Bytes announced by open fragmented updates, over all connections. */
+  fragments: { held: number };
+}
+
+export function sharedLimits(limits: LimitSettings): SharedLimits {
+  return {
+    joins: new KeyedBuckets(limits.maxJoinsPerSecondPerAddress, limits.rateBurstSeconds),
+    tokenBytes: new KeyedBuckets(limits.maxTokenBytesPerSecond, limits.rateBurstSeconds),
+    fragments: { held: 0 },
+  };
 }
 
 interface FragmentBatch {
@@ -55,13 +78,20 @@ export class Connection implements RoomMember, PresenceMember {
   readonly id = nextConnectionId++;
   private memberships = new Map<string, Membership>(); // by wire room id
   /** Presence (%EPH) rooms: wire room id -> room key and permission. */
-  private presence = new Map<string, { key: string; permission: Permission }>();
+  private presence = new Map<string, { key: string; permission: Permission; expiresAt?: number }>();
   private fragments = new Map<string, FragmentBatch>();
   private protocolErrors = 0;
   private closed = false;
   private readonly rate: RateLimiter;
   /** Updates refused for the rate limit since the last accepted one. */
   private rateStrikes = 0;
+  private readonly joinRate: TokenBucket | null;
+  /** Joins admitted but not finished (auth, room load): they count against maxRoomsPerConnection. */
+  private pendingJoins = new Set<string>();
+  /** Bytes announced by this connection's open fragmented updates. */
+  private fragmentBytes = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private alive = true;
 
   constructor(
     private readonly ws: WebSocket,
@@ -70,11 +100,45 @@ export class Connection implements RoomMember, PresenceMember {
     private readonly limits: LimitSettings,
     private readonly log: Logger,
     private readonly presenceHub: PresenceHub,
+    private readonly shared: SharedLimits = sharedLimits(limits),
+    private readonly address = 'unknown',
   ) {
     this.rate = new RateLimiter(limits.maxUpdatesPerSecond, limits.maxBytesPerSecond, limits.rateBurstSeconds);
+    this.joinRate = limits.maxJoinsPerSecond > 0 ? new TokenBucket(limits.maxJoinsPerSecond, limits.maxJoinsPerSecond * Math.max(1, limits.rateBurstSeconds)) : null;
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', (err) => this.log.debug('socket error', { conn: this.id, error: err.message }));
+    ws.on('pong', () => (this.alive = true));
+    // Outgoing backpressure: a reader that lets this much pile up is dropped (its socket, not the server's memory).
+    setSendLimit(ws, limits.maxQueuedBytesPerConnection, (queued) => {
+      this.log.warn('disconnecting a slow reader', { conn: this.id, address: this.address, queuedBytes: queued, limit: limits.maxQueuedBytesPerConnection });
+      ws.terminate();
+    });
+    if (limits.joinDeadlineMs > 0) {
+      this.timer(setTimeout(() => {
+        if (this.memberships.size > 0 || this.presence.size > 0 || this.closed) return;
+        this.log.warn('closing a socket that joined no room in time', { conn: this.id, address: this.address, limit: limits.joinDeadlineMs });
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code: 'join_deadline', message: `no room joined within ${limits.joinDeadlineMs} ms of connecting (joinDeadlineMs); connect again when you join`, limit: 'joinDeadlineMs', value: limits.joinDeadlineMs }));
+        ws.close(1008, 'no room joined in time (joinDeadlineMs)');
+        this.timer(setTimeout(() => ws.terminate(), 2000));
+      }, limits.joinDeadlineMs));
+    }
+    if (limits.pingIntervalMs > 0) {
+      this.timer(setInterval(() => {
+        if (!this.alive) {
+          this.log.info('closing a socket that did not answer a ping', { conn: this.id, address: this.address });
+          ws.terminate();
+          return;
+        }
+        this.alive = false;
+        if (ws.readyState === ws.OPEN) ws.ping();
+      }, limits.pingIntervalMs));
+    }
+  }
+
+  private timer(t: NodeJS.Timeout): void {
+    t.unref?.();
+    this.timers.push(t);
   }
 
   get roomCount(): number {
@@ -92,6 +156,7 @@ export class Connection implements RoomMember, PresenceMember {
   // ---- framing ----------------------------------------------------------
 
   private onFrame(data: RawData, isBinary: boolean): void {
+    this.alive = true;
     const bytes = toBytes(data);
     if (!isBinary) {
       const text = Buffer.from(bytes).toString('utf8');
@@ -120,6 +185,8 @@ export class Connection implements RoomMember, PresenceMember {
     }
     void this.handle(msg).catch((err) => {
       this.log.error('unexpected error handling message', { conn: this.id, type: msg.type, error: errText(err) });
+      // Every update gets an answer, even when handling it failed unexpectedly.
+      if (msg.type === MessageType.DocUpdate || msg.type === MessageType.DocUpdateFragment) this.refuse(msg.roomId, msg.batchId, UpdateStatusCode.AppError, 'server_error', `the server could not handle this update: ${errText(err)}`, {}, msg.crdt);
     });
   }
 
@@ -169,6 +236,7 @@ export class Connection implements RoomMember, PresenceMember {
         this.joinError(msg, JoinErrorCode.AppError, err instanceof InvalidIdError ? err.message : errText(err), 'invalid_room_id');
         return;
       }
+      if (!this.withinJoinRate(msg)) return;
       if (!this.presence.has(msg.roomId) && this.presence.size >= this.limits.maxRoomsPerConnection) {
         this.joinError(msg, JoinErrorCode.AppError, `at most ${this.limits.maxRoomsPerConnection} rooms per connection`, 'too_many_rooms');
         return;
@@ -177,7 +245,7 @@ export class Connection implements RoomMember, PresenceMember {
       if (!decision || this.closed) return;
       const prev = this.presence.get(msg.roomId);
       if (prev) this.presenceHub.leave(prev.key, this);
-      this.presence.set(msg.roomId, { key: ref.key, permission: decision.permission });
+      this.presence.set(msg.roomId, { key: ref.key, permission: decision.permission, expiresAt: decision.expiresAt });
       const current = this.presenceHub.join(ref.key, this);
       sendMessage(this.ws, { type: MessageType.JoinResponseOk, crdt: eph, roomId: msg.roomId, permission: decision.permission, version: new Uint8Array() });
       if (current) sendUpdates(this.ws, msg.roomId, [current], undefined, eph);
@@ -189,6 +257,10 @@ export class Connection implements RoomMember, PresenceMember {
       const p = this.presence.get(msg.roomId);
       if (!p) {
         this.refuse(msg.roomId, msg.batchId, UpdateStatusCode.PermissionDenied, 'not_joined', `join presence room ${msg.roomId} before sending to it`, {}, eph);
+        return;
+      }
+      if (p.expiresAt !== undefined && Date.now() >= p.expiresAt) {
+        this.refuse(msg.roomId, msg.batchId, UpdateStatusCode.PermissionDenied, 'token_expired', expiredMessage(p.expiresAt), {}, eph);
         return;
       }
       if (!this.withinRate(msg.roomId, msg.batchId, msg.updates.length, msg.updates.reduce((n, u) => n + u.length, 0), eph)) return;
@@ -229,8 +301,14 @@ export class Connection implements RoomMember, PresenceMember {
       this.joinError(msg, JoinErrorCode.AppError, m, 'invalid_room_id');
       return;
     }
-    if (!this.memberships.has(msg.roomId) && this.memberships.size >= this.limits.maxRoomsPerConnection) {
-      this.joinError(msg, JoinErrorCode.AppError, `at most ${this.limits.maxRoomsPerConnection} rooms per connection`, 'too_many_rooms');
+    if (!this.withinJoinRate(msg)) return;
+    // Joins still being authorized or loaded count too: the limit holds for back-to-back JoinRequests.
+    if (this.pendingJoins.has(msg.roomId)) {
+      this.joinError(msg, JoinErrorCode.AppError, `a join of room ${msg.roomId} is already in progress on this connection`, 'join_in_progress');
+      return;
+    }
+    if (!this.memberships.has(msg.roomId) && this.memberships.size + this.pendingJoins.size >= this.limits.maxRoomsPerConnection) {
+      this.joinError(msg, JoinErrorCode.AppError, `at most ${this.limits.maxRoomsPerConnection} rooms per connection (maxRoomsPerConnection)`, 'too_many_rooms');
       return;
     }
     let clientVV: VersionVector | null = null;
@@ -242,6 +320,7 @@ export class Connection implements RoomMember, PresenceMember {
         return;
       }
     }
+    this.pendingJoins.add(msg.roomId);
     try {
       const decision = await this.authorize(msg, ref);
       if (!decision) return;
@@ -254,9 +333,15 @@ export class Connection implements RoomMember, PresenceMember {
         return;
       }
       if (this.closed) return;
+      // Only writers create branches: a read token cannot make the server hold rooms for made-up names.
+      if (decision.permission !== 'write' && ref.branch !== DEFAULT_BRANCH && !roomExists(room)) {
+        if (room.members.size === 0) this.core.leave(room, this);
+        this.joinError(msg, JoinErrorCode.AppError, `branch ${JSON.stringify(ref.branch)} of document ${JSON.stringify(ref.docId)} does not exist, and a read-only token cannot create it`, 'unknown_branch');
+        return;
+      }
       const previous = this.memberships.get(msg.roomId);
       if (previous && previous.room !== room) this.core.leave(previous.room, this);
-      this.memberships.set(msg.roomId, { room, wireId: msg.roomId, permission: decision.permission, author: decision.author ?? 'anonymous' });
+      this.memberships.set(msg.roomId, { room, wireId: msg.roomId, permission: decision.permission, author: decision.author ?? 'anonymous', expiresAt: decision.expiresAt, quotaKey: decision.quotaKey });
       this.core.join(room, this);
       const serverVV = room.doc.oplogVersion();
       sendMessage(this.ws, { type: MessageType.JoinResponseOk, crdt: CrdtType.Loro, roomId: msg.roomId, permission: decision.permission, version: serverVV.encode() });
@@ -268,8 +353,19 @@ export class Connection implements RoomMember, PresenceMember {
       }
       serverVV.free();
     } finally {
+      this.pendingJoins.delete(msg.roomId);
       clientVV?.free();
     }
+  }
+
+  /** Join rate of this connection and of its address; refuses the join when over either. */
+  private withinJoinRate(msg: JoinRequest): boolean {
+    const perConn = !this.joinRate || this.joinRate.take(1);
+    const perAddr = perConn && this.shared.joins.take(this.address, 1);
+    if (perConn && perAddr) return true;
+    const [limit, value] = perConn ? ['maxJoinsPerSecondPerAddress', this.limits.maxJoinsPerSecondPerAddress] : ['maxJoinsPerSecond', this.limits.maxJoinsPerSecond];
+    this.joinError(msg, JoinErrorCode.AppError, `join rate limit: at most ${value} joins per second ${perConn ? 'per address' : 'per connection'} (${limit}); wait and join again`, 'join_rate_limited');
+    return false;
   }
 
   private onLeave(wireId: string): void {
@@ -281,10 +377,11 @@ export class Connection implements RoomMember, PresenceMember {
 
   private onClose(): void {
     this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
     for (const p of this.presence.values()) this.presenceHub.leave(p.key, this);
     this.presence.clear();
-    for (const f of this.fragments.values()) clearTimeout(f.timer);
-    this.fragments.clear();
+    for (const k of [...this.fragments.keys()]) this.removeBatch(k);
     const rooms = new Set([...this.memberships.values()].map((m) => m.room));
     this.memberships.clear();
     for (const r of rooms) this.core.leave(r, this);
@@ -297,6 +394,7 @@ export class Connection implements RoomMember, PresenceMember {
     const m = this.memberships.get(wireId);
     if (!m) return UpdateStatusCode.PermissionDenied; // not joined
     if (m.permission !== 'write') return UpdateStatusCode.PermissionDenied;
+    if (m.expiresAt !== undefined && Date.now() >= m.expiresAt) return UpdateStatusCode.PermissionDenied; // checked on every write
     return m;
   }
 
@@ -310,7 +408,13 @@ export class Connection implements RoomMember, PresenceMember {
 
   /** Ack PermissionDenied plus a text frame saying why (not joined, or read-only). */
   private refuseWrite(roomId: string, batchId: HexString, status: UpdateStatusCode): void {
-    const joined = this.memberships.has(roomId);
+    const m = this.memberships.get(roomId);
+    const joined = !!m;
+    if (m && m.permission === 'write' && m.expiresAt !== undefined) {
+      this.log.warn('update refused', { conn: this.id, room: roomId.slice(0, 120), reason: 'token expired' });
+      this.refuse(roomId, batchId, status, 'token_expired', expiredMessage(m.expiresAt));
+      return;
+    }
     this.log.warn('update refused', { conn: this.id, room: roomId.slice(0, 120), reason: joined ? 'read-only' : 'not joined' });
     if (joined) this.refuse(roomId, batchId, status, 'read_only', `you joined room ${roomId} read-only: updates are refused, not relayed and not stored`);
     else this.refuse(roomId, batchId, status, 'not_joined', `join room ${roomId} before sending updates to it`);
@@ -359,6 +463,11 @@ export class Connection implements RoomMember, PresenceMember {
         return;
       }
     }
+    if (m.quotaKey && !this.shared.tokenBytes.take(m.quotaKey, total, true)) {
+      this.log.warn('token storage quota reached', { conn: this.id, room: m.room.key, update: total, limit: this.limits.maxTokenBytesPerSecond });
+      this.refuse(m.wireId, batchId, UpdateStatusCode.RateLimited, 'token_quota', `storage quota: a token may store at most ${this.limits.maxTokenBytesPerSecond} bytes per second over all its connections (maxTokenBytesPerSecond); slow down and resend`, { limit: 'maxTokenBytesPerSecond', value: this.limits.maxTokenBytesPerSecond });
+      return;
+    }
     const relay: Uint8Array[] = [];
     let status: UpdateStatusCode = UpdateStatusCode.Ok;
     for (const u of updates) {
@@ -369,6 +478,7 @@ export class Connection implements RoomMember, PresenceMember {
       }
       else if (res.kind === 'invalid') {
         this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: res.reason });
+        if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code: 'invalid_update', room: m.wireId.slice(0, 200), batchId, status: UpdateStatusCode.InvalidUpdate, message: res.reason }));
         status = UpdateStatusCode.InvalidUpdate;
       } else if (res.kind === 'not-durable') status = UpdateStatusCode.AppError;
       else if (res.kind === 'wal-full') {
@@ -404,15 +514,29 @@ export class Connection implements RoomMember, PresenceMember {
     }
     const key = `${h.roomId}\u0000${h.batchId}`;
     if (!this.fragments.has(key) && this.fragments.size >= MAX_OPEN_FRAGMENT_BATCHES) {
-      this.ack(h.roomId, h.batchId, UpdateStatusCode.RateLimited);
+      this.refuse(h.roomId, h.batchId, UpdateStatusCode.RateLimited, 'too_many_fragmented', `at most ${MAX_OPEN_FRAGMENT_BATCHES} fragmented updates open per connection; finish one first`);
       return;
     }
     this.dropFragments(h.batchId, h.roomId);
+    // Announced bytes are reserved up front, per connection and for the process, so fragments cannot pile up.
+    const perConn = this.limits.maxFragmentBytesPerConnection;
+    if (this.fragmentBytes + h.totalSizeBytes > perConn) {
+      this.refuse(h.roomId, h.batchId, UpdateStatusCode.RateLimited, 'fragment_budget', `open fragmented updates on this connection would hold ${this.fragmentBytes + h.totalSizeBytes} bytes, more than maxFragmentBytesPerConnection ${perConn}; finish the open ones first`, { limit: 'maxFragmentBytesPerConnection', value: perConn });
+      return;
+    }
+    const total = this.limits.maxFragmentBytesTotal;
+    if (this.shared.fragments.held + h.totalSizeBytes > total) {
+      this.log.warn('fragmented update refused: the server holds too many open fragments', { conn: this.id, held: this.shared.fragments.held, limit: total });
+      this.refuse(h.roomId, h.batchId, UpdateStatusCode.RateLimited, 'server_busy', `the server holds ${this.shared.fragments.held} bytes of open fragmented updates (maxFragmentBytesTotal ${total}); resend later`, { limit: 'maxFragmentBytesTotal', value: total });
+      return;
+    }
     const timer = setTimeout(() => {
-      this.fragments.delete(key);
+      this.removeBatch(key);
       this.ack(h.roomId, h.batchId, UpdateStatusCode.FragmentTimeout);
     }, this.limits.fragmentTimeoutMs);
     timer.unref?.();
+    this.fragmentBytes += h.totalSizeBytes;
+    this.shared.fragments.held += h.totalSizeBytes;
     this.fragments.set(key, { header: h, parts: new Array(h.fragmentCount), received: 0, bytes: 0, timer });
   }
 
@@ -425,8 +549,7 @@ export class Connection implements RoomMember, PresenceMember {
     }
     const fail = (status: UpdateStatusCode, why: string) => {
       this.log.warn('fragmented update rejected', { conn: this.id, room: f.roomId, batchId: f.batchId, why });
-      clearTimeout(batch.timer);
-      this.fragments.delete(key);
+      this.removeBatch(key);
       this.ack(f.roomId, f.batchId, status);
     };
     if (!Number.isInteger(f.index) || f.index < 0 || f.index >= batch.parts.length) return fail(UpdateStatusCode.InvalidUpdate, `fragment index ${f.index} out of range`);
@@ -436,8 +559,7 @@ export class Connection implements RoomMember, PresenceMember {
     batch.bytes += f.fragment.length;
     if (batch.bytes > batch.header.totalSizeBytes) return fail(UpdateStatusCode.InvalidUpdate, 'fragments exceed the announced size');
     if (batch.received < batch.parts.length) return;
-    clearTimeout(batch.timer);
-    this.fragments.delete(key);
+    this.removeBatch(key);
     if (batch.bytes !== batch.header.totalSizeBytes) return fail(UpdateStatusCode.InvalidUpdate, `fragments hold ${batch.bytes} bytes, header announced ${batch.header.totalSizeBytes}`);
     const whole = Buffer.concat(batch.parts as Uint8Array[]);
     const m = this.writable(f.roomId);
@@ -447,11 +569,18 @@ export class Connection implements RoomMember, PresenceMember {
 
   private dropFragments(batchId: HexString, roomId?: string): void {
     for (const [k, b] of this.fragments) {
-      if (b.header.batchId === batchId && (roomId === undefined || b.header.roomId === roomId)) {
-        clearTimeout(b.timer);
-        this.fragments.delete(k);
-      }
+      if (b.header.batchId === batchId && (roomId === undefined || b.header.roomId === roomId)) this.removeBatch(k);
     }
+  }
+
+  /** Forget an open fragmented batch and give back the bytes it reserved. */
+  private removeBatch(key: string): void {
+    const b = this.fragments.get(key);
+    if (!b) return;
+    clearTimeout(b.timer);
+    this.fragments.delete(key);
+    this.fragmentBytes -= b.header.totalSizeBytes;
+    this.shared.fragments.held -= b.header.totalSizeBytes;
   }
 
   // ---- replies ----------------------------------------------------------
@@ -501,6 +630,23 @@ export class Connection implements RoomMember, PresenceMember {
       return;
     }
     sendMessage(this.ws, { type: MessageType.JoinError, crdt: msg.crdt, roomId: msg.roomId, code, message, ...(appCode ? { appCode } : {}) });
+  }
+}
+
+function expiredMessage(expiresAt: number): string {
+  return `your token expired at ${new Date(expiresAt).toISOString()}: updates are refused; join again with a new token`;
+}
+
+/** Whether the room's branch exists (stored, or holding updates not yet flushed). */
+function roomExists(room: Room): boolean {
+  if (room.known || room.dirty) return true;
+  try {
+    const vv = room.doc.oplogVersion();
+    const n = vv.length();
+    vv.free();
+    return n > 0;
+  } catch {
+    return true; // a broken document: let the join report it
   }
 }
 

@@ -3,9 +3,11 @@
 import type { Room } from '../rooms/room';
 
 /**
- * A token bucket that may go into debt: a request is allowed while the bucket
- * is not empty and then takes its full cost, so one update larger than the
- * bucket (up to maxUpdateBytes) still passes when the client has been quiet.
+ * A token bucket. A request passes when the bucket holds its whole cost, so a
+ * message of N parts is charged N and refused past the budget (no debt). The
+ * one exception is `oversize`: an item larger than the whole bucket (a byte
+ * count up to maxUpdateBytes) passes when the bucket is full, i.e. the client
+ * was quiet for a whole burst period, and leaves the bucket in debt.
  */
 export class TokenBucket {
   private tokens: number;
@@ -20,14 +22,55 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes `cost` and returns true, or returns false (nothing taken) when the bucket is empty. */
-  take(cost: number): boolean {
+  private refill(): void {
     const t = this.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
     this.last = t;
-    if (this.tokens <= 0) return false;
-    this.tokens -= cost;
-    return true;
+  }
+
+  /** Takes `cost` and returns true, or returns false (nothing taken) when the bucket does not hold it. */
+  take(cost: number, oversize = false): boolean {
+    this.refill();
+    if (cost <= this.tokens || (oversize && cost > this.capacity && this.tokens >= this.capacity)) {
+      this.tokens -= cost;
+      return true;
+    }
+    return false;
+  }
+
+  /** True when the bucket is full and has been for a while (nothing to remember). */
+  get idle(): boolean {
+    this.refill();
+    return this.tokens >= this.capacity;
+  }
+}
+
+/**
+ * Buckets shared by key (a token, a remote address) over connections; idle
+ * (full) buckets are forgotten so the map stays small.
+ */
+export class KeyedBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burstSeconds: number,
+    private readonly now?: () => number,
+  ) {}
+
+  get enabled(): boolean {
+    return this.ratePerSecond > 0;
+  }
+
+  take(key: string, cost: number, oversize = false): boolean {
+    if (!this.enabled) return true;
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= 1024) for (const [k, old] of this.buckets) if (old.idle) this.buckets.delete(k);
+      b = new TokenBucket(this.ratePerSecond, this.ratePerSecond * Math.max(1, this.burstSeconds), this.now);
+      this.buckets.set(key, b);
+    }
+    return b.take(cost, oversize);
   }
 }
 
@@ -55,7 +98,7 @@ export class RateLimiter {
   /** null when allowed; otherwise which limit refused it. */
   check(updateCount: number, byteCount: number): RateRefusal | null {
     if (this.updates && !this.updates.take(updateCount)) return { limit: 'maxUpdatesPerSecond', value: this.updatesPerSecond };
-    if (this.bytes && !this.bytes.take(byteCount)) return { limit: 'maxBytesPerSecond', value: this.bytesPerSecond };
+    if (this.bytes && !this.bytes.take(byteCount, true)) return { limit: 'maxBytesPerSecond', value: this.bytesPerSecond };
     return null;
   }
 }

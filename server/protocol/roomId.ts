@@ -1,6 +1,7 @@
 // Room ids: `<docId>` or `<docId>@<branch>` (branch defaults to "main").
 // Ids reach file names, logs, URLs and SQL parameters, so only a sane subset
 // is accepted and every rejection says exactly why.
+import { lookAlikeProblem } from './names';
 
 export const DEFAULT_BRANCH = 'main';
 /** loro-protocol caps a room id at 128 UTF-8 bytes (MAX_ROOM_ID_LENGTH). */
@@ -47,6 +48,9 @@ export function validateBranch(branch: string): string {
   checkCommon('branch', branch);
   if (!BRANCH_CHARS.test(branch)) throw new InvalidIdError('branch', 'only letters, digits and _ - . ~ + / are allowed');
   if (branch.startsWith('/') || branch.endsWith('/') || branch.includes('//')) throw new InvalidIdError('branch', 'empty path segment');
+  // A branch that reads like another one ("main\u034f", Cyrillic "mаin") would sit beside it unnoticed.
+  const lookAlike = lookAlikeProblem(branch);
+  if (lookAlike) throw new InvalidIdError('branch', lookAlike);
   return branch;
 }
 

@@ -10,8 +10,33 @@ export function newBatchId(): HexString {
   return `0x${randomBytes(8).toString('hex')}`;
 }
 
+/** Per socket: most bytes that may wait in its send queue, and what to do past it. */
+const sendLimits = new WeakMap<WebSocket, { maxQueued: number; onOver: (queued: number) => void; over: boolean }>();
+
+/**
+ * Outgoing backpressure: once `maxQueued` bytes wait to be sent to this socket
+ * (a reader that does not read), `onOver` runs once and nothing more is queued.
+ * One message is always queued when nothing waits, so a snapshot larger than
+ * the bound still reaches a reader that keeps up. 0 = no limit.
+ */
+export function setSendLimit(ws: WebSocket, maxQueued: number, onOver: (queued: number) => void): void {
+  if (maxQueued > 0) sendLimits.set(ws, { maxQueued, onOver, over: false });
+}
+
 export function sendMessage(ws: WebSocket, msg: ProtocolMessage): void {
-  if (ws.readyState === ws.OPEN) ws.send(encode(msg));
+  if (ws.readyState !== ws.OPEN) return;
+  const bytes = encode(msg);
+  const limit = sendLimits.get(ws);
+  if (limit) {
+    if (limit.over) return;
+    const queued = ws.bufferedAmount;
+    if (queued > 0 && queued + bytes.length > limit.maxQueued) {
+      limit.over = true;
+      limit.onOver(queued);
+      return;
+    }
+  }
+  ws.send(bytes);
 }
 
 /** Send updates to one socket; each update too big for one message is fragmented. */

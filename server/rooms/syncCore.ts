@@ -12,6 +12,7 @@ import { WalLimit } from '../wal/walLimit';
 import { BufferedOp, Room, type UnloggedUpdate } from './room';
 import { InvalidUpdateError, errText, inspectBlob, isRepeatedPending, pendingKeys, summarizeSpans } from './updateInfo';
 import { buildMergeUpdate } from './merge';
+import { noteImported, tooDeep } from './nesting';
 import { newBatchId } from '../protocol/send';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
 
@@ -159,7 +160,7 @@ export class SyncCore {
    * Import one update into the room; resolves once it is durable (WAL fsync).
    * Duplicates (nothing new) are acknowledged but not stored again.
    */
-  async accept(room: Room, bytes: Uint8Array, author: string, createdAt = Date.now(), walSegment?: number): Promise<AcceptResult> {
+  async accept(room: Room, bytes: Uint8Array, author: string, createdAt = Date.now(), walSegment?: number, retried = false): Promise<AcceptResult> {
     const invalid = this.validate(bytes);
     if (invalid) {
       this.metrics.opsRejected++;
@@ -172,13 +173,24 @@ export class SyncCore {
     // update it already imported is missing from the WAL.
     const unlogged = await this.logUnlogged(room);
     if (unlogged) return { kind: 'not-durable', reason: unlogged };
-    const before = room.doc.oplogVersion();
+    // An update just before this one (pipelined) may have broken the document meanwhile: wait for its rebuild.
+    while (room.rebuilding) await room.rebuilding;
+    let before: VersionVector | undefined;
     let stored: Uint8Array;
     let spans;
     let status: ImportStatus;
     try {
+      // Inside the try: on a document a panic just broke, this throws too (and must get an answer).
+      before = room.doc.oplogVersion();
       const info = inspectBlob(bytes);
+      const limit = this.settings.limits.maxNestingDepth;
+      const deep = tooDeep(room, bytes, info.span, limit);
+      if (deep !== null) {
+        this.metrics.opsRejected++;
+        return { kind: 'invalid', reason: `containers nested ${deep} levels deep, more than maxNestingDepth ${limit} (Loro's readers break on deep nesting)` };
+      }
       status = room.doc.import(bytes);
+      noteImported(room, status, limit);
       spans = summarizeSpans(status);
       if (spans.opCount === 0 || isRepeatedPending(status, room.pendingStored)) {
         this.metrics.opsDuplicate++;
@@ -187,11 +199,16 @@ export class SyncCore {
       // Store the client's bytes when all of them were new; otherwise only the new part.
       stored = status.pending || spans.opCount === info.span ? bytes : room.doc.export({ mode: 'update', from: before });
     } catch (err) {
+      if (!before && !retried) {
+        // The document was already broken (by an update just before this one): wait for the rebuild, then try this one.
+        await this.rebuildBroken(room, err);
+        return this.accept(room, bytes, author, createdAt, walSegment, true);
+      }
       this.metrics.opsRejected++;
       if (isBroken(room.doc)) void this.rebuildBroken(room, err);
       return { kind: 'invalid', reason: `import failed: ${errText(err)}` };
     } finally {
-      freeDoc(before);
+      if (before) freeDoc(before);
     }
     room.lastActivity = Date.now();
     const entry: UnloggedUpdate = { author, createdAt, bytes: stored, spans, pendingKeys: [...pendingKeys(status)] };

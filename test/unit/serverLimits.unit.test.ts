@@ -78,8 +78,12 @@ describe('server limits', function () {
     assert.deepEqual([1, 2, 3, 4, 5].map(() => b.take(1)), [true, true, true, true, false]);
     now = 500; // +1 token
     assert.deepEqual([b.take(1), b.take(1)], [true, false]);
-    now = 10_000; // full again, and a large cost may go into debt once
-    assert.equal(b.take(100), true);
+    now = 10_000; // full again: a cost larger than what is left is refused (no debt) …
+    assert.equal(b.take(3), true);
+    assert.equal(b.take(3), false);
+    now = 20_000; // … and a cost larger than the whole bucket passes only as `oversize`, when full
+    assert.equal(b.take(100), false);
+    assert.equal(b.take(100, true), true);
     assert.equal(b.take(1), false);
   });
 

@@ -99,9 +99,15 @@ describe('access tokens', () => {
     const hook = tokenAuth(SECRET, now);
     const named = issueToken(SECRET, { doc: 'nb', perm: 'write', ttlSeconds: 60, user: 'ana', now: T0 });
     const anon = issueToken(SECRET, { doc: 'nb', perm: 'read', ttlSeconds: 60, now: T0 });
-    assert.deepEqual(await hook({ docId: 'nb', branch: 'main', auth: enc(JSON.stringify({ token: named, user: 'mallory' })) }), { permission: 'write', author: 'ana' });
-    assert.deepEqual(await hook({ docId: 'nb', branch: 'main', auth: enc(named) }), { permission: 'write', author: 'ana' });
-    assert.deepEqual(await hook({ docId: 'nb', branch: 'main', auth: enc(JSON.stringify({ token: anon, user: 'bo' })) }), { permission: 'read', author: 'bo' });
+    const grant = async (auth: Uint8Array) => {
+      const r = (await hook({ docId: 'nb', branch: 'main', auth }))!;
+      assert.equal(r.expiresAt, (Math.floor(T0 / 1000) + 60) * 1000, 'the grant carries the expiry (rechecked on every write)');
+      assert.match(r.quotaKey ?? '', /^token:/);
+      return { permission: r.permission, author: r.author };
+    };
+    assert.deepEqual(await grant(enc(JSON.stringify({ token: named, user: 'mallory' }))), { permission: 'write', author: 'ana' });
+    assert.deepEqual(await grant(enc(named)), { permission: 'write', author: 'ana' });
+    assert.deepEqual(await grant(enc(JSON.stringify({ token: anon, user: 'bo' }))), { permission: 'read', author: 'bo' });
     const refused = async (auth: Uint8Array, docId = 'nb') => {
       try {
         await hook({ docId, branch: 'main', auth });

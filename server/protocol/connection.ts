@@ -156,6 +156,8 @@ export class Connection implements RoomMember, PresenceMember {
   // ---- framing ----------------------------------------------------------
 
   private onFrame(data: RawData, isBinary: boolean): void {
+    // Frames that arrive after the socket was dropped (slow reader, deadline) are not worth any work.
+    if (this.ws.readyState !== this.ws.OPEN) return;
     this.alive = true;
     const bytes = toBytes(data);
     if (!isBinary) {
@@ -348,7 +350,7 @@ export class Connection implements RoomMember, PresenceMember {
       // Backfill: only what the client's version lacks.
       const cmp = clientVV ? clientVV.compare(serverVV) : -1;
       if (cmp === undefined || cmp < 0) {
-        const delta = clientVV ? room.doc.export({ mode: 'update', from: clientVV }) : room.doc.export({ mode: 'snapshot' });
+        const delta = clientVV ? room.doc.export({ mode: 'update', from: clientVV }) : snapshotOf(room);
         sendUpdates(this.ws, msg.roomId, [delta]);
       }
       serverVV.free();
@@ -631,6 +633,21 @@ export class Connection implements RoomMember, PresenceMember {
     }
     sendMessage(this.ws, { type: MessageType.JoinError, crdt: msg.crdt, roomId: msg.roomId, code, message, ...(appCode ? { appCode } : {}) });
   }
+}
+
+// The last snapshot exported per room, with the version it covers: joins with
+// an empty version (the usual first join, and what a join flood sends) reuse it.
+const snapshots = new WeakMap<Room, { doc: unknown; version: Uint8Array; bytes: Uint8Array }>();
+
+function snapshotOf(room: Room): Uint8Array {
+  const vv = room.doc.oplogVersion();
+  const version = vv.encode();
+  vv.free();
+  const hit = snapshots.get(room);
+  if (hit && hit.doc === room.doc && Buffer.compare(hit.version, version) === 0) return hit.bytes;
+  const bytes = room.doc.export({ mode: 'snapshot' });
+  snapshots.set(room, { doc: room.doc, version, bytes });
+  return bytes;
 }
 
 function expiredMessage(expiresAt: number): string {

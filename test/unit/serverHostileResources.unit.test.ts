@@ -36,7 +36,7 @@ describe('server hostile clients: memory and descriptors', function () {
   async function joined(roomId: string, token = tok(), crdt: CrdtType = CrdtType.Loro): Promise<RawClient> {
     const c = track(await RawClient.connect(server!.url));
     c.send({ type: MessageType.JoinRequest, crdt, roomId, auth: enc(token), version: new Uint8Array() });
-    await c.next(MessageType.JoinResponseOk, (m) => m.roomId === roomId);
+    await c.next(MessageType.JoinResponseOk, (m) => m.roomId === roomId, 30_000);
     return c;
   }
   /** An honest writer in another room still gets its ack. */
@@ -57,13 +57,13 @@ describe('server hostile clients: memory and descriptors', function () {
   });
 
   it('item 6: a read token repeating JoinRequests without reading is disconnected once its send queue passes maxQueuedBytesPerConnection', async () => {
-    const s = await start({ maxQueuedBytesPerConnection: 2 * 1024 * 1024, maxJoinsPerSecond: 0, maxJoinsPerSecondPerAddress: 0 });
+    const s = await start({ maxQueuedBytesPerConnection: 1024 * 1024, maxJoinsPerSecond: 0, maxJoinsPerSecondPerAddress: 0 });
     const w = await joined('nb');
-    for (let i = 0; i < 4; i++) assert.equal((await w.ackFor(w.update('nb', [textUpdate(noise(150_000), BigInt(10 + i))]), 30_000)).status, UpdateStatusCode.Ok);
+    for (let i = 0; i < 2; i++) assert.equal((await w.ackFor(w.update('nb', [textUpdate(noise(150_000), BigInt(10 + i))]), 30_000)).status, UpdateStatusCode.Ok);
     const reader = await joined('nb', tok({ perm: 'read' }));
     stopReading(reader);
-    // 120 joins × a ~600 KB snapshot: about 70 MB if the server queued them all.
-    for (let i = 0; i < 120; i++) {
+    // 100 joins × a ~300 KB snapshot: about 30 MB if the server queued them all.
+    for (let i = 0; i < 100; i++) {
       reader.join('nb', new Uint8Array(), enc(tok({ perm: 'read' })));
       await new Promise((r) => setImmediate(r));
     }
@@ -77,7 +77,7 @@ describe('server hostile clients: memory and descriptors', function () {
     for (let i = 0; i < 30; i++) c.join(`nb@main`, new Uint8Array(), enc(tok()));
     await waitFor(() => c.messages.filter((m) => m.type === MessageType.JoinResponseOk || m.type === MessageType.JoinError).length === 30, 'an answer to every join', 30_000);
     const refused = c.messages.filter((m) => m.type === MessageType.JoinError && m.appCode === 'join_rate_limited');
-    assert.ok(refused.length >= 20, `refused ${refused.length} of 30`);
+    assert.ok(refused.length >= 15, `refused ${refused.length} of 30 (a burst of 10 passes, plus what refills meanwhile)`);
     assert.match((refused[0] as { message: string }).message, /maxJoinsPerSecond/);
   });
 
@@ -159,7 +159,7 @@ describe('server hostile clients: memory and descriptors', function () {
     w.close();
     await waitFor(() => s.stats().rooms === 0, 'every room unloaded', 30_000);
     const body = (await (await fetch(`${s.httpUrl}/api/docs/nb/branches`, { headers: auth })).json()) as { branches: { branch: string; head: { peer: string; counter: number }[] }[] };
-    assert.equal(body.branches.length, 9);
+    assert.deepEqual(body.branches.map((b) => b.branch).sort(), ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'main']);
     assert.ok(body.branches.every((b) => b.head.length === 1 && b.head[0].peer === '8'), JSON.stringify(body.branches.map((b) => b.head)));
     assert.equal(s.stats().rooms, 0, 'no branch room was loaded to answer');
   });

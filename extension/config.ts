@@ -7,6 +7,10 @@ export interface SqlroomSettings {
   maxResultRows: number;
   extensionDirectory: string | undefined;
   userName: string;
+  /** Save each cell's last output with the notebook (and show it on reopen). */
+  keepResults: boolean;
+  /** Largest kept output per cell, in bytes of JSON. */
+  keptResultMaxBytes: number;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): SqlroomSettings {
@@ -17,5 +21,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): SqlroomSettings
     maxResultRows: Math.max(1, Math.floor(c.get<number>('maxResultRows', 10_000))),
     extensionDirectory: extensionDirectory === '' ? undefined : extensionDirectory,
     userName: c.get<string>('userName', '').trim() || process.env.USER || process.env.USERNAME || 'anonymous',
+    keepResults: c.get<boolean>('keepResults', true),
+    keptResultMaxBytes: Math.max(0, Math.floor(c.get<number>('keptResultMaxBytes', 262_144))),
   };
 }

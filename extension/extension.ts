@@ -22,13 +22,18 @@ let collabManager: CollabManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): SqlroomApi {
   const userName = () => readSettings().userName;
+  const keepSettings = () => {
+    const s = readSettings();
+    return { enabled: s.keepResults, maxBytes: s.keptResultMaxBytes };
+  };
   const registry = new NotebookRegistry();
-  const kernel = new SqlKernel();
+  const kernel = new SqlKernel(userName);
   const tracker = new ChangeTracker(registry, userName);
   context.subscriptions.push(
-    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new SqlroomSerializer(registry, userName), {
-      // Results are local to each person's DuckDB: outputs are never saved.
-      transientOutputs: true,
+    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new SqlroomSerializer(registry, userName, keepSettings), {
+      // Each cell's last output is saved with the file (outside the Loro
+      // history) unless sqlroom.keepResults is off (read at activation).
+      transientOutputs: !keepSettings().enabled,
     }),
     kernel,
     tracker,

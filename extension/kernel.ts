@@ -4,8 +4,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DuckDbSession, SqlExecutionError } from './core/duckdbSession';
+import { errorText, toErrorPayload } from './core/errorPayload';
 import { plainTextTable } from './core/plainTextTable';
-import { RESULT_MIME } from './core/resultPayload';
+import { ERROR_MIME, RESULT_MIME, type ChartChoice, type ErrorPayload, type RunStamp } from './core/resultPayload';
+import { ErrorDiagnostics } from './errorDiagnostics';
+import { parseVersionUri, VERSION_SCHEME } from './history/versionUri';
 import { readSettings } from './config';
 import { NOTEBOOK_TYPE } from './serializer';
 import { readSqlroomMetadata } from './core/notebookMapping';
@@ -17,8 +20,9 @@ export class SqlKernel implements vscode.Disposable {
   private readonly sessions = new Map<string, Promise<DuckDbSession>>();
   private readonly executionOrder = new Map<string, number>();
   private readonly subscriptions: vscode.Disposable[] = [];
+  readonly diagnostics = new ErrorDiagnostics();
 
-  constructor() {
+  constructor(private readonly userName: () => string = () => '') {
     this.controller = vscode.notebooks.createNotebookController(CONTROLLER_ID, NOTEBOOK_TYPE, 'SQLRoom DuckDB');
     this.controller.supportedLanguages = ['sql'];
     this.controller.supportsExecutionOrder = true;
@@ -26,6 +30,7 @@ export class SqlKernel implements vscode.Disposable {
     this.controller.executeHandler = (cells, notebook) => this.execute(cells, notebook);
     this.subscriptions.push(
       this.controller,
+      this.diagnostics,
       vscode.workspace.onDidOpenNotebookDocument((nb) => this.prefer(nb)),
       vscode.workspace.onDidCloseNotebookDocument((nb) => void this.closeSession(nb.uri.toString())),
     );
@@ -45,12 +50,42 @@ export class SqlKernel implements vscode.Disposable {
     return path.join(path.dirname(notebook.uri.fsPath), configured);
   }
 
+  /**
+   * The folder relative file paths in SQL resolve against: the notebook's
+   * folder; for a read-only version (sqlroom-version:), the folder of the open
+   * notebook it is a version of; else the first workspace folder.
+   */
+  baseDirectoryFor(notebook: vscode.NotebookDocument): string | undefined {
+    if (notebook.uri.scheme === 'file') return path.dirname(notebook.uri.fsPath);
+    if (notebook.uri.scheme === VERSION_SCHEME) {
+      try {
+        const { docId } = parseVersionUri(notebook.uri);
+        const live = vscode.workspace.notebookDocuments.find((nb) => nb.uri.scheme === 'file' && readSqlroomMetadata(nb.metadata)?.docId === docId);
+        if (live) return path.dirname(live.uri.fsPath);
+      } catch {
+        // A malformed version URI: fall back to the workspace.
+      }
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(notebook.uri) ?? vscode.workspace.workspaceFolders?.[0];
+    return folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined;
+  }
+
+  /** The notebook's DuckDB session (opened on first use). */
+  sessionFor(notebook: vscode.NotebookDocument): Promise<DuckDbSession> {
+    return this.session(notebook);
+  }
+
   private session(notebook: vscode.NotebookDocument): Promise<DuckDbSession> {
     const key = notebook.uri.toString();
     let s = this.sessions.get(key);
     if (!s) {
       const settings = readSettings(notebook.uri);
-      s = DuckDbSession.open({ databasePath: this.databaseFor(notebook), rowCap: settings.maxResultRows, extensionDirectory: settings.extensionDirectory });
+      s = DuckDbSession.open({
+        databasePath: this.databaseFor(notebook),
+        rowCap: settings.maxResultRows,
+        extensionDirectory: settings.extensionDirectory,
+        baseDirectory: this.baseDirectoryFor(notebook),
+      });
       // A failed open is not cached: the next run tries again (e.g. after the lock is released).
       s.catch(() => this.sessions.delete(key));
       this.sessions.set(key, s);
@@ -84,28 +119,36 @@ export class SqlKernel implements vscode.Disposable {
     const order = (this.executionOrder.get(key) ?? 0) + 1;
     this.executionOrder.set(key, order);
     execution.executionOrder = order;
-    execution.start(Date.now());
+    const started = Date.now();
+    execution.start(started);
     await execution.clearOutput();
+    this.diagnostics.clear(cell);
+    const run: RunStamp = { ranAt: started, ranBy: this.userName() || undefined };
+    const sql = cell.document.getText();
     const settings = readSettings(notebook.uri);
     let session: DuckDbSession;
     try {
       session = await this.session(notebook);
     } catch (e) {
-      await execution.replaceOutput(errorOutput('DuckDB could not open the database', messageOf(e)));
+      await execution.replaceOutput(errorOutput({ version: 1, title: 'DuckDB could not open the database', message: messageOf(e), run }));
       execution.end(false, Date.now());
       return;
     }
     const cancel = execution.token.onCancellationRequested(() => session.interrupt());
     try {
       const name = typeof cell.metadata?.name === 'string' && cell.metadata.name !== '' ? cell.metadata.name : undefined;
-      const payload = await session.run(cell.document.getText(), { viewName: name, rowCap: settings.maxResultRows });
+      const result = await session.run(sql, { viewName: name, rowCap: settings.maxResultRows });
+      const cellId = typeof cell.metadata?.id === 'string' ? cell.metadata.id : undefined;
+      const chart = chartOf(cell.metadata);
+      const payload = { ...result, ...(cellId ? { cellId } : {}), ...(chart ? { chart } : {}), run };
       await execution.replaceOutput(
         new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.json(payload, RESULT_MIME), vscode.NotebookCellOutputItem.text(plainTextTable(payload))]),
       );
       execution.end(true, Date.now());
     } catch (e) {
-      const cancelled = e instanceof SqlExecutionError && e.cancelled;
-      await execution.replaceOutput(cancelled ? errorOutput('Cancelled', 'The query was interrupted.') : errorOutput('DuckDB error', messageOf(e)));
+      const error = toErrorPayload(e, sql, run);
+      await execution.replaceOutput(errorOutput(error));
+      if (!(e instanceof SqlExecutionError && e.cancelled)) this.diagnostics.show(cell, error);
       execution.end(false, Date.now());
     } finally {
       cancel.dispose();
@@ -122,9 +165,15 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function errorOutput(name: string, message: string): vscode.NotebookCellOutput {
-  const err = new Error(message);
-  err.name = name;
-  err.stack = undefined;
-  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.error(err)]);
+/** A failed run: our error block (ERROR_MIME) and a text/plain form for other viewers. */
+function errorOutput(error: ErrorPayload): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.json(error, ERROR_MIME), vscode.NotebookCellOutputItem.text(errorText(error))]);
+}
+
+/** The chart choice stored in a cell's metadata (`chart`), if it is a valid one. */
+export function chartOf(metadata: Record<string, unknown> | undefined): ChartChoice | undefined {
+  const c = metadata?.chart as Partial<ChartChoice> | undefined;
+  if (!c || typeof c !== 'object' || typeof c.x !== 'string') return undefined;
+  if (c.mark !== 'bar' && c.mark !== 'line' && c.mark !== 'point' && c.mark !== 'histogram') return undefined;
+  return { mark: c.mark, x: c.x, ...(typeof c.y === 'string' ? { y: c.y } : {}) };
 }

@@ -7,11 +7,25 @@ import { NotebookDoc } from '../server/shared/notebookDoc';
 import { newDocId, parseSqlroomFile, serializeSqlroomFile } from '../server/shared/sqlroomFile';
 import { cellToVs, fillMissingIdsByPosition, notebookFromVs, readSqlroomMetadata, VSCODE_MARKUP } from './core/notebookMapping';
 import { NotebookRegistry } from './notebookRegistry';
+import { errorText } from './core/errorPayload';
+import { keepOutput, readKeptOutputs, restoreOutput, type KeptOutput } from './core/keptOutputs';
+import { plainTextTable } from './core/plainTextTable';
+import { ERROR_MIME, RESULT_MIME, type ErrorPayload, type ResultPayload } from './core/resultPayload';
 
 export const NOTEBOOK_TYPE = 'sqlroom';
 
+/** Whether and how much of each cell's last output is saved in the file (settings `sqlroom.keepResults*`). */
+export interface KeepSettings {
+  enabled: boolean;
+  maxBytes: number;
+}
+
 export class SqlroomSerializer implements vscode.NotebookSerializer {
-  constructor(private readonly registry: NotebookRegistry, private readonly userName: () => string) {}
+  constructor(
+    private readonly registry: NotebookRegistry,
+    private readonly userName: () => string,
+    private readonly keep: () => KeepSettings = () => ({ enabled: false, maxBytes: 0 }),
+  ) {}
 
   deserializeNotebook(content: Uint8Array): vscode.NotebookData {
     let parsed;
@@ -35,7 +49,15 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
     nb.setAuthor(this.userName());
     this.registry.set(parsed.docId, nb);
     const data = nb.toData();
-    const nbData = new vscode.NotebookData(data.cells.map(toVsCellData));
+    const kept = this.keep().enabled ? readKeptOutputs(parsed.outputs, new Set(data.cells.map((c) => c.id))) : {};
+    const nbData = new vscode.NotebookData(
+      data.cells.map((cell) => {
+        const vsCell = toVsCellData(cell);
+        const output = kept[cell.id];
+        if (output) vsCell.outputs = [keptToVsOutput(output)];
+        return vsCell;
+      }),
+    );
     nbData.metadata = { docId: parsed.docId, ...(parsed.server ? { server: parsed.server } : {}), meta: data.meta };
     return nbData;
   }
@@ -50,11 +72,40 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
     });
     // An open notebook's edits are already in Loro (the change tracker), and
     // Loro may hold remote changes VS Code is about to show: save Loro as it is.
-    if (this.registry.isTracked(docId)) return serializeSqlroomFile(nb, docId, own?.server ? { server: own.server } : undefined);
+    const opts = { ...(own?.server ? { server: own.server } : {}), ...this.outputsOf(data) };
+    if (this.registry.isTracked(docId)) return serializeSqlroomFile(nb, docId, opts);
     const target = fillMissingIdsByPosition(notebookFromVs(data.cells, own?.meta ?? nb.toData().meta), nb.cellIds());
     nb.applyData(target, { origin: 'vscode' });
-    return serializeSqlroomFile(nb, docId, own?.server ? { server: own.server } : undefined);
+    return serializeSqlroomFile(nb, docId, opts);
   }
+
+  /** The `outputs` section: each cell's SQLRoom output, capped, when keeping is on. */
+  private outputsOf(data: vscode.NotebookData): { outputs?: Record<string, unknown> } {
+    const keep = this.keep();
+    if (!keep.enabled) return {};
+    const outputs: Record<string, unknown> = {};
+    for (const cell of data.cells) {
+      const id = typeof cell.metadata?.id === 'string' ? cell.metadata.id : '';
+      const item = cell.outputs?.flatMap((o) => o.items).find((i) => i.mime === RESULT_MIME || i.mime === ERROR_MIME);
+      if (id === '' || !item) continue;
+      let payload: ResultPayload | ErrorPayload;
+      try {
+        payload = JSON.parse(new TextDecoder().decode(item.data)) as ResultPayload | ErrorPayload;
+      } catch {
+        continue;
+      }
+      const kept = keepOutput(item.mime, payload, keep.maxBytes);
+      if (kept) outputs[id] = kept;
+    }
+    return { outputs };
+  }
+}
+
+/** A kept output as VS Code shows it: our item (stamped as from an earlier run) and the text fallback. */
+export function keptToVsOutput(kept: KeptOutput): vscode.NotebookCellOutput {
+  const payload = restoreOutput(kept);
+  const text = kept.mime === ERROR_MIME ? errorText(payload as ErrorPayload) : plainTextTable(payload as ResultPayload);
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.json(payload, kept.mime), vscode.NotebookCellOutputItem.text(text)]);
 }
 
 export function toVsCellData(cell: Parameters<typeof cellToVs>[0]): vscode.NotebookCellData {

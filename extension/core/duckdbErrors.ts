@@ -1,14 +1,18 @@
 // Errors the DuckDB session reports: failed or cancelled cell runs, and
 // databases that cannot be opened (with what the user can do about it).
+import type { CellPosition } from './errorPosition';
 
 /** A cell run failed; `message` is DuckDB's own message. */
 export class SqlExecutionError extends Error {
   readonly cancelled: boolean;
+  /** Where in the cell's text the error points (parser, binder and catalog errors), when DuckDB said. */
+  position?: CellPosition;
 
-  constructor(message: string, opts: { cancelled?: boolean; cause?: unknown } = {}) {
+  constructor(message: string, opts: { cancelled?: boolean; cause?: unknown; position?: CellPosition } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SqlExecutionError';
     this.cancelled = opts.cancelled ?? false;
+    if (opts.position) this.position = opts.position;
   }
 }
 

@@ -25,6 +25,7 @@ import {
   duckDbMessage,
   isInterruptMessage,
 } from './duckdbErrors';
+import { locateInCell, splitDuckDbError, statementStart } from './errorPosition';
 import { CappedRows, readCappedResult } from './readCappedResult';
 import type { ResultPayload } from './resultPayload';
 import { isValidViewName, quoteIdentifier, splitSqlStatements } from './sqlStatements';
@@ -38,6 +39,8 @@ export interface DuckDbSessionOptions {
   rowCap?: number;
   /** Where DuckDB looks for extensions (offline users place binaries there). */
   extensionDirectory?: string;
+  /** Folder relative file paths in SQL resolve against (`SET file_search_path`): the notebook's folder. */
+  baseDirectory?: string;
 }
 
 export interface RunOptions {
@@ -102,6 +105,9 @@ export class DuckDbSession {
     }
     try {
       const connection = await instance.connect();
+      // file_search_path is a per-database setting: relative paths in
+      // read_csv('x.csv') or FROM 'data/t.parquet' resolve against it, with no process chdir.
+      if (opts.baseDirectory) await connection.run(`SET file_search_path = ${quoteString(opts.baseDirectory)}`);
       return new DuckDbSession(databasePath, instance, connection, rowCap);
     } catch (error) {
       instance.closeSync();
@@ -217,15 +223,18 @@ export class DuckDbSession {
     if (texts.length === 0) {
       return { version: 1, columns: [], rows: [], rowCount: 0, truncated: false, elapsedMs: elapsedSince(started) };
     }
-    const statements = await this.step(job, () => this.connection.extractStatements(job.sql));
+    const statements = await this.locating(job, texts, -1, () => this.step(job, () => this.connection.extractStatements(job.sql)));
     const last = statements.count - 1;
+    const located = texts.length === statements.count;
     for (let i = 0; i < last; i++) {
       // Materialized, so an error anywhere in the statement stops the cell.
-      await this.withPrepared(job, statements, i, async (prepared) => {
-        await prepared.run();
-      });
+      await this.locating(job, texts, located ? i : -1, () =>
+        this.withPrepared(job, statements, i, async (prepared) => {
+          await prepared.run();
+        }),
+      );
     }
-    const read = await this.withPrepared(job, statements, last, async (prepared) => {
+    const read = await this.locating(job, texts, located ? last : -1, () => this.withPrepared(job, statements, last, async (prepared) => {
       let lastResult: LastResult;
       if (viewName === undefined) {
         lastResult = { result: await prepared.stream(), rerun: () => prepared.run() };
@@ -241,7 +250,7 @@ export class DuckDbSession {
         lastResult = await this.createView(job, viewName, texts[last]);
       }
       return this.readLastResult(job, lastResult, rowCap);
-    });
+    }), viewName !== undefined);
     return {
       version: 1,
       columns: read.columns,
@@ -251,6 +260,52 @@ export class DuckDbSession {
       elapsedMs: elapsedSince(started),
       ...(viewName === undefined ? {} : { view: viewName }),
     };
+  }
+
+  /**
+   * Runs `call`; a DuckDB error that names a LINE gets its position in the
+   * cell. `index` is the failing statement (-1: the cell as a whole, as for
+   * extractStatements). DuckDB numbers a later statement's lines
+   * inconsistently, so that statement alone is prepared again (binding only,
+   * nothing runs) for a message numbered from its own first line.
+   */
+  private async locating<T>(job: RunJob, texts: string[], index: number, call: () => Promise<T>, inView = false): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof SqlExecutionError) || error.cancelled || error.position) throw error;
+      let context = splitDuckDbError(error.message).context;
+      let firstLine = 0;
+      if (index >= 0) {
+        const start = statementLine(job.sql, texts, index);
+        firstLine = start - (inView ? 1 : 0);
+        // A later statement's error comes with a misnumbered LINE, or none
+        // when it binds against what an earlier statement created.
+        if ((index > 0 || !context) && !inView) {
+          const alone = await this.prepareMessage(texts[index]);
+          const again = alone === undefined ? undefined : splitDuckDbError(alone).context;
+          if (again) {
+            context = again;
+            firstLine = start;
+          }
+        }
+      }
+      if (!context) throw error;
+      const position = locateInCell(job.sql, context, firstLine);
+      if (position) error.position = position;
+      throw error;
+    }
+  }
+
+  /** DuckDB's message when `sql` fails to prepare (parse and bind only), or undefined when it prepares. */
+  private async prepareMessage(sql: string): Promise<string | undefined> {
+    try {
+      const prepared = await this.connection.prepare(sql);
+      prepared.destroySync();
+      return undefined;
+    } catch (error) {
+      return duckDbMessage(error);
+    }
   }
 
   /** Streams the last statement's rows; a stream that ends in failure is turned into DuckDB's error. */
@@ -325,6 +380,18 @@ export class DuckDbSession {
   }
 }
 
+/** The cell line where statement `index` of `texts` (the cell split in order) starts. */
+function statementLine(sql: string, texts: string[], index: number): number {
+  let from = 0;
+  for (let i = 0; i <= index; i++) {
+    const found = statementStart(sql, texts[i], from);
+    if (!found) return 0;
+    if (i === index) return found.line;
+    from = found.endOffset;
+  }
+  return 0;
+}
+
 function throwIfCancelled(job: RunJob): void {
   if (job.cancelled) throw new SqlExecutionError(CANCELLED_MESSAGE, { cancelled: true });
 }
@@ -333,6 +400,11 @@ function toSqlError(job: RunJob, error: unknown): SqlExecutionError {
   if (error instanceof SqlExecutionError) return error;
   const message = duckDbMessage(error);
   return new SqlExecutionError(message, { cancelled: job.cancelled || isInterruptMessage(message), cause: error });
+}
+
+/** A SQL string literal. */
+export function quoteString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function isInMemory(databasePath: string): boolean {

@@ -1,6 +1,6 @@
 // Checks that an output item's JSON is a ResultPayload before anything is
 // drawn, so a damaged or foreign output shows a message instead of throwing.
-import type { ResultColumn, ResultPayload } from '../../extension/core/resultPayload';
+import type { ErrorPayload, ResultColumn, ResultPayload, RunStamp } from '../../extension/core/resultPayload';
 
 export type ParseResult = { ok: true; payload: ResultPayload } | { ok: false; error: string };
 
@@ -33,5 +33,28 @@ export function parsePayload(raw: unknown): ParseResult {
   if (typeof truncated !== 'boolean') return fail('"truncated" is not true or false');
   if (typeof elapsedMs !== 'number') return fail('"elapsedMs" is not a number');
   if (view !== undefined && typeof view !== 'string') return fail('"view" is not a string');
+  if (raw.run !== undefined && !isRunStamp(raw.run)) return fail('"run" is not a run stamp');
+  if (raw.cellId !== undefined && typeof raw.cellId !== 'string') return fail('"cellId" is not a string');
   return { ok: true, payload: raw as unknown as ResultPayload };
+}
+
+export type ParseErrorResult = { ok: true; payload: ErrorPayload } | { ok: false; error: string };
+
+/** Validates an error output (ERROR_MIME). */
+export function parseErrorPayload(raw: unknown): ParseErrorResult {
+  const fail = (error: string): ParseErrorResult => ({ ok: false, error });
+  if (!isObject(raw)) return fail('the error output is not a JSON object');
+  if (raw.version !== 1) return fail(`unsupported error version ${JSON.stringify(raw.version)} (expected 1)`);
+  if (typeof raw.title !== 'string' || typeof raw.message !== 'string') return fail('the error output has no title or message');
+  const p = raw.position;
+  if (p !== undefined && !(isObject(p) && Number.isInteger(p.line) && Number.isInteger(p.column) && (p.line as number) >= 0 && (p.column as number) >= 0)) {
+    return fail('"position" is not a line and column');
+  }
+  if (raw.sourceLine !== undefined && typeof raw.sourceLine !== 'string') return fail('"sourceLine" is not a string');
+  if (raw.run !== undefined && !isRunStamp(raw.run)) return fail('"run" is not a run stamp');
+  return { ok: true, payload: raw as unknown as ErrorPayload };
+}
+
+export function isRunStamp(v: unknown): v is RunStamp {
+  return isObject(v) && typeof v.ranAt === 'number' && (v.ranBy === undefined || typeof v.ranBy === 'string') && (v.kept === undefined || typeof v.kept === 'boolean');
 }

@@ -97,6 +97,32 @@ export const CSS = `
   padding: 6px 10px;
   font-family: var(--vscode-font-family, system-ui, sans-serif);
 }
+.sqlroom-kept {
+  color: var(--vscode-descriptionForeground, GrayText);
+  font-style: italic;
+  margin: 0 0 4px;
+}
+.sqlroom-error-block {
+  color: var(--vscode-editor-foreground, CanvasText);
+  font-family: var(--vscode-font-family, system-ui, sans-serif);
+  font-size: var(--vscode-font-size, 13px);
+  background: var(--vscode-inputValidation-errorBackground, color-mix(in srgb, #f14c4c 12%, transparent));
+  border-left: 3px solid var(--vscode-errorForeground, #f14c4c);
+  padding: 6px 10px;
+  margin: 2px 0 4px;
+  max-width: 100%;
+  overflow-x: auto;
+}
+.sqlroom-error-title { color: var(--vscode-errorForeground, #f14c4c); font-weight: 600; margin-bottom: 4px; }
+.sqlroom-error-where { font-weight: normal; color: var(--vscode-descriptionForeground, GrayText); }
+.sqlroom-error-message, .sqlroom-error-context {
+  font-family: var(--vscode-editor-font-family, ui-monospace, monospace);
+  font-size: var(--vscode-editor-font-size, 13px);
+  white-space: pre-wrap;
+  margin: 0;
+}
+.sqlroom-error-context { white-space: pre; margin-top: 6px; tab-size: 4; }
+.sqlroom-error-caret { color: var(--vscode-errorForeground, #f14c4c); font-weight: bold; }
 `;
 
 /**

@@ -2,6 +2,7 @@
 // elapsed time, and the view a named cell was saved as.
 import type { ResultPayload } from '../../extension/core/resultPayload';
 import { formatCount, formatElapsed, formatRows } from './format';
+import { buildRunStamp } from './runStamp';
 
 /** Text of the summary line, e.g. "showing 1,000 of 1,234 rows (capped by sqlroom.maxResultRows)". */
 export function summaryText(payload: ResultPayload): string {
@@ -29,6 +30,7 @@ export function buildSummary(payload: ResultPayload): HTMLElement {
     line.append(time);
   }
   box.append(line);
+  if (payload.run?.kept) box.prepend(buildRunStamp(payload.run));
   if (payload.view) {
     const view = document.createElement('div');
     view.className = 'sqlroom-view';

@@ -49,6 +49,11 @@ export interface ParsedSqlroomFile {
   reconciled: boolean;
   /** The file was empty: a new notebook with a fresh docId. */
   isNew: boolean;
+  /**
+   * The `outputs` section (kept results by cell id), as JSON: a cache outside
+   * the history that the extension reads leniently (extension/core/keptOutputs.ts).
+   */
+  outputs?: Record<string, unknown>;
 }
 
 // A branch notebook's id is its room id `<docId>@<branch>` (branch: letters,
@@ -100,11 +105,12 @@ export function parseSqlroomFile(bytes: Uint8Array): ParsedSqlroomFile {
     isNew: false,
   };
   if (file.server !== undefined) parsed.server = file.server;
+  if (file.outputs !== undefined) parsed.outputs = file.outputs;
   return parsed;
 }
 
 /** Serialises a notebook: 2-space JSON, `loro` last, trailing newline. */
-export function serializeSqlroomFile(nb: NotebookDoc, docId: string, opts?: { server?: string }): Uint8Array {
+export function serializeSqlroomFile(nb: NotebookDoc, docId: string, opts?: { server?: string; outputs?: Record<string, unknown> }): Uint8Array {
   if (!isValidDocId(docId)) {
     throw new SqlroomFileError('bad-field', `docId must be 1-128 letters, digits, "-" or "_" (a branch notebook: <docId>@<branch>), got ${JSON.stringify(docId)}`);
   }
@@ -123,6 +129,12 @@ export function serializeSqlroomFile(nb: NotebookDoc, docId: string, opts?: { se
     if (Object.keys(c.metadata).length > 0) cell.metadata = sortKeysDeep(c.metadata as JsonValue);
     return cell;
   });
+  // Kept results, in cell order, only for cells that exist; before `loro` so it stays last.
+  if (opts?.outputs) {
+    const outputs: Record<string, unknown> = {};
+    for (const c of data.cells) if (opts.outputs[c.id] !== undefined) outputs[c.id] = opts.outputs[c.id];
+    if (Object.keys(outputs).length > 0) out.outputs = outputs;
+  }
   out.loro = loro;
   return new TextEncoder().encode(JSON.stringify(out, null, 2) + '\n');
 }
@@ -134,6 +146,7 @@ interface FileParts {
   server?: string;
   meta?: Record<string, unknown>;
   cells: NotebookData['cells'];
+  outputs?: Record<string, unknown>;
   loro?: string;
 }
 
@@ -224,6 +237,8 @@ function readFile(json: unknown): FileParts {
   if (typeof server === 'string') parts.server = server;
   if (meta !== undefined) parts.meta = meta as Record<string, unknown>;
   if (typeof loro === 'string') parts.loro = loro;
+  // Optional; readers that predate it ignore it, so the format version stays 1.
+  if (isPlainObject(json.outputs)) parts.outputs = json.outputs as Record<string, unknown>;
   return parts;
 }
 

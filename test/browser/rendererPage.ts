@@ -93,10 +93,10 @@ export async function applyTheme(page: Page, theme: 'light' | 'dark'): Promise<v
   }, THEMES[theme]);
 }
 
-/** Renders the output text (a JSON payload, or anything else) as output item `id`. */
-export async function renderText(page: Page, id: string, text: string): Promise<void> {
+/** Renders the output text (a JSON payload, or anything else) as output item `id` of type `mime` (default: a result). */
+export async function renderText(page: Page, id: string, text: string, mime = 'application/vnd.sqlroom.result+json'): Promise<void> {
   await page.evaluate(
-    ([i, t]) => (window as unknown as { sqlroomRender(id: string, text: string): unknown }).sqlroomRender(i, t),
-    [id, text] as const,
+    ([i, t, m]) => (window as unknown as { sqlroomRender(id: string, text: string, mime: string): unknown }).sqlroomRender(i, t, m),
+    [id, text, mime] as const,
   );
 }

@@ -53,17 +53,17 @@ const api = activate({
   getRenderer: async () => undefined,
   workspace: { isTrusted: true },
 });
-window.sqlroomRender = (id, text) => {
+window.sqlroomRender = (id, text, mime = 'application/vnd.sqlroom.result+json') => {
   const element = document.getElementById('output');
   const bytes = new TextEncoder().encode(text);
   const item = {
     id,
-    mime: 'application/vnd.sqlroom.result+json',
+    mime,
     metadata: {},
     text: () => new TextDecoder().decode(bytes),
     json: () => JSON.parse(new TextDecoder().decode(bytes)),
     data: () => bytes,
-    blob: () => new Blob([bytes], { type: 'application/vnd.sqlroom.result+json' }),
+    blob: () => new Blob([bytes], { type: mime }),
   };
   api.disposeOutputItem(undefined);
   return api.renderOutputItem(item, element, new AbortController().signal);

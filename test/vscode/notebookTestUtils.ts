@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { SqlroomApi } from '../../extension/extension';
-import { RESULT_MIME, ResultPayload } from '../../extension/core/resultPayload';
+import { ERROR_MIME, RESULT_MIME, type ErrorPayload, type ResultPayload } from '../../extension/core/resultPayload';
 
 export const EXTENSION_ID = 'sqlroom.sqlroom';
 
@@ -95,9 +95,12 @@ export function resultOf(cell: vscode.NotebookCell): ResultPayload {
   return JSON.parse(new TextDecoder().decode(item.data)) as ResultPayload;
 }
 
-export function errorOf(cell: vscode.NotebookCell): { name: string; message: string } | undefined {
-  const item = cell.outputs.flatMap((o) => o.items).find((i) => i.mime === 'application/vnd.code.notebook.error');
-  return item ? (JSON.parse(new TextDecoder().decode(item.data)) as { name: string; message: string }) : undefined;
+/** A failed cell's error: our error block (title, message, position), with `name` = title and `message` = "<title>: <message>". */
+export function errorOf(cell: vscode.NotebookCell): (ErrorPayload & { name: string }) | undefined {
+  const item = cell.outputs.flatMap((o) => o.items).find((i) => i.mime === ERROR_MIME);
+  if (!item) return undefined;
+  const error = JSON.parse(new TextDecoder().decode(item.data)) as ErrorPayload;
+  return { ...error, name: error.title, message: `${error.title}: ${error.message}` };
 }
 
 export function describeOutputs(cell: vscode.NotebookCell): string {

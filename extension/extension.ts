@@ -7,6 +7,7 @@ import { registerCommands } from './commands';
 import { readSettings } from './config';
 import { registerHistory } from './history';
 import { SqlKernel } from './kernel';
+import { registerSqlLanguageFeatures } from './sqlLanguageFeatures';
 import { NotebookRegistry } from './notebookRegistry';
 import { NOTEBOOK_TYPE, SqlroomSerializer } from './serializer';
 import { CollabManager } from './sync/collabManager';
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
     tracker,
     registerCellNameStatusBar(),
     registerCommands(),
+    registerSqlLanguageFeatures(kernel),
   );
   // Branch and merge reach the sync server through the collaboration sessions (created below).
   context.subscriptions.push(registerHistory(context, registry, () => collabManager));

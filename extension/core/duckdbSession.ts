@@ -77,6 +77,7 @@ export class DuckDbSession {
   private interruptTimer: ReturnType<typeof setInterval> | undefined;
   private idleWaiters: Array<() => void> = [];
   private closing: Promise<void> | undefined;
+  private side: Promise<DuckDBConnection> | undefined;
 
   private constructor(
     readonly databasePath: string,
@@ -143,6 +144,19 @@ export class DuckDbSession {
     });
   }
 
+  /**
+   * Rows of a small catalog query (completion, hover) on a second connection
+   * to the same database, so it answers while a cell's query is running.
+   * Sees what cells created (committed), not their temporary objects.
+   */
+  async query(sql: string, params: (string | number)[] = []): Promise<Record<string, unknown>[]> {
+    if (this.closing) throw new SqlExecutionError('The DuckDB session is closed.');
+    this.side ??= this.instance.connect();
+    const connection = await this.side;
+    const reader = await connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
   /** Cancels the run in progress (it rejects with cancelled=true); later queued runs still run. No-op when idle. */
   interrupt(): void {
     if (this.active) this.cancel(this.active);
@@ -164,6 +178,7 @@ export class DuckDbSession {
       this.cancel(this.active);
       await idle;
     }
+    if (this.side) await this.side.then((c) => c.closeSync(), () => undefined);
     this.connection.closeSync();
     this.instance.closeSync();
   }

@@ -63,7 +63,9 @@ export async function run(): Promise<void> {
 
   let stats: RunSummary;
   try {
-    const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: StatsSpecReporter });
+    // SQLROOM_VSCODE_GREP runs only matching tests (a developer's quick loop; CI runs all).
+    const grep = process.env.SQLROOM_VSCODE_GREP;
+    const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: StatsSpecReporter, ...(grep ? { grep } : {}) });
     const files = findSuiteFiles();
     loadSuiteFiles(mocha, files);
     Base.consoleLog(`VS Code ${vscode.version}: running ${files.length} suite file(s)`);

@@ -41,25 +41,46 @@ export function buildCell(value: ResultValue, column: ResultColumn): HTMLTableCe
   return td;
 }
 
-/** The rows [start, end) of `rows`, numbered from start + 1. */
-export function buildBody(columns: readonly ResultColumn[], rows: readonly ResultValue[][], start: number, end: number): HTMLTableSectionElement {
+/** The rows at positions [start, end) of `order` (indices into `rows`; default: as they came), numbered from start + 1. */
+export function buildBody(columns: readonly ResultColumn[], rows: readonly ResultValue[][], start: number, end: number, order?: readonly number[]): HTMLTableSectionElement {
   const tbody = document.createElement('tbody');
   for (let i = start; i < end && i < rows.length; i++) {
     const tr = tbody.insertRow();
+    tr.dataset.pos = String(i);
     const num = document.createElement('th');
     num.scope = 'row';
     num.className = 'sqlroom-rownum';
     num.textContent = formatCount(i + 1);
     tr.append(num);
-    const row = rows[i];
-    columns.forEach((column, c) => tr.append(buildCell(row[c], column)));
+    const row = rows[order ? order[i] : i];
+    columns.forEach((column, c) => {
+      const td = buildCell(row[c], column);
+      td.dataset.col = String(c);
+      tr.append(td);
+    });
   }
   return tbody;
 }
 
-export function buildTable(columns: readonly ResultColumn[], rows: readonly ResultValue[][], start: number, end: number): HTMLTableElement {
+/** Fixed column widths (in characters of the monospace font) so paging never changes the layout. */
+export function buildColGroup(widths: readonly number[]): HTMLTableColElement[] {
+  const num = document.createElement('col');
+  num.className = 'sqlroom-col-rownum';
+  return [num, ...widths.map((w) => {
+    const col = document.createElement('col');
+    col.style.width = `calc(${w}ch + 20px)`;
+    return col;
+  })];
+}
+
+export function buildTable(columns: readonly ResultColumn[], rows: readonly ResultValue[][], start: number, end: number, widths?: readonly number[]): HTMLTableElement {
   const table = document.createElement('table');
-  table.className = 'sqlroom-table';
+  table.className = widths ? 'sqlroom-table sqlroom-fixed' : 'sqlroom-table';
+  if (widths) {
+    const group = document.createElement('colgroup');
+    group.append(...buildColGroup(widths));
+    table.append(group);
+  }
   table.append(buildHeader(columns), buildBody(columns, rows, start, end));
   return table;
 }

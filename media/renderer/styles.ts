@@ -97,6 +97,30 @@ export const CSS = `
   padding: 6px 10px;
   font-family: var(--vscode-font-family, system-ui, sans-serif);
 }
+.sqlroom-result:focus { outline: none; }
+.sqlroom-table.sqlroom-fixed { table-layout: fixed; }
+.sqlroom-table.sqlroom-fixed td, .sqlroom-table.sqlroom-fixed th { overflow: hidden; text-overflow: ellipsis; }
+.sqlroom-col-rownum { width: 6ch; }
+.sqlroom-sortable { cursor: pointer; }
+.sqlroom-sortable:hover { background: var(--vscode-list-hoverBackground, color-mix(in srgb, CanvasText 8%, transparent)); }
+.sqlroom-sortable[aria-sort="ascending"] .sqlroom-col-name::after { content: ' ▲'; }
+.sqlroom-sortable[aria-sort="descending"] .sqlroom-col-name::after { content: ' ▼'; }
+.sqlroom-table td.sqlroom-selected {
+  background: var(--vscode-list-activeSelectionBackground, Highlight);
+  color: var(--vscode-list-activeSelectionForeground, HighlightText);
+}
+.sqlroom-table tbody td { user-select: none; }
+.sqlroom-tools { display: flex; gap: 8px; align-items: center; margin: 0 0 4px; }
+.sqlroom-tool {
+  font: inherit;
+  padding: 1px 8px;
+  border-radius: 2px;
+  border: 1px solid var(--vscode-button-border, transparent);
+  color: var(--vscode-button-secondaryForeground, ButtonText);
+  background: var(--vscode-button-secondaryBackground, ButtonFace);
+  cursor: pointer;
+}
+.sqlroom-tool-status { color: var(--vscode-descriptionForeground, GrayText); }
 .sqlroom-kept {
   color: var(--vscode-descriptionForeground, GrayText);
   font-style: italic;

@@ -24,7 +24,7 @@ async function metric(s: { httpUrl: string }, name: string): Promise<number> {
 }
 
 describe('stalled database and torn WAL: monitoring', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
 
   it('database file system frozen (fsfreeze): degraded within flush.stallMs, acks go on from the WAL, ok again after thaw, nothing acked lost', async function () {
     requireMounts(this);

@@ -126,6 +126,7 @@ describe('server hostile clients: access and audit', function () {
       assert.equal(r.status, 400, JSON.stringify(name));
       assert.match(((await r.json()) as { error: string }).error, /invisible|mixes letters|control, format/);
     }
+    await server.flush(); // main's branch row is written by the flush
     assert.deepEqual(((await (await api('/api/docs/nb/branches', tok())).json()) as { branches: { branch: string }[] }).branches.map((b) => b.branch), ['main']);
     assert.throws(() => tok({ user: '\u0430lice' }), /mixes letters/);
     assert.throws(() => tok({ user: 'ali\u200bce' }), /invisible/);

@@ -67,6 +67,10 @@ async function main() {
   if (process.env.SQLROOM_KEEP_TMP !== '1') cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
   else console.log(`keeping ${work}`);
   const resultsFile = path.join(work, 'results.json');
+  // The extension's one local sync server per user lives under $SQLROOM_HOME: a
+  // temp one for the run (not ~/.sqlroom), stopped (by the pid it published) at the end.
+  const sqlroomHome = path.join(work, 'sqlroom-home');
+  cleanups.push(() => stopLocalServer(path.join(sqlroomHome, 'local-server')));
   const workspace = path.join(work, 'workspace');
   fs.cpSync(fixtureWorkspace, workspace, { recursive: true });
   fs.rmSync(path.join(artifacts, 'vscode'), { recursive: true, force: true }); // logs of this run only
@@ -78,9 +82,23 @@ async function main() {
   const mode = process.env.SQLROOM_VSCODE_EXTENSION || 'link';
   if (mode !== 'link' && mode !== 'vsix') throw new Error(`SQLROOM_VSCODE_EXTENSION=${mode}: expected link or vsix`);
   const extension = mode === 'vsix' ? { vsix: prepareVsix() } : {};
-  const ctx = { work, resultsFile, workspace, extension };
+  const ctx = { work, resultsFile, workspace, extension, sqlroomHome };
   const outcome = route === 'electron' ? await runElectron(ctx, executable) : await runCodeServer(ctx);
   return report(outcome);
+}
+
+/** SIGTERM to the local sync server the run's windows started (its pid is in server.json), waiting for it to flush and exit. */
+async function stopLocalServer(dir) {
+  let pid;
+  try {
+    pid = JSON.parse(fs.readFileSync(path.join(dir, 'server.json'), 'utf8')).pid;
+  } catch {
+    return; // none running
+  }
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  for (let i = 0; i < 300 && alive(); i++) await sleep(100);
+  if (alive()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
 }
 
 /** dist/sqlroom-linux-x64.vsix, packaged now unless it is newer than every input. */
@@ -128,7 +146,7 @@ function writeStats(stats) {
 
 // ---------- code-server route ----------
 
-async function runCodeServer({ work, resultsFile, workspace, extension }) {
+async function runCodeServer({ work, resultsFile, workspace, extension, sqlroomHome }) {
   if (!codeServerInstalled()) return { error: 'code-server is not installed: run scripts/install-code-server.sh' };
   let label = codeServerLabel();
   console.log(`VS Code suite: starting ${label}`);
@@ -161,6 +179,7 @@ async function runCodeServer({ work, resultsFile, workspace, extension }) {
       SQLROOM_REPO_ROOT: repoRoot,
       SQLROOM_SCREENSHOTS: '1',
       SQLROOM_TEST_WORKSPACE: workspace,
+      SQLROOM_HOME: sqlroomHome,
       ...expect,
     },
   });
@@ -239,7 +258,7 @@ function copyLogs(userData) {
 
 // ---------- desktop VS Code route ----------
 
-async function runElectron({ work, resultsFile, workspace, extension }, executable) {
+async function runElectron({ work, resultsFile, workspace, extension, sqlroomHome }, executable) {
   if (!executable && !downloadAllowed()) {
     return { error: 'no desktop VS Code found (set SQLROOM_VSCODE_EXECUTABLE, or SQLROOM_VSCODE_DOWNLOAD=1 outside CI)' };
   }
@@ -283,7 +302,7 @@ async function runElectron({ work, resultsFile, workspace, extension }, executab
         launchArgs: [workspace, '--disable-workspace-trust', '--disable-extensions', '--skip-welcome',
           '--skip-release-notes', '--disable-telemetry', `--user-data-dir=${userData}`,
           `--extensions-dir=${extDir}`],
-        extensionTestsEnv: { SQLROOM_TEST_RESULTS: resultsFile, SQLROOM_REPO_ROOT: repoRoot, ...expect },
+        extensionTestsEnv: { SQLROOM_TEST_RESULTS: resultsFile, SQLROOM_REPO_ROOT: repoRoot, SQLROOM_HOME: sqlroomHome, ...expect },
       }).catch(() => { /* a failing suite rejects; the results file says why */ }),
       new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('hang guard')), HANG_GUARD_MS); }),
     ]);

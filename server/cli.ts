@@ -8,6 +8,8 @@ import { parseRoomId, validateBranch, validateDocId, roomKey, DEFAULT_BRANCH } f
 import { checkpointOffline } from './rooms/offline';
 import { ANY_DOC, issueToken, parseTtl, readSecretFile, secretFromString } from './tokens';
 import { runClient } from './client';
+import { localServerDir } from './local/localFiles';
+import { serveLocal } from './local/localServe';
 
 const HELP = `sqlroom-server — Loro sync server with DuckDB / DuckLake persistence
 
@@ -22,6 +24,11 @@ Usage:
   sqlroom-server client --url URL[,URL...] --room ROOM [--once]
                                             join a room (trying the URLs in turn); --once prints
                                             the document as JSON; otherwise stdin lines are appended
+  sqlroom-server local [--dir D] [--idle-exit-ms N] [--version-tag V]
+                                            the one loopback server of this user (what the VS Code
+                                            extension starts): lock, secret, data and server.json
+                                            (0600) in D (default ~/.sqlroom/local-server); exits
+                                            after N ms with no client (default 600000, 0 = never)
   sqlroom-server --help
 
 Storage (all commands):
@@ -164,6 +171,9 @@ const OPTIONS = {
   once: { type: 'boolean' },
   text: { type: 'string' },
   'timeout-ms': { type: 'string' },
+  dir: { type: 'string' },
+  'idle-exit-ms': { type: 'string' },
+  'version-tag': { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -414,6 +424,17 @@ async function client(v: Values): Promise<number> {
   });
 }
 
+async function local(v: Values): Promise<number> {
+  const level = v['log-level'] ?? 'info';
+  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn, error or silent`);
+  return serveLocal({
+    dir: v.dir ?? localServerDir(),
+    version: v['version-tag'] ?? 'dev',
+    idleExitMs: int(v['idle-exit-ms'], 'idle-exit-ms') ?? 600_000,
+    logLevel: level,
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -461,8 +482,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'client':
         return await client(v);
+      case 'local':
+        return await local(v);
       default:
-        process.stderr.write(`sqlroom-server: unknown command ${JSON.stringify(cmd)}; expected serve, analytics, checkpoint, compact, token or client\n`);
+        process.stderr.write(`sqlroom-server: unknown command ${JSON.stringify(cmd)}; expected serve, local, analytics, checkpoint, compact, token or client\n`);
         return 2;
     }
   } catch (err) {

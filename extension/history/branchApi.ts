@@ -1,5 +1,9 @@
 // The sync server's branch endpoints over HTTP (no `vscode`): list, fork at a
 // version, read a branch's state, merge. Errors carry the server's message.
+// node:http(s) rather than fetch: a private CA (sqlroom.server.caFile) must
+// be trusted here exactly as on the websocket.
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { OpIdLike } from '../../server/shared/history/version';
 
 export interface ServerBranch {
@@ -34,26 +38,45 @@ export function httpUrlOf(wsUrl: string): string {
 }
 
 export class BranchApi {
-  /** `token`: sent as `Authorization: Bearer` (servers with a secret require it on /api/). */
-  constructor(private readonly httpUrl: string, private readonly token?: string) {}
+  /**
+   * `token`: sent as `Authorization: Bearer` (servers with a secret require it on /api/);
+   * `ca`: PEM certificate(s) trusted for https:// (the websocket's sqlroom.server.caFile).
+   */
+  constructor(private readonly httpUrl: string, private readonly token?: string, private readonly ca?: string | Buffer) {}
+
+  /** The API of the server a session is connected to, with the session's token and CA. */
+  static of(access: { url: string; token?: string; ca?: string | Buffer }): BranchApi {
+    return new BranchApi(httpUrlOf(access.url), access.token, access.ca);
+  }
 
   private async call<T>(docId: string, path: string, body?: unknown): Promise<T> {
-    const url = `${this.httpUrl}/api/docs/${encodeURIComponent(docId)}/${path}`;
-    let res: Response;
+    const url = new URL(`${this.httpUrl}/api/docs/${encodeURIComponent(docId)}/${path}`);
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    let res: { status: number; text: string };
     try {
-      const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
-      res = await fetch(url, body === undefined ? { headers: auth } : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      res = await new Promise((resolve, reject) => {
+        const options = { method: payload === undefined ? 'GET' : 'POST', headers, ...(this.ca && url.protocol === 'https:' ? { ca: this.ca } : {}) };
+        const req = (url.protocol === 'https:' ? https : http).request(url, options, (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          r.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(payload);
+      });
     } catch (e) {
       throw new BranchApiError(0, `cannot reach the sync server at ${this.httpUrl}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const text = await res.text();
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(res.text);
     } catch {
-      throw new BranchApiError(res.status, `the sync server answered ${res.status} with ${text.slice(0, 200)}`);
+      throw new BranchApiError(res.status, `the sync server answered ${res.status} with ${res.text.slice(0, 200)}`);
     }
-    if (!res.ok) throw new BranchApiError(res.status, (json as { error?: string }).error ?? `HTTP ${res.status}`);
+    if (res.status < 200 || res.status >= 300) throw new BranchApiError(res.status, (json as { error?: string }).error ?? `HTTP ${res.status}`);
     return json as T;
   }
 

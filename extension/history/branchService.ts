@@ -12,12 +12,15 @@ import { parseVersion, shortVersion } from '../../server/shared/history/version'
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { readSqlroomMetadata } from '../core/notebookMapping';
-import { BranchApi, httpUrlOf, type MergeResult } from './branchApi';
+import { BranchApi, type MergeResult } from './branchApi';
 import type { HistoryService } from './historyService';
 
 /** What branching needs from the live collaboration layer (CollabManager has it). */
 export interface SyncSessions {
-  sessionFor(notebook: vscode.NotebookDocument): Promise<{ endpoint: { url: string; token?: string }; client: { whenSynced(timeoutMs?: number): Promise<void> } } | undefined>;
+  sessionFor(notebook: vscode.NotebookDocument): Promise<
+    | { endpoint: { url: string }; httpAccess(): { url: string; token?: string; ca?: Buffer }; client: { whenSynced(timeoutMs?: number): Promise<void> } }
+    | undefined
+  >;
 }
 
 export const NEEDS_SERVER =
@@ -41,7 +44,7 @@ export class BranchService {
     } catch {
       throw new Error(`The notebook is not in sync with its server (${session.endpoint.url}): it is offline or still sending changes. Branching and merging need the server to have every change; try again once the status bar says connected.`);
     }
-    return { api: new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token), live };
+    return { api: BranchApi.of(session.httpAccess()), live };
   }
 
   private author(docId: string): string {
@@ -65,7 +68,7 @@ export class BranchService {
       return false;
     }
     const { docId: base, branch } = splitRoomId(docId);
-    await new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token).checkpoint(base, branch, name, this.author(docId));
+    await BranchApi.of(session.httpAccess()).checkpoint(base, branch, name, this.author(docId));
     return true;
   }
 
@@ -75,7 +78,7 @@ export class BranchService {
     const session = live && (await this.sessions()?.sessionFor(live));
     if (!session) return undefined;
     try {
-      return await new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token).list(splitRoomId(docId).docId);
+      return await BranchApi.of(session.httpAccess()).list(splitRoomId(docId).docId);
     } catch {
       return undefined;
     }

@@ -9,6 +9,8 @@ import type { NotebookDoc } from '../../server/shared/notebookDoc';
 import { readSqlroomMetadata } from '../core/notebookMapping';
 import { LocalCache } from '../core/sync/localCache';
 import { describeStatus } from '../core/sync/statusText';
+import { JOIN_ANSWERS, joinDecision, joinPrompt, serverKey, type JoinAnswer } from '../core/sync/joinPolicy';
+import { markedName } from '../../server/shared/collaboratorColor';
 import type { ChangeTracker } from '../changeTracker';
 import type { NotebookRegistry } from '../notebookRegistry';
 import { NOTEBOOK_TYPE } from '../serializer';
@@ -17,6 +19,7 @@ import { normaliseServerUrl, readCollabSettings } from './collabSettings';
 import { EmbeddedServer } from './embeddedServer';
 import { joinNotebook } from './joinNotebook';
 import { CollaboratorCells } from './collaboratorCells';
+import { ServerTokens } from './serverTokens';
 
 export const SHARE_COMMAND = 'sqlroom.shareNotebook';
 export const JOIN_COMMAND = 'sqlroom.joinNotebook';
@@ -24,6 +27,8 @@ export const COLLABORATORS_COMMAND = 'sqlroom.showCollaborators';
 export const UNDO_COMMAND = 'sqlroom.undo';
 export const REDO_COMMAND = 'sqlroom.redo';
 const MERGED_NOTICE_MS = 10_000;
+/** globalState: keys of servers the user chose "Always for this server" for (or joined with the Join command). */
+const TRUSTED_SERVERS_KEY = 'sqlroom.trustedServers';
 
 export class CollabManager implements vscode.Disposable {
   private readonly sessions = new Map<NotebookDoc, CollabSession>();
@@ -33,8 +38,13 @@ export class CollabManager implements vscode.Disposable {
   private readonly log: vscode.OutputChannel;
   readonly embedded: EmbeddedServer;
   private readonly cache: LocalCache;
-  /** Tokens given to Join, by server URL (this window only). */
-  private readonly joinTokens = new Map<string, string>();
+  readonly tokens: ServerTokens;
+  /** Servers joined in this window (the "Join" answer, the settings), and those the user said "Work offline" for. */
+  private readonly allowedNow = new Set<string>();
+  private readonly declinedNow = new Set<string>();
+  private readonly asking = new Map<string, Promise<JoinAnswer | undefined>>();
+  private readonly globalState: vscode.Memento;
+  private recovering: Promise<void> | undefined;
   private readonly mergedAt = new Map<CollabSession, number>();
   private readonly cellMarkers: CollaboratorCells;
   private readonly storage: vscode.Uri;
@@ -44,11 +54,14 @@ export class CollabManager implements vscode.Disposable {
     registry: NotebookRegistry,
     private readonly tracker: ChangeTracker,
     private readonly userName: () => string,
+    /** Resolves once the user's name is known (git, accounts): sessions join with it. */
+    private readonly nameReady: Promise<void> = Promise.resolve(),
   ) {
     this.log = vscode.window.createOutputChannel('SQLRoom Sync');
     this.storage = context.storageUri ?? context.globalStorageUri;
-    const storage = this.storage.fsPath;
-    this.embedded = new EmbeddedServer(path.join(storage, 'sync-server'), this.log, path.join(context.globalStorageUri.fsPath, 'server-secret'));
+    this.embedded = new EmbeddedServer(context.extensionPath, this.log);
+    this.tokens = new ServerTokens(context.secrets, this.log);
+    this.globalState = context.globalState;
     this.cache = new LocalCache(path.join(context.globalStorageUri.fsPath, 'offline-cache'));
     registry.cachedState = (docId) => this.cache.read(docId);
     this.statusItem = vscode.window.createStatusBarItem('sqlroom.sync', vscode.StatusBarAlignment.Left, 50);
@@ -59,6 +72,7 @@ export class CollabManager implements vscode.Disposable {
       this.log,
       this.statusItem,
       this.cellMarkers,
+      this.tokens,
       tracker.onDidBind(({ notebook }) => void this.open(notebook)),
       tracker.onDidUnbind(({ docId }) => this.closeIfUnused(docId)),
       vscode.window.onDidChangeActiveNotebookEditor(() => this.refresh()),
@@ -91,7 +105,7 @@ export class CollabManager implements vscode.Disposable {
     for (const s of this.sessions.values()) s.dispose();
     this.sessions.clear();
     for (const d of this.subscriptions) d.dispose();
-    await this.embedded.dispose();
+    this.embedded.dispose();
   }
 
   // ---- sessions --------------------------------------------------------------
@@ -130,8 +144,11 @@ export class CollabManager implements vscode.Disposable {
       this.refresh();
       return this.sessions.get(nb);
     }
+    await this.nameReady;
+    if (this.sessions.has(nb) || !this.inUse(nb, docId)) return this.sessions.get(nb);
     const session = new CollabSession(docId, nb, endpoint, this.userName(), endpoint.kind === 'team' ? this.cache : undefined, this.log);
     session.onDidChange(() => {
+      if (session.endpoint.kind === 'embedded' && (session.status.state === 'offline' || session.status.state === 'error')) void this.recoverLocalServer(session);
       if (session.status.merged) this.mergedAt.set(session, Date.now());
       if (session.status.state !== 'connected') this.mergedAt.delete(session);
       this.refresh();
@@ -164,11 +181,90 @@ export class CollabManager implements vscode.Disposable {
       }
       // Further URLs of the setting (scale-out processes) are fallbacks, not for a file-named server.
       const more = fileServer ? [] : settings.urls.slice(1).map((u) => normaliseServerUrl(u)).filter((u): u is string => u !== undefined);
-      return { kind: 'team', url: team, urls: more.length ? [team, ...more] : undefined, token: this.joinTokens.get(team) ?? settings.token, ...(ca ? { ca } : {}) };
+      if (!(await this.mayJoin(team, fileServer ? 'file' : 'user-setting'))) return undefined;
+      // Only a token stored (or given to Join) for this very server; never one meant for another.
+      const token = await this.tokens.tokenFor(team);
+      return { kind: 'team', url: team, urls: more.length ? [team, ...more] : undefined, ...(token ? { token } : {}), ...(ca ? { ca } : {}) };
     }
     if (!settings.embedded) return undefined;
     const e = await this.embedded.ensure();
-    return { kind: 'embedded', url: e.url, token: e.token };
+    return { kind: 'embedded', url: e.url, token: e.token(), freshToken: e.token };
+  }
+
+  /** Safe joins: a server named by a file is joined only once the user agreed (extension/core/sync/joinPolicy.ts). */
+  private async mayJoin(url: string, source: 'file' | 'user-setting'): Promise<boolean> {
+    const key = serverKey(url);
+    const decision = joinDecision(url, { source, trusted: this.trustedServers(), allowedNow: this.allowedNow, declinedNow: this.declinedNow });
+    if (decision === 'join') {
+      this.allowedNow.add(key); // joined once in this window: a file naming it later does not ask again
+      return true;
+    }
+    if (decision === 'offline') return false;
+    // One question per server, however many notebooks name it.
+    let asked = this.asking.get(key);
+    if (!asked) {
+      asked = Promise.resolve(vscode.window.showWarningMessage(joinPrompt(url, source), ...JOIN_ANSWERS)).then((a) => a as JoinAnswer | undefined);
+      this.asking.set(key, asked);
+      void asked.finally(() => this.asking.delete(key));
+    }
+    const answer = await asked;
+    this.log.appendLine(`SQLRoom: asked whether to join ${url}: ${answer ?? 'dismissed (work offline)'}`);
+    if (answer === 'Always for this server') {
+      await this.trustServer(url);
+      return true;
+    }
+    if (answer === 'Join') {
+      this.allowedNow.add(key);
+      return true;
+    }
+    this.declinedNow.add(key);
+    return false;
+  }
+
+  /** Servers whose "Join / Work offline / Always" question is showing now (tests). */
+  get pendingJoinQuestions(): string[] {
+    return [...this.asking.keys()];
+  }
+
+  private trustedServers(): string[] {
+    return this.globalState.get<string[]>(TRUSTED_SERVERS_KEY, []);
+  }
+
+  /** Remembers a server the user chose to always join (also the Join command's server). */
+  async trustServer(url: string): Promise<void> {
+    const key = serverKey(url);
+    this.declinedNow.delete(key);
+    this.allowedNow.add(key);
+    const trusted = this.trustedServers();
+    if (!trusted.includes(key)) await this.globalState.update(TRUSTED_SERVERS_KEY, [...trusted, key]);
+  }
+
+  /**
+   * The local server went away (crashed, killed, replaced): find or start it
+   * again and move the embedded sessions to it when its address changed.
+   */
+  private recoverLocalServer(session: CollabSession): Promise<void> {
+    if (this.recovering) return this.recovering;
+    this.recovering = (async () => {
+      try {
+        this.embedded.reset();
+        const e = await this.embedded.ensure();
+        if (e.url === session.endpoint.url) return; // still the same one: RoomClient's retries get there
+        this.log.appendLine(`SQLRoom: the local sync server moved to ${e.url}: rejoining`);
+        for (const [nb, s] of [...this.sessions]) {
+          if (s.endpoint.kind !== 'embedded') continue;
+          s.dispose();
+          this.sessions.delete(nb);
+        }
+        for (const nb of vscode.workspace.notebookDocuments) await this.open(nb);
+      } catch (err) {
+        this.log.appendLine(`SQLRoom: the local sync server could not be restarted: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    })().finally(() => {
+      const t = setTimeout(() => (this.recovering = undefined), 3000); // at most one attempt every few seconds
+      t.unref?.();
+    });
+    return this.recovering;
   }
 
   private closeIfUnused(docId: string): void {
@@ -204,7 +300,7 @@ export class CollabManager implements vscode.Disposable {
       const t = setTimeout(() => this.refresh(), MERGED_NOTICE_MS);
       t.unref?.();
     }
-    const where = session.endpoint.kind === 'embedded' ? `the local sync server (${session.endpoint.url})` : session.endpoint.url;
+    const where = session.endpoint.kind === 'embedded' ? `the local sync server (${session.endpoint.url})` : session.client.url;
     const s = describeStatus(status, session.others(), where);
     this.statusItem.text = s.text;
     this.statusItem.tooltip = s.tooltip;
@@ -217,6 +313,11 @@ export class CollabManager implements vscode.Disposable {
     const id = cell.metadata?.id;
     const session = this.sessionOf(cell.notebook);
     return session && typeof id === 'string' ? session.others().filter((o) => o.cellId === id).map((o) => o.name) : [];
+  }
+
+  /** Your own name as collaborators see it, with your colour (tooltip). */
+  get ownName(): string {
+    return markedName(this.userName());
   }
 
   /** The status bar text of the active notebook (tests). */
@@ -242,7 +343,7 @@ export class CollabManager implements vscode.Disposable {
     const ids = editor.notebook.getCells().map((c) => c.metadata?.id);
     const items = session.others().map((o) => {
       const index = o.cellId ? ids.indexOf(o.cellId) : -1;
-      return { label: `$(person) ${o.name}`, description: index >= 0 ? `in cell ${index + 1}` : 'not in a cell', index };
+      return { label: markedName(o.name), description: index >= 0 ? `in cell ${index + 1}` : 'not in a cell', index };
     });
     const s = describeStatus(session.status, session.others(), session.endpoint.url);
     const pick = await vscode.window.showQuickPick(items.length > 0 ? items : [{ label: 'No one else is here', description: '', index: -1 }], {
@@ -304,8 +405,13 @@ export class CollabManager implements vscode.Disposable {
   /** Opens a notebook joined to `room` on a server (asks for what is missing): a `<room>.sqlroom` file naming the server. */
   async join(url?: string, room?: string, token?: string): Promise<vscode.NotebookEditor | undefined> {
     const joined = await joinNotebook(this.storage, url, room, token, (server, tok) => {
-      // Known before the notebook opens, so its session joins with it.
-      if (tok) this.joinTokens.set(server, tok);
+      // Known before the notebook opens, so its session joins with it. The user named this
+      // server: it is trusted from now on (its file does not ask when reopened) and the token is kept for it.
+      if (tok) {
+        this.tokens.rememberJoin(server, tok);
+        void this.tokens.set(server, tok);
+      }
+      void this.trustServer(server);
     });
     return joined?.editor;
   }

@@ -15,6 +15,8 @@ export interface SessionEndpoint {
   /** Further processes of a scale-out deployment, tried in turn when `url` is lost. */
   urls?: string[];
   token?: string;
+  /** The local server: a fresh short-lived token for each (re)join. */
+  freshToken?: () => string;
   /** PEM certificate(s) trusted for wss:// (sqlroom.server.caFile). */
   ca?: Buffer;
 }
@@ -46,12 +48,21 @@ export class CollabSession implements vscode.Disposable {
       urls: endpoint.urls,
       roomId: docId,
       doc: nb.doc,
-      auth: { user: userName, ...(endpoint.token ? { token: endpoint.token } : {}) },
+      auth: () => {
+        const token = endpoint.freshToken?.() ?? endpoint.token;
+        return { user: userName, ...(token ? { token } : {}) };
+      },
       presence: this.presence.store,
       ...(endpoint.ca ? { ca: endpoint.ca } : {}),
       onStatus: () => this.changed.fire(),
       log: (m) => log.appendLine(m),
     });
+  }
+
+  /** Where the history's HTTP calls go: the server this session is connected to, with its token and CA. */
+  httpAccess(): { url: string; token?: string; ca?: Buffer } {
+    const token = this.endpoint.freshToken?.() ?? this.endpoint.token;
+    return { url: this.client.url, ...(token ? { token } : {}), ...(this.endpoint.ca ? { ca: this.endpoint.ca } : {}) };
   }
 
   get status(): RoomStatus {

@@ -11,8 +11,6 @@ export interface CollabSettings {
    * processes of one scale-out deployment, tried in turn on a lost connection.
    */
   urls: string[];
-  /** Token for the team server (sent in the join payload). */
-  token: string | undefined;
   /** PEM file of a private CA / self-signed certificate to trust for wss:// servers. */
   caFile: string | undefined;
 }
@@ -20,9 +18,8 @@ export interface CollabSettings {
 export function readCollabSettings(scope?: vscode.ConfigurationScope): CollabSettings {
   const c = vscode.workspace.getConfiguration('sqlroom.server', scope);
   const urls = splitServerUrls(c.get<string>('url', ''));
-  const token = c.get<string>('token', '').trim();
   const caFile = c.get<string>('caFile', '').trim();
-  return { embedded: c.get<boolean>('embedded', true), url: urls[0], urls, token: token === '' ? undefined : token, caFile: caFile === '' ? undefined : caFile };
+  return { embedded: c.get<boolean>('embedded', true), url: urls[0], urls, caFile: caFile === '' ? undefined : caFile };
 }
 
 /** "ws://a:1, ws://b:2" → ["ws://a:1", "ws://b:2"] (comma or whitespace separated). */

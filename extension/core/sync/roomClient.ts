@@ -39,8 +39,8 @@ export interface RoomClientOptions {
   urls?: string[];
   roomId: string;
   doc: LoroDoc;
-  /** JSON join payload, e.g. { user, token }. */
-  auth: Record<string, unknown>;
+  /** JSON join payload, e.g. { user, token }; a function is asked again on every (re)join (short-lived tokens). */
+  auth: Record<string, unknown> | (() => Record<string, unknown>);
   presence?: EphemeralStore;
   /** PEM certificate(s) to trust for wss:// (a private CA or a self-signed server certificate). */
   ca?: string | Buffer;
@@ -148,7 +148,8 @@ export class RoomClient {
 
   private onOpen(): void {
     const { doc, roomId } = this.opts;
-    const auth = new TextEncoder().encode(JSON.stringify(this.opts.auth));
+    const payload = typeof this.opts.auth === 'function' ? this.opts.auth() : this.opts.auth;
+    const auth = new TextEncoder().encode(JSON.stringify(payload));
     this.send({ type: MessageType.JoinRequest, crdt: CrdtType.Loro, roomId, auth, version: doc.oplogVersion().encode() });
     if (this.opts.presence) this.send({ type: MessageType.JoinRequest, crdt: CrdtType.LoroEphemeralStore, roomId, auth, version: new Uint8Array() });
     clearInterval(this.pingTimer);

@@ -6,6 +6,7 @@ export interface SqlroomSettings {
   database: string;
   maxResultRows: number;
   extensionDirectory: string | undefined;
+  /** sqlroom.userName as set ('' when not: extension/userIdentity.ts finds the name then). */
   userName: string;
   /** Save each cell's last output with the notebook (and show it on reopen). */
   keepResults: boolean;
@@ -20,7 +21,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): SqlroomSettings
     database: c.get<string>('database', ':memory:').trim() || ':memory:',
     maxResultRows: Math.max(1, Math.floor(c.get<number>('maxResultRows', 10_000))),
     extensionDirectory: extensionDirectory === '' ? undefined : extensionDirectory,
-    userName: c.get<string>('userName', '').trim() || process.env.USER || process.env.USERNAME || 'anonymous',
+    userName: c.get<string>('userName', '').trim(),
     keepResults: c.get<boolean>('keepResults', true),
     keptResultMaxBytes: Math.max(0, Math.floor(c.get<number>('keptResultMaxBytes', 262_144))),
   };

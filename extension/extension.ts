@@ -11,18 +11,22 @@ import { registerSqlLanguageFeatures } from './sqlLanguageFeatures';
 import { NotebookRegistry } from './notebookRegistry';
 import { NOTEBOOK_TYPE, SqlroomSerializer } from './serializer';
 import { CollabManager } from './sync/collabManager';
+import { UserIdentity } from './userIdentity';
 
 export interface SqlroomApi {
   readonly registry: NotebookRegistry;
   readonly kernel: SqlKernel;
   readonly tracker: ChangeTracker;
   readonly collab: CollabManager;
+  readonly identity: UserIdentity;
 }
 
 let collabManager: CollabManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): SqlroomApi {
-  const userName = () => readSettings().userName;
+  const identity = new UserIdentity(context);
+  context.subscriptions.push(identity);
+  const userName = () => identity.name;
   const keepSettings = () => {
     const s = readSettings();
     return { enabled: s.keepResults, maxBytes: s.keptResultMaxBytes };
@@ -45,8 +49,8 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
   // Branch and merge reach the sync server through the collaboration sessions (created below).
   context.subscriptions.push(registerHistory(context, registry, () => collabManager));
   // Live collaboration: sync sessions, embedded server, status bar, share/join.
-  const collab = (collabManager = new CollabManager(context, registry, tracker, userName));
-  return { registry, kernel, tracker, collab };
+  const collab = (collabManager = new CollabManager(context, registry, tracker, userName, identity.ready));
+  return { registry, kernel, tracker, collab, identity };
 }
 
 /** Flushes and stops the embedded sync server before the extension host exits. */

@@ -7,6 +7,7 @@ import { drawMemberGraph, drawRowGraph, graphWidth } from './graph';
 import { formatSpan, formatTime, memberLabel, parseLocalDateTime, rowLabel, rowSubtitle, rowTitle, rowTooltip } from './format';
 import { HISTORY_PAGE_SIZE, type CellDiff, type HostMessage, type WebviewMessage } from './protocol';
 import { RowModel, type DisplayItem, type ItemKey } from './rowModel';
+import { collaboratorColor } from '../../server/shared/collaboratorColor';
 
 export const ROW_HEIGHT = 26;
 const OVERSCAN = 10;
@@ -229,7 +230,7 @@ export class HistoryView {
       b.title = name === this.branch ? `Head of branch ${name} (this notebook)` : `Head of branch ${name}`;
       el.append(b);
     }
-    el.append(span('author', row.author), span('time', formatSpan(row.start, row.end)));
+    el.append(authorSpan(row.author), span('time', formatSpan(row.start, row.end)));
     if (row.size > 1) el.append(span('ops', `${row.size} changes`));
     return el;
   }
@@ -448,6 +449,15 @@ function div(cls: string): HTMLDivElement {
   const d = document.createElement('div');
   d.className = cls;
   return d;
+}
+
+/** The author's name after a dot of their colour (the same colour as their presence in the editor). */
+function authorSpan(name: string): HTMLSpanElement {
+  const s = span('author', name);
+  const c = collaboratorColor(name);
+  s.style.setProperty('--author-color', c.hex); // CSSOM, allowed by the webview's CSP
+  s.title = `${name} (${c.label})`;
+  return s;
 }
 
 function span(cls: string, text: string): HTMLSpanElement {

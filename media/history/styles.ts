@@ -66,6 +66,7 @@ button:focus-visible, input:focus-visible, .viewport:focus-visible { outline: 1p
 .row.checkpoint .msg { font-weight: 600; }
 .row.current .msg { font-weight: 600; }
 .author { color: var(--vscode-textLink-foreground, var(--vscode-focusBorder)); flex: none; }
+.author::before { content: '●'; color: var(--author-color, currentColor); margin-right: 4px; }
 .time, .ops { color: var(--vscode-descriptionForeground); flex: none; }
 .badge {
   flex: none; font-size: 0.85em; padding: 0 6px; border-radius: 8px;

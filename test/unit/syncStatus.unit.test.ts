@@ -7,13 +7,15 @@ import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
 import { LocalCache } from '../../extension/core/sync/localCache';
 import { describeStatus } from '../../extension/core/sync/statusText';
+import { markedName } from '../../server/shared/collaboratorColor';
 
 const robot = { key: 'r', name: 'robot', color: 1 };
 
 describe('Sync status text', () => {
   it('names the state, the pending count and who else is here', () => {
     assert.match(describeStatus({ state: 'connected', pending: 0, presence: true }, [], 'ws://x').text, /connected$/);
-    assert.match(describeStatus({ state: 'connected', pending: 0, presence: true }, [robot], 'ws://x').text, /connected · robot/);
+    assert.match(describeStatus({ state: 'connected', pending: 0, presence: true }, [robot], 'ws://x').text, new RegExp(`connected · ${markedName('robot')}`));
+    assert.match(describeStatus({ state: 'connected', pending: 0, presence: true }, [robot], 'ws://x').tooltip, new RegExp(`Also here: ${markedName('robot')}`));
     assert.match(describeStatus({ state: 'connected', pending: 0, presence: true }, [robot, { ...robot, key: 'b', name: 'bob' }], 'ws://x').text, /2 others/);
     assert.match(describeStatus({ state: 'connected', pending: 3, presence: true }, [], 'ws://x').text, /syncing 3 pending/);
     assert.match(describeStatus({ state: 'offline', pending: 2, presence: null }, [], 'ws://x').text, /offline \(2 local changes\)/);

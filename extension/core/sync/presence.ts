@@ -3,12 +3,13 @@
 // Entries expire when a client stops refreshing them (closed window, lost
 // connection), so a heartbeat re-publishes our own state.
 import { EphemeralStore } from 'loro-crdt';
+import { collaboratorColorIndex } from '../../../server/shared/collaboratorColor';
 
 export interface PresenceState {
   name: string;
   /** The cell the person is in (id), if any. */
   cellId?: string;
-  /** Stable per person, for colouring. */
+  /** Stable per person: the palette index of the name (server/shared/collaboratorColor.ts). */
   color: number;
 }
 
@@ -23,7 +24,7 @@ export class Presence {
 
   constructor(readonly selfKey: string, name: string, timeoutMs = 30_000) {
     this.store = new EphemeralStore(timeoutMs);
-    this.state = { name, color: hash(selfKey) % 8 };
+    this.state = { name, color: collaboratorColorIndex(name) };
     this.publish();
     this.timer = setInterval(() => this.publish(), Math.max(1000, Math.floor(timeoutMs / 3)));
     this.timer.unref?.();
@@ -67,8 +68,3 @@ export class Presence {
   }
 }
 
-function hash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
-  return h;
-}

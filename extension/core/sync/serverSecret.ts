@@ -7,8 +7,8 @@ import { splitRoomId } from '../../../server/shared/history/branches';
 
 /** How long a token made by Share is valid. */
 export const SHARE_TTL_SECONDS = 7 * 86400;
-/** The extension's own sessions mint a fresh token for every (re)join, so it only needs to outlive the join. */
-export const OWN_TTL_SECONDS = 10 * 60;
+/** Minted afresh for every (re)join; the server also rechecks expiry on each write, so it must outlive a working day of one connection. */
+export const OWN_TTL_SECONDS = 24 * 3600;
 
 /** Reads the secret in `file`, creating it (0600) when missing (shared with the server's `local` command). */
 export { loadOrCreateSecret } from '../../../server/local/localFiles';

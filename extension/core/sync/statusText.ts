@@ -2,6 +2,7 @@
 // changes, who else is in it, and (once) that a reconnect merged changes.
 import type { Collaborator } from './presence';
 import type { RoomStatus } from './roomClient';
+import { markedName } from '../../../server/shared/collaboratorColor';
 
 export interface StatusText {
   text: string;
@@ -11,12 +12,13 @@ export interface StatusText {
 }
 
 export function describeStatus(status: RoomStatus, others: readonly Collaborator[], server: string): StatusText {
-  const people = others.length === 0 ? '' : ` · ${others.length === 1 ? others[0].name : `${others.length} others`}`;
+  // Each collaborator with their colour mark (the same colour as in the cells and the history).
+  const people = others.length === 0 ? '' : ` · ${others.length === 1 ? markedName(others[0].name) : `${others.length} others`}`;
   const who =
     status.presence === false
       ? '\nThe server does not relay presence: collaborators are not shown.'
       : others.length > 0
-        ? `\nAlso here: ${others.map((o) => o.name).join(', ')}`
+        ? `\nAlso here: ${others.map((o) => markedName(o.name)).join(', ')}`
         : '\nNo one else is here.';
   const pending = status.pending;
   switch (status.state) {

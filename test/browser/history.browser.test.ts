@@ -10,6 +10,7 @@ import { HISTORY_PAGE_SIZE, type WebviewMessage } from '../../media/history/prot
 import { syntheticHistory, teamHistory } from '../support/historyFixture';
 import { bundleHistory, openHistoryPage, startHistoryServer, type HistoryPageHandle, type HistoryServer } from './historyPage';
 import { launchChromium, THEMES } from './rendererPage';
+import { collaboratorColor } from '../../server/shared/collaboratorColor';
 import { repoRoot } from './rendererServer';
 
 /** Theme variables the history view uses beyond the renderer's set. */
@@ -118,6 +119,14 @@ describe('history webview in Chromium', function () {
       const lanes = await h.page.$$eval('.node', (ns) => ns.map((n) => n.getAttribute('cx') ?? n.getAttribute('d')));
       assert.ok(new Set(lanes.map((l) => (l ?? '').slice(0, 3))).size >= 2, `nodes in more than one lane: ${lanes.join(' ')}`);
       assert.match((await h.page.textContent('.status')) ?? '', new RegExp(`${rows.length} versions`));
+    });
+
+    it('each author has a dot of their own stable colour (the same as their presence in the editor)', async () => {
+      const dots = await h.page.$$eval('.rows .row .author', (els) => els.map((e) => ({ name: e.textContent ?? '', color: getComputedStyle(e, '::before').color })));
+      assert.ok(dots.length > 0);
+      const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+      for (const d of dots) assert.strictEqual(d.color, rgb(collaboratorColor(d.name).hex), `${d.name}'s dot`);
+      assert.ok(new Set(dots.map((d) => d.name)).size >= 2, 'the team history has several authors');
     });
 
     it('is styled by the theme (light and dark screenshots)', async () => {

@@ -1,7 +1,7 @@
 // Two VS Code windows on one notebook: a second workbench page of the same
-// code-server (its own extension host, which finds the first window's
-// embedded sync server) edits the notebook while this window does; both end
-// with the same cells. One screenshot shows both windows side by side.
+// code-server (its own extension host, which finds the user's one local sync
+// server, a separate process) edits the notebook while this window does; both
+// see each other's presence and end with the same cells. One screenshot shows both windows side by side.
 // Only on the code-server route (a second page needs its URL); skipped elsewhere.
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -93,6 +93,13 @@ describe('Two VS Code windows on one notebook', function () {
       fs.existsSync(resultFile) ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as SecondWindowResult) : undefined,
     120_000);
     assert.strictEqual(result.error, undefined, result.error);
+    // One local server for both windows, in its own process: the same URL and pid, not this extension host.
+    assert.deepStrictEqual(result.server, { url: session.endpoint.url, kind: 'embedded', pid: api.collab.embedded.pid });
+    assert.ok(api.collab.embedded.pid && api.collab.embedded.pid !== process.pid, 'the server runs outside the extension host');
+    // Each window sees the other as a collaborator (presence through the shared server).
+    assert.ok(result.others && result.others.length > 0, 'the second window saw the first one');
+    await waitFor('this window to see the second one', () => (session.others().length > 0 ? true : undefined), 60_000);
+    assert.match(api.collab.statusText, /connected · /);
     await api.tracker.whenIdle(notebook);
     const here = notebook.getCells().map((c) => ({ id: String(c.metadata?.id ?? ''), source: c.document.getText() }));
     assert.deepStrictEqual(result.cells, here, 'both windows show the same cells');

@@ -19,6 +19,10 @@ export interface SecondWindowTask {
 
 export interface SecondWindowResult {
   cells?: Array<{ id: string; source: string }>;
+  /** The sync server this window joined, and the pid of its process (the local server). */
+  server?: { url: string; kind: string; pid?: number };
+  /** Names of the collaborators this window saw in the notebook (presence). */
+  others?: string[];
   error?: string;
 }
 
@@ -53,7 +57,13 @@ export async function run(resultsFile: string): Promise<void> {
     }
     await session.client.whenSynced(60_000);
     await api.tracker.whenIdle(doc);
-    write({ cells: doc.getCells().map((c) => ({ id: String(c.metadata?.id ?? ''), source: c.document.getText() })) });
+    // The first window is a collaborator here: its presence arrives through the shared server.
+    for (let i = 0; i < 600 && session.others().length === 0; i++) await sleep(100);
+    write({
+      cells: doc.getCells().map((c) => ({ id: String(c.metadata?.id ?? ''), source: c.document.getText() })),
+      server: { url: session.endpoint.url, kind: session.endpoint.kind, pid: api.collab.embedded.pid },
+      others: session.others().map((o) => o.name),
+    });
   } catch (err) {
     write({ error: err instanceof Error ? err.stack ?? err.message : String(err) });
   }

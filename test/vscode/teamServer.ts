@@ -8,9 +8,9 @@ import { spawnServer, type ChildServer } from '../support/serverProcess';
 export class TeamServer {
   private constructor(private readonly child: ChildServer, readonly url: string, readonly port: number) {}
 
-  /** Starts `sqlroom-server serve --db <dbFile>` on `port` (0 = any free port). */
-  static async start(dbFile: string, port = 0): Promise<TeamServer> {
-    const child = await spawnServer(['--db', dbFile, '--port', String(port), '--log-level', 'warn']);
+  /** Starts `sqlroom-server serve --db <dbFile>` on `port` (0 = any free port); `more`: further options (e.g. --secret-file). */
+  static async start(dbFile: string, port = 0, more: string[] = []): Promise<TeamServer> {
+    const child = await spawnServer(['--db', dbFile, '--port', String(port), '--log-level', 'warn', ...more]);
     return new TeamServer(child, child.url, Number(new URL(child.url).port));
   }
 

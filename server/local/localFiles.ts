@@ -23,6 +23,8 @@ export interface LocalDiscovery {
   /** What the extension that wants it asked for; another version is replaced. */
   version: string;
   startedAt: string;
+  /** processStamp() of the server process: tells it from a later process with the same pid. */
+  stamp?: string;
 }
 
 export const LOCK_FILE = 'server.lock';
@@ -66,6 +68,28 @@ export function readDiscovery(dir: string): LocalDiscovery | undefined {
   }
 }
 
+/**
+ * Boot id and start time of a process (Linux; '' elsewhere): the lock and
+ * server.json outlive a reboot in ~/.sqlroom, and a pid may by then belong to
+ * another program. A recorded stamp that differs means the owner is gone.
+ */
+export function processStamp(pid: number): string {
+  try {
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]; // field 22: starttime
+    return `${boot}:${start}`;
+  } catch {
+    return '';
+  }
+}
+
+/** The process that wrote `stamp` (processStamp) with this pid is still running. */
+export function ownerAlive(pid: number, stamp: string | undefined): boolean {
+  if (!pidAlive(pid)) return false;
+  return !stamp || processStamp(pid) === stamp || processStamp(pid) === '';
+}
+
 /** True while a process with this pid exists (EPERM: it exists, owned by someone else). */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -77,13 +101,19 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export function readLockPid(dir: string): number | undefined {
+/** The lock's owner: "<pid> <stamp>" (the stamp may be missing). */
+export function readLock(dir: string, file = LOCK_FILE): { pid: number; stamp?: string } | undefined {
   try {
-    const n = Number(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
+    const [p, stamp] = fs.readFileSync(path.join(dir, file), 'utf8').trim().split(/\s+/);
+    const pid = Number(p);
+    return Number.isInteger(pid) && pid > 0 ? { pid, ...(stamp ? { stamp } : {}) } : undefined;
   } catch {
     return undefined;
   }
+}
+
+export function readLockPid(dir: string): number | undefined {
+  return readLock(dir)?.pid;
 }
 
 /**
@@ -94,7 +124,7 @@ export function readLockPid(dir: string): number | undefined {
 export function acquireLock(dir: string, pid = process.pid): boolean {
   const lock = path.join(dir, LOCK_FILE);
   const tmp = path.join(dir, `${LOCK_FILE}.${pid}.tmp`);
-  fs.writeFileSync(tmp, `${pid}\n`, { mode: 0o600 });
+  fs.writeFileSync(tmp, `${pid} ${processStamp(pid)}\n`, { mode: 0o600 });
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
@@ -103,9 +133,10 @@ export function acquireLock(dir: string, pid = process.pid): boolean {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const holder = readLockPid(dir);
+      const owner = readLock(dir);
+      const holder = owner?.pid;
       if (holder === pid) return true;
-      if (holder !== undefined && pidAlive(holder)) return false;
+      if (owner && ownerAlive(owner.pid, owner.stamp)) return false;
       if (holder === undefined && ageMs(lock) < 2000) return false; // being written right now
       // Stale: move it aside; only the one whose rename finds the stale pid deletes it.
       const aside = path.join(dir, `${LOCK_FILE}.stale.${pid}`);
@@ -114,8 +145,8 @@ export function acquireLock(dir: string, pid = process.pid): boolean {
       } catch {
         continue; // someone else moved it: try again
       }
-      const moved = Number(fs.readFileSync(aside, 'utf8').trim());
-      if (moved !== holder && pidAlive(moved)) {
+      const moved = readLock(dir, path.basename(aside));
+      if (moved && moved.pid !== holder && ownerAlive(moved.pid, moved.stamp)) {
         // We moved a live owner's fresh lock: put it back and let it be.
         try {
           fs.linkSync(aside, lock);

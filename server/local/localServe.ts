@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { startServer, type RunningServer } from '../index';
 import { createLogger, type LogLevel } from '../log';
 import {
-  DATABASE_FILE, DISCOVERY_FILE, EXIT_ALREADY_RUNNING, SECRET_FILE, acquireLock, loadOrCreateSecret, ensurePrivateDir, releaseLock, writePrivateFile, type LocalDiscovery,
+  DATABASE_FILE, DISCOVERY_FILE, EXIT_ALREADY_RUNNING, SECRET_FILE, acquireLock, loadOrCreateSecret, processStamp, ensurePrivateDir, releaseLock, writePrivateFile, type LocalDiscovery,
 } from './localFiles';
 
 export interface LocalServeOptions {
@@ -40,7 +40,7 @@ export async function serveLocal(o: LocalServeOptions): Promise<number> {
     releaseLock(o.dir);
     throw err;
   }
-  const d: LocalDiscovery = { url: server.url, httpUrl: server.httpUrl, pid: process.pid, version: o.version, startedAt: new Date().toISOString() };
+  const d: LocalDiscovery = { url: server.url, httpUrl: server.httpUrl, pid: process.pid, version: o.version, startedAt: new Date().toISOString(), stamp: processStamp(process.pid) };
   writePrivateFile(path.join(o.dir, DISCOVERY_FILE), JSON.stringify(d, null, 2) + '\n');
   process.stdout.write(JSON.stringify({ listening: server.url, http: server.httpUrl }) + '\n');
   log.info('local server ready', { url: server.url, dir: o.dir, version: o.version, idleExitMs: o.idleExitMs });

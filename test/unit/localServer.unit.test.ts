@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
-import { DATABASE_FILE, DISCOVERY_FILE, LOCK_FILE, SECRET_FILE, acquireLock, pidAlive, readDiscovery, releaseLock } from '../../server/local/localFiles';
+import { DATABASE_FILE, DISCOVERY_FILE, LOCK_FILE, SECRET_FILE, acquireLock, pidAlive, readDiscovery, readLockPid, releaseLock } from '../../server/local/localFiles';
 import { ensureLocalServer, judgeRunning } from '../../extension/core/sync/localServer';
 import { ownToken, OWN_TTL_SECONDS } from '../../extension/core/sync/serverSecret';
 import { RoomClient } from '../../extension/core/sync/roomClient';
@@ -89,7 +89,7 @@ describe('local sync server: one per user, found or started by every window', fu
     const c = await ensure(dir);
     assert.equal(c.pid, a.pid);
     assert.equal(c.started, false);
-    assert.equal(Number(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')), a.pid, 'the lock names the running server');
+    assert.equal(readLockPid(dir), a.pid, 'the lock names the running server');
   });
 
   it('every file is readable by the user only (dir 0700; lock, server.json, secret and database 0600); tokens are short-lived', async function () {
@@ -163,7 +163,7 @@ describe('local sync server: one per user, found or started by every window', fu
     process.kill(s.pid, 'SIGKILL');
     await until('the killed server to be gone', () => !pidAlive(s.pid));
     assert.equal(readDiscovery(dir)?.pid, s.pid, 'a stale server.json is left');
-    assert.equal(Number(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')), s.pid, 'a stale lock is left');
+    assert.equal(readLockPid(dir), s.pid, 'a stale lock is left');
     const t = await ensure(dir);
     assert.notEqual(t.pid, s.pid);
     assert.equal(t.started, true);
@@ -174,6 +174,20 @@ describe('local sync server: one per user, found or started by every window', fu
     } finally {
       r.close();
     }
+  });
+
+  it('server.json and lock left by a server whose pid now belongs to another program (a reboot) do not block the start', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const dir = path.join(root, 'local-server');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // This test process stands for the unrelated program that got the pid; its stamp differs.
+    const stale = `${process.pid} 00000000-0000-0000-0000-000000000000:1`;
+    fs.writeFileSync(path.join(dir, LOCK_FILE), stale + '\n');
+    fs.writeFileSync(path.join(dir, DISCOVERY_FILE), JSON.stringify({ url: 'ws://127.0.0.1:9', httpUrl: 'http://127.0.0.1:9', pid: process.pid, version: 'v1', startedAt: '', stamp: stale.split(' ')[1] }));
+    const s = await ensure(dir);
+    assert.notEqual(s.pid, process.pid);
+    assert.equal(s.started, true);
+    assert.ok(pidAlive(process.pid), 'the unrelated process was left alone');
   });
 
   it('a server of another version is stopped and replaced', async () => {
@@ -208,6 +222,12 @@ describe('local server lock and decisions (pure)', () => {
       fs.writeFileSync(path.join(dir, LOCK_FILE), '999999999\n'); // a pid that does not exist
       assert.equal(acquireLock(dir, process.pid), true, 'a dead owner\'s lock is taken over');
       assert.deepEqual(fs.readdirSync(dir), [LOCK_FILE], 'no temp or stale files left');
+      if (process.platform === 'linux') {
+        // After a reboot the pid in a lock may belong to another program: a live pid with another stamp is stale.
+        fs.writeFileSync(path.join(dir, LOCK_FILE), `${process.ppid} 00000000-0000-0000-0000-000000000000:1\n`);
+        assert.equal(acquireLock(dir, process.pid), true, 'a reused pid does not hold the lock');
+        assert.equal(readLockPid(dir), process.pid);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import {
-  DISCOVERY_FILE, EXIT_ALREADY_RUNNING, LOG_FILE, SECRET_FILE, ensurePrivateDir, loadOrCreateSecret, pidAlive, readDiscovery, type LocalDiscovery,
+  DISCOVERY_FILE, EXIT_ALREADY_RUNNING, LOG_FILE, SECRET_FILE, ensurePrivateDir, loadOrCreateSecret, ownerAlive, pidAlive, readDiscovery, type LocalDiscovery,
 } from '../../../server/local/localFiles';
 
 export interface LocalServerOptions {
@@ -52,7 +52,7 @@ export async function ensureLocalServer(o: LocalServerOptions): Promise<LocalSer
   let lastError = '';
   while (Date.now() < deadline) {
     const d = readDiscovery(o.dir);
-    const alive = d ? pidAlive(d.pid) : false;
+    const alive = d ? ownerAlive(d.pid, d.stamp) : false; // not a later process that got the same pid
     const verdict = judgeRunning(d, alive, d && alive ? await healthy(d.httpUrl) : false, o.version);
     if (verdict === 'use' && d) return { ...d, secret, started };
     if (verdict === 'replace' && d) {

@@ -87,6 +87,24 @@ export function linkExtension(dir, extDir) {
   return link;
 }
 
+/**
+ * SIGTERM to the extension's local sync server under `dir` (<SQLROOM_HOME>/local-server; its pid is
+ * in server.json), waiting for it to flush and exit: a run that gave code-server its own
+ * SQLROOM_HOME stops the server its windows started.
+ */
+export async function stopLocalServer(dir) {
+  let pid;
+  try {
+    pid = JSON.parse(fs.readFileSync(path.join(dir, 'server.json'), 'utf8')).pid;
+  } catch {
+    return; // none running
+  }
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  for (let i = 0; i < 300 && alive(); i++) await sleep(100);
+  if (alive()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
 /** The env code-server runs with: ours, minus what must not leak into the host under test, plus `extra`. */
 export function codeServerEnv(extra = {}) {
   const env = { ...process.env };

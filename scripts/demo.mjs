@@ -122,7 +122,10 @@ async function main() {
 
   const port = await pickPort(cs);
   const logPath = check ? path.join(artifacts, 'demo-code-server.log') : path.join(profile, 'code-server.log');
-  const server = cs.startCodeServer({ userData, extDir, workspace, port, logPath });
+  // --check: the extension's local sync server gets its own home in the temp profile, stopped at the end.
+  const sqlroomHome = check ? path.join(profile, 'sqlroom-home') : undefined;
+  if (sqlroomHome) cleanups.push(() => cs.stopLocalServer(path.join(sqlroomHome, 'local-server')));
+  const server = cs.startCodeServer({ userData, extDir, workspace, port, logPath, ...(sqlroomHome ? { env: { SQLROOM_HOME: sqlroomHome } } : {}) });
   cleanups.push(() => server.stop());
   const up = await server.waitUntilUp(cs.SERVER_START_GUARD_MS);
   if (up !== 'up') {

@@ -26,7 +26,7 @@ import { createRequire } from 'node:module';
 import { repoRoot, codeServerInstalled, downloadAllowed, pickRoute } from './vscode-route.mjs';
 import {
   codeServerLabel, writeUserSettings, linkExtension, installVsix, freePort, startCodeServer, launchChromium,
-  killGroup, printTail, sleep, SERVER_START_GUARD_MS,
+  killGroup, printTail, sleep, SERVER_START_GUARD_MS, stopLocalServer,
 } from './code-server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -85,20 +85,6 @@ async function main() {
   const ctx = { work, resultsFile, workspace, extension, sqlroomHome };
   const outcome = route === 'electron' ? await runElectron(ctx, executable) : await runCodeServer(ctx);
   return report(outcome);
-}
-
-/** SIGTERM to the local sync server the run's windows started (its pid is in server.json), waiting for it to flush and exit. */
-async function stopLocalServer(dir) {
-  let pid;
-  try {
-    pid = JSON.parse(fs.readFileSync(path.join(dir, 'server.json'), 'utf8')).pid;
-  } catch {
-    return; // none running
-  }
-  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
-  for (let i = 0; i < 300 && alive(); i++) await sleep(100);
-  if (alive()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
 }
 
 /** dist/sqlroom-linux-x64.vsix, packaged now unless it is newer than every input. */

@@ -90,7 +90,7 @@ export class BranchService {
     const session = live && (await this.sessions()?.sessionFor(live));
     if (!session) return undefined;
     try {
-      return await new BranchApi(httpUrlOf(session.endpoint.url), session.endpoint.token).analytics(splitRoomId(docId).docId);
+      return await BranchApi.of(session.httpAccess()).analytics(splitRoomId(docId).docId);
     } catch {
       return undefined;
     }

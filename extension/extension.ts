@@ -7,6 +7,7 @@ import { registerCommands } from './commands';
 import { readSettings } from './config';
 import { registerHistory } from './history';
 import { SqlKernel } from './kernel';
+import { ResultActions } from './resultActions';
 import { registerSqlLanguageFeatures } from './sqlLanguageFeatures';
 import { NotebookRegistry } from './notebookRegistry';
 import { NOTEBOOK_TYPE, SqlroomSerializer } from './serializer';
@@ -19,6 +20,7 @@ export interface SqlroomApi {
   readonly tracker: ChangeTracker;
   readonly collab: CollabManager;
   readonly identity: UserIdentity;
+  readonly results: ResultActions;
 }
 
 let collabManager: CollabManager | undefined;
@@ -34,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
   const registry = new NotebookRegistry();
   const kernel = new SqlKernel(userName);
   const tracker = new ChangeTracker(registry, userName);
+  const results = new ResultActions(kernel);
   context.subscriptions.push(
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new SqlroomSerializer(registry, userName, keepSettings), {
       // Each cell's last output is saved with the file (outside the Loro
@@ -45,12 +48,13 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
     registerCellNameStatusBar(),
     registerCommands(),
     registerSqlLanguageFeatures(kernel),
+    results,
   );
   // Branch and merge reach the sync server through the collaboration sessions (created below).
   context.subscriptions.push(registerHistory(context, registry, () => collabManager));
   // Live collaboration: sync sessions, embedded server, status bar, share/join.
   const collab = (collabManager = new CollabManager(context, registry, tracker, userName, identity.ready));
-  return { registry, kernel, tracker, collab, identity };
+  return { registry, kernel, tracker, collab, identity, results };
 }
 
 /** Flushes and stops the embedded sync server before the extension host exits. */

@@ -12,6 +12,8 @@ import { parseVersionUri, VERSION_SCHEME } from './history/versionUri';
 import { readSettings } from './config';
 import { NOTEBOOK_TYPE } from './serializer';
 import { readSqlroomMetadata } from './core/notebookMapping';
+import { parseChart } from './core/rendererMessages';
+import { resultQuery } from './core/resultQueries';
 
 export const CONTROLLER_ID = 'sqlroom-duckdb';
 
@@ -19,6 +21,8 @@ export class SqlKernel implements vscode.Disposable {
   readonly controller: vscode.NotebookController;
   private readonly sessions = new Map<string, Promise<DuckDbSession>>();
   private readonly executionOrder = new Map<string, number>();
+  /** Per notebook, per cell (document URI): the statement whose rows the cell's last successful run shows. */
+  private readonly resultQueries = new Map<string, Map<string, string>>();
   private readonly subscriptions: vscode.Disposable[] = [];
   readonly diagnostics = new ErrorDiagnostics();
 
@@ -97,6 +101,7 @@ export class SqlKernel implements vscode.Disposable {
     const s = this.sessions.get(key);
     this.sessions.delete(key);
     this.executionOrder.delete(key);
+    this.resultQueries.delete(key);
     if (s) await s.then((x) => x.close(), () => undefined);
   }
 
@@ -135,6 +140,9 @@ export class SqlKernel implements vscode.Disposable {
       return;
     }
     const cancel = execution.token.onCancellationRequested(() => session.interrupt());
+    const queries = this.resultQueries.get(key) ?? new Map<string, string>();
+    this.resultQueries.set(key, queries);
+    queries.delete(cell.document.uri.toString());
     try {
       const name = typeof cell.metadata?.name === 'string' && cell.metadata.name !== '' ? cell.metadata.name : undefined;
       const result = await session.run(sql, { viewName: name, rowCap: settings.maxResultRows });
@@ -144,6 +152,8 @@ export class SqlKernel implements vscode.Disposable {
       await execution.replaceOutput(
         new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.json(payload, RESULT_MIME), vscode.NotebookCellOutputItem.text(plainTextTable(payload))]),
       );
+      const query = resultQuery(sql);
+      if (query !== undefined && result.columns.length > 0) queries.set(cell.document.uri.toString(), query);
       execution.end(true, Date.now());
     } catch (e) {
       const error = toErrorPayload(e, sql, run);
@@ -153,6 +163,15 @@ export class SqlKernel implements vscode.Disposable {
     } finally {
       cancel.dispose();
     }
+  }
+
+  /**
+   * The statement whose rows `cell` shows, as it ran in this window's session
+   * (the cell's text may have changed since), or undefined when the output
+   * is not from a run here (an earlier run kept in the file, a failed run).
+   */
+  resultQueryFor(cell: vscode.NotebookCell): string | undefined {
+    return this.resultQueries.get(cell.notebook.uri.toString())?.get(cell.document.uri.toString());
   }
 
   dispose(): void {
@@ -172,8 +191,5 @@ function errorOutput(error: ErrorPayload): vscode.NotebookCellOutput {
 
 /** The chart choice stored in a cell's metadata (`chart`), if it is a valid one. */
 export function chartOf(metadata: Record<string, unknown> | undefined): ChartChoice | undefined {
-  const c = metadata?.chart as Partial<ChartChoice> | undefined;
-  if (!c || typeof c !== 'object' || typeof c.x !== 'string') return undefined;
-  if (c.mark !== 'bar' && c.mark !== 'line' && c.mark !== 'point' && c.mark !== 'histogram') return undefined;
-  return { mark: c.mark, x: c.x, ...(typeof c.y === 'string' ? { y: c.y } : {}) };
+  return parseChart(metadata?.chart);
 }

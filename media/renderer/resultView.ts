@@ -3,8 +3,14 @@
 // Column widths are fixed from all kept rows; a header click sorts the kept
 // rows (all of the result unless it was capped, which the summary says);
 // cells, rows or a rectangle of cells are selected with the mouse and copied
-// as TSV with Ctrl/Cmd+C or the Copy button.
-import type { ResultPayload } from '../../extension/core/resultPayload';
+// as TSV with Ctrl/Cmd+C or the Copy button. With the extension on the line
+// (host.ts): a capped result is sorted again in DuckDB (the whole result, not
+// the kept rows), Export CSV/Parquet writes the whole result, and Chart shows
+// it as a chart whose choice is kept in the cell's metadata.
+import type { ExtensionMessage } from '../../extension/core/rendererMessages';
+import type { ChartChoice, ResultPayload, ResultValue } from '../../extension/core/resultPayload';
+import { buildChartView, type ChartView } from './chartView';
+import type { RendererHost } from './host';
 import { createPager, DEFAULT_PAGE_SIZE, PAGE_SIZES, pageRange, type PageState } from './pager';
 import { buildBody, buildTable } from './resultTable';
 import { buildSummary } from './summary';
@@ -14,6 +20,19 @@ export interface ResultView {
   element: HTMLElement;
   /** The page state now shown. */
   state(): PageState;
+  /** Stops listening to the extension. */
+  dispose(): void;
+}
+
+let requestCounter = 0;
+
+function button(cls: string, text: string, title: string): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = `sqlroom-tool ${cls}`;
+  b.textContent = text;
+  b.title = title;
+  return b;
 }
 
 interface Selection {
@@ -23,15 +42,21 @@ interface Selection {
   c1: number;
 }
 
-export function buildResultView(payload: ResultPayload, pageSize = DEFAULT_PAGE_SIZE): ResultView {
+export function buildResultView(payload: ResultPayload, pageSize = DEFAULT_PAGE_SIZE, host?: RendererHost): ResultView {
   const root = document.createElement('div');
   root.className = 'sqlroom-result';
   root.tabIndex = 0;
   root.append(buildSummary(payload));
   let state: PageState = { page: 0, pageSize, total: payload.rows.length };
-  if (payload.columns.length === 0) return { element: root, state: () => state };
+  const unsubscribe: Array<() => void> = [];
+  const dispose = (): void => unsubscribe.splice(0).forEach((u) => u());
+  if (payload.columns.length === 0) return { element: root, state: () => state, dispose };
 
-  const { columns, rows } = payload;
+  const { columns } = payload;
+  const cellId = payload.cellId;
+  const linked = host !== undefined && cellId !== undefined;
+  /** The rows shown: the kept rows, or the first rows of the whole result sorted in DuckDB. */
+  let rows: ResultValue[][] = payload.rows;
   let order: number[] = rows.map((_, i) => i);
   let sort: SortState | undefined;
   let anchor: { r: number; c: number } | undefined;
@@ -45,22 +70,37 @@ export function buildResultView(payload: ResultPayload, pageSize = DEFAULT_PAGE_
 
   const tools = document.createElement('div');
   tools.className = 'sqlroom-tools';
-  const copy = document.createElement('button');
-  copy.type = 'button';
-  copy.className = 'sqlroom-tool sqlroom-copy';
-  copy.textContent = 'Copy';
-  copy.title = 'Copy the selected cells (or the whole page) as TSV — Ctrl+C';
+  const copy = button('sqlroom-copy', 'Copy', 'Copy the selected cells (or the whole page) as TSV — Ctrl+C');
+  const toChart = button('sqlroom-show-chart', 'Chart', 'Show the result as a chart');
+  const toTable = button('sqlroom-show-table', 'Table', 'Show the result as a table');
+  toTable.hidden = true;
   const status = document.createElement('span');
   status.className = 'sqlroom-tool-status';
   status.setAttribute('aria-live', 'polite');
-  tools.append(copy, status);
-  root.append(tools, scroll);
+  tools.append(copy);
+  if (linked) {
+    const rowsWord = `${payload.rowCount} row${payload.rowCount === 1 ? '' : 's'}`;
+    for (const format of ['csv', 'parquet'] as const) {
+      const label = format === 'csv' ? 'CSV' : 'Parquet';
+      const b = button(`sqlroom-export sqlroom-export-${format}`, `Export ${label}`, `Export the whole result (${rowsWord}) to a ${label} file with DuckDB's COPY`);
+      b.addEventListener('click', () => {
+        host.post({ type: 'export', cellId, format, sort: sort ?? null });
+        status.textContent = `exporting ${rowsWord} as ${label}…`;
+      });
+      tools.append(b);
+    }
+  }
+  tools.append(toChart, toTable, status);
+  const tablePart = document.createElement('div');
+  tablePart.className = 'sqlroom-table-part';
+  tablePart.append(scroll);
+  root.append(tools, tablePart);
 
   if (rows.length === 0) {
     const empty = document.createElement('div');
     empty.className = 'sqlroom-empty';
     empty.textContent = 'No rows';
-    root.append(empty);
+    tablePart.append(empty);
   }
 
   const redraw = (): void => {
@@ -69,21 +109,63 @@ export function buildResultView(payload: ResultPayload, pageSize = DEFAULT_PAGE_
     paintSelection();
   };
 
-  // Sorting: click a column header.
+  // Sorting: click a column header. A capped result asks the extension to
+  // sort the whole result in DuckDB; a complete one sorts here.
   const headers = Array.from(table.tHead!.rows[0].cells).slice(1);
+  let pendingSort: string | undefined;
+  const showSort = (): void => {
+    headers.forEach((h, k) => h.setAttribute('aria-sort', sort && sort.column === k ? (sort.descending ? 'descending' : 'ascending') : 'none'));
+    selection = undefined;
+    state = { ...state, page: 0 };
+    pager?.update(state);
+    redraw();
+  };
+  const arrow = (s: SortState): string => `${columns[s.column].name} ${s.descending ? '↓' : '↑'}`;
+  const sortLocally = (note = ''): void => {
+    order = sort ? sortedOrder(rows, columns[sort.column], sort.column, sort.descending) : rows.map((_, i) => i);
+    showSort();
+    status.textContent = sort ? `sorted by ${arrow(sort)}${payload.truncated ? ` (the ${rows.length} kept rows${note})` : ''}` : note;
+  };
+  if (linked) {
+    unsubscribe.push(host.listen(cellId, (message: ExtensionMessage) => {
+      if (message.type !== 'sorted' || message.requestId !== pendingSort) return;
+      pendingSort = undefined;
+      table.removeAttribute('aria-busy');
+      if (message.payload && message.payload.rows.every((r) => Array.isArray(r) && r.length === columns.length)) {
+        rows = message.payload.rows;
+        order = rows.map((_, i) => i);
+        showSort();
+        status.textContent = sort ? `sorted all ${payload.rowCount} rows by ${arrow(sort)} in DuckDB` : '';
+      } else {
+        rows = payload.rows;
+        sortLocally(`; DuckDB could not sort them all: ${message.error ?? 'no answer'}`);
+      }
+    }));
+  }
   headers.forEach((th, c) => {
     th.classList.add('sqlroom-sortable');
     th.tabIndex = 0;
     th.setAttribute('aria-sort', 'none');
     const activate = (): void => {
       sort = nextSort(sort, c);
-      order = sort ? sortedOrder(rows, columns[c], c, sort.descending) : rows.map((_, i) => i);
-      headers.forEach((h, k) => h.setAttribute('aria-sort', sort && sort.column === k ? (sort.descending ? 'descending' : 'ascending') : 'none'));
-      selection = undefined;
-      state = { ...state, page: 0 };
-      pager?.update(state);
-      redraw();
-      status.textContent = sort ? `sorted by ${columns[c].name} ${sort.descending ? '↓' : '↑'}${payload.truncated ? ` (the ${rows.length} kept rows)` : ''}` : '';
+      if (payload.truncated && linked) {
+        if (!sort) {
+          // Back to the order the query gave: the kept rows as they came.
+          pendingSort = undefined;
+          table.removeAttribute('aria-busy');
+          rows = payload.rows;
+          sortLocally();
+          return;
+        }
+        const requestId = `${cellId}:${++requestCounter}`;
+        pendingSort = requestId;
+        table.setAttribute('aria-busy', 'true');
+        headers.forEach((h, k) => h.setAttribute('aria-sort', k === c ? (sort!.descending ? 'descending' : 'ascending') : 'none'));
+        status.textContent = `sorting all ${payload.rowCount} rows by ${arrow(sort)} in DuckDB…`;
+        host.post({ type: 'sort', requestId, cellId, sort });
+        return;
+      }
+      sortLocally();
     };
     th.addEventListener('click', activate);
     th.addEventListener('keydown', (e: KeyboardEvent) => {
@@ -173,7 +255,52 @@ export function buildResultView(payload: ResultPayload, pageSize = DEFAULT_PAGE_
       redraw();
       pager!.update(state);
     });
-    root.append(pager.element);
+    tablePart.append(pager.element);
   }
-  return { element: root, state: () => state };
+
+  // Chart: the cell's choice (payload, then the cell's metadata as the extension says) or a default from the types.
+  let chart: ChartView | undefined;
+  let chartChoice: ChartChoice | undefined = payload.chart;
+  const showChart = (choice: ChartChoice | undefined): void => {
+    chart ??= buildChartView(payload, choice, (picked) => {
+      chartChoice = picked;
+      if (linked) host.post({ type: 'chart', cellId, chart: picked });
+    });
+    if (!chart.element.isConnected) root.append(chart.element);
+    tablePart.hidden = true;
+    chart.element.hidden = false;
+    toChart.hidden = true;
+    toTable.hidden = false;
+    chart.show(choice);
+    chartChoice = chart.choice();
+  };
+  const showTable = (): void => {
+    tablePart.hidden = false;
+    if (chart) chart.element.hidden = true;
+    toChart.hidden = false;
+    toTable.hidden = true;
+    chartChoice = undefined;
+  };
+  toChart.addEventListener('click', () => {
+    showChart(chartChoice);
+    if (linked && chartChoice) host.post({ type: 'chart', cellId, chart: chartChoice });
+  });
+  toTable.addEventListener('click', () => {
+    showTable();
+    if (linked) host.post({ type: 'chart', cellId, chart: null });
+  });
+  if (payload.chart) showChart(payload.chart);
+  if (linked) {
+    unsubscribe.push(host.listen(cellId, (message) => {
+      if (message.type !== 'chart') return;
+      if (JSON.stringify(message.chart ?? null) === JSON.stringify(chartChoice ?? null)) return;
+      if (message.chart) showChart(message.chart);
+      else showTable();
+    }));
+    unsubscribe.push(host.listen(cellId, (message) => {
+      if (message.type === 'status') status.textContent = message.text;
+    }));
+    host.post({ type: 'hello', cellId });
+  }
+  return { element: root, state: () => state, dispose };
 }

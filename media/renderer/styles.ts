@@ -147,6 +147,23 @@ export const CSS = `
 }
 .sqlroom-error-context { white-space: pre; margin-top: 6px; tab-size: 4; }
 .sqlroom-error-caret { color: var(--vscode-errorForeground, #f14c4c); font-weight: bold; }
+.sqlroom-result [hidden] { display: none !important; }
+.sqlroom-table[aria-busy="true"] tbody { opacity: 0.55; }
+.sqlroom-tool:hover { background: var(--vscode-button-secondaryHoverBackground, var(--vscode-list-hoverBackground, ButtonFace)); }
+.sqlroom-tool:focus-visible { outline: 1px solid var(--vscode-focusBorder, Highlight); outline-offset: 1px; }
+.sqlroom-chart-controls { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center; margin: 0 0 6px; }
+.sqlroom-chart-field { color: var(--vscode-descriptionForeground, GrayText); }
+.sqlroom-chart-field select {
+  font: inherit;
+  color: var(--vscode-dropdown-foreground, FieldText);
+  background: var(--vscode-dropdown-background, Field);
+  border: 1px solid var(--vscode-dropdown-border, var(--vscode-panel-border, GrayText));
+  border-radius: 2px;
+  padding: 1px 4px;
+}
+.sqlroom-chart-note { color: var(--vscode-descriptionForeground, GrayText); font-style: italic; }
+.sqlroom-chart-plot { color: var(--vscode-editor-foreground, CanvasText); }
+.sqlroom-chart-plot svg { max-width: 100%; height: auto; }
 `;
 
 /**

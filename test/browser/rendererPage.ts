@@ -45,6 +45,7 @@ export const THEMES: Record<'light' | 'dark', Record<string, string>> = {
     '--vscode-errorForeground': '#f85149',
     '--vscode-inputValidation-errorBackground': '#f2dede',
     '--vscode-inputValidation-errorBorder': '#be1100',
+    '--vscode-charts-blue': '#1a85ff',
   },
   dark: {
     '--vscode-font-family': 'system-ui, "Segoe UI", sans-serif',
@@ -70,6 +71,7 @@ export const THEMES: Record<'light' | 'dark', Record<string, string>> = {
     '--vscode-errorForeground': '#f85149',
     '--vscode-inputValidation-errorBackground': '#5a1d1d',
     '--vscode-inputValidation-errorBorder': '#be1100',
+    '--vscode-charts-blue': '#3794ff',
   },
 };
 

@@ -1,7 +1,10 @@
 // Serves a test page for the notebook renderer on 127.0.0.1: the renderer
 // bundle (built in memory with the same esbuild options as scripts/build.mjs,
 // served as /dist/renderer.js) and a harness module that plays VS Code's part:
-// it calls activate(ctx).renderOutputItem(outputItem, element).
+// it calls activate(ctx).renderOutputItem(outputItem, element). With
+// `?messaging=1` in the URL the context also has VS Code's renderer messaging:
+// what the renderer posts collects in window.sqlroomPosted, and
+// window.sqlroomReceive(message) delivers a message from "the extension".
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as http from 'http';
@@ -47,11 +50,19 @@ const PAGE = `<!doctype html>
 // would (json() parses the bytes and throws on bad JSON).
 const HARNESS = `import { activate } from '/dist/renderer.js';
 const state = { value: undefined };
+const messaging = new URLSearchParams(location.search).get('messaging') === '1';
+const receivers = new Set();
+window.sqlroomPosted = [];
+window.sqlroomReceive = (message) => { for (const r of receivers) r(message); };
 const api = activate({
   setState: (v) => { state.value = v; },
   getState: () => state.value,
   getRenderer: async () => undefined,
   workspace: { isTrusted: true },
+  ...(messaging ? {
+    postMessage: (message) => { window.sqlroomPosted.push(JSON.parse(JSON.stringify(message))); },
+    onDidReceiveMessage: (listener) => { receivers.add(listener); return { dispose: () => receivers.delete(listener) }; },
+  } : {}),
 });
 window.sqlroomRender = (id, text, mime = 'application/vnd.sqlroom.result+json') => {
   const element = document.getElementById('output');

@@ -197,6 +197,7 @@ async function runCodeServer({ work, resultsFile, workspace, extension, sqlroomH
   for (;;) {
     tail();
     await serveScreenshots(page, resultsFile);
+    await serveUiSteps(page, resultsFile);
     results = readResults(resultsFile);
     if (results) break;
     if (server.exited()) return fail(`code-server exited (${server.exitStatus()}) before the suite finished`);
@@ -234,6 +235,72 @@ async function serveScreenshots(page, resultsFile) {
       (err) => console.log(`screenshot ${name} failed: ${err.message}`));
     fs.renameSync(path.join(dir, f), path.join(dir, `${prefix}${name}.taken`));
     fs.writeFileSync(path.join(dir, `${prefix}${name}.done`), '');
+  }
+}
+
+/**
+ * The suite drives the workbench via test/support/uiDriver.ts: each step is a
+ * click, choice, fill, wait or read, in the workbench or in the frame (a
+ * notebook output webview) that holds the selector. Bounded by a guard; the
+ * step's outcome goes back as <results>.ui-<n>.done.
+ */
+async function serveUiSteps(page, resultsFile) {
+  const dir = path.dirname(resultsFile);
+  const prefix = `${path.basename(resultsFile)}.ui-`;
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.startsWith(prefix) || !f.endsWith('.req')) continue;
+    const n = f.slice(prefix.length, -'.req'.length);
+    const reqFile = path.join(dir, f);
+    let result;
+    try {
+      const step = JSON.parse(fs.readFileSync(reqFile, 'utf8'));
+      result = { ok: true, ...(await doUiStep(page, step)) };
+    } catch (err) {
+      result = { ok: false, error: String(err?.message ?? err).split('\n').slice(0, 6).join('\n') };
+    }
+    fs.renameSync(reqFile, path.join(dir, `${prefix}${n}.taken`));
+    fs.writeFileSync(path.join(dir, `${prefix}${n}.done`), JSON.stringify(result));
+  }
+}
+
+const UI_STEP_GUARD_MS = 60_000;
+
+/** The locator for `step.selector`: in the workbench, or in whichever webview frame holds a match (outputs render late). */
+async function uiLocator(page, step) {
+  const deadline = Date.now() + UI_STEP_GUARD_MS;
+  for (;;) {
+    const frames = step.frame === 'output' ? page.frames().filter((f) => f !== page.mainFrame()) : [page.mainFrame()];
+    for (const frame of frames) {
+      try {
+        let loc = frame.locator(step.selector);
+        if (step.hasText) loc = loc.filter({ hasText: step.hasText });
+        if (await loc.count() > 0) return loc;
+      } catch { /* a frame that went away */ }
+    }
+    if (Date.now() > deadline) throw new Error(`nothing matches ${step.selector}${step.hasText ? ` with "${step.hasText}"` : ''} in the ${step.frame ?? 'workbench'}`);
+    await sleep(200);
+  }
+}
+
+async function doUiStep(page, step) {
+  const loc = await uiLocator(page, step);
+  switch (step.do) {
+    case 'click':
+      await loc.first().click({ timeout: UI_STEP_GUARD_MS });
+      return {};
+    case 'select':
+      await loc.first().selectOption(step.value, { timeout: UI_STEP_GUARD_MS });
+      return {};
+    case 'fill':
+      await loc.first().fill(step.value, { timeout: UI_STEP_GUARD_MS });
+      if (step.enter !== false) await loc.first().press('Enter', { timeout: UI_STEP_GUARD_MS });
+      return {};
+    case 'wait':
+      return {};
+    case 'texts':
+      return { texts: await loc.allTextContents() };
+    default:
+      throw new Error(`unknown UI step ${JSON.stringify(step)}`);
   }
 }
 

@@ -272,7 +272,8 @@ async function uiLocator(page, step) {
     const frames = step.frame === 'output' ? page.frames().filter((f) => f !== page.mainFrame()) : [page.mainFrame()];
     for (const frame of frames) {
       try {
-        let loc = frame.locator(step.selector);
+        // Only what a person can see: a hidden output (another editor tab) is not a match.
+        let loc = frame.locator(step.selector).filter({ visible: true });
         if (step.hasText) loc = loc.filter({ hasText: step.hasText });
         if (await loc.count() > 0) return loc;
       } catch { /* a frame that went away */ }

@@ -68,6 +68,7 @@ export function buildChartView(payload: ResultPayload, initial: ChartChoice | un
       return;
     }
     mark.select.value = current.mark;
+    root.dataset.mark = current.mark;
     x.select.value = current.x;
     y.select.value = current.y ?? '';
     y.wrap.hidden = current.mark === 'histogram';
@@ -121,7 +122,9 @@ function plotChart(mark: ChartMark, data: ChartData, width: number, color: strin
   const yLabel = data.y?.name;
   const categorical = data.x.kind === 'category';
   const common = { width, height: 320, marginLeft: 60, marginBottom: categorical ? 60 : 40, style };
-  const xCat = categorical ? { type: 'band' as const, label: xLabel, tickRotate: data.points.length > 12 ? -35 : 0 } : { label: xLabel };
+  // Categories in the order the query gave them (its ORDER BY), not alphabetically.
+  const domain = categorical ? [...new Set(data.points.map((p) => String(p.x)))] : undefined;
+  const xCat = categorical ? { type: 'band' as const, label: xLabel, domain, tickRotate: (domain?.length ?? 0) > 12 ? -35 : 0 } : { label: xLabel };
   switch (mark) {
     case 'bar':
       return Plot.plot({

@@ -151,6 +151,8 @@ describe('notebook renderer: whole-result sort, export and charts in Chromium', 
     assert.deepStrictEqual((await lastPosted(page, 'chart') as { chart: unknown }).chart, { mark: 'bar', x: 'city', y: 'trips' });
     await page.waitForFunction(() => document.querySelectorAll('.sqlroom-chart-plot svg [aria-label="bar"] rect').length === 3);
     assert.match((await page.textContent('.sqlroom-chart-plot svg')) ?? '', /sum of trips/, 'one bar per city, adding up its rows');
+    const ticks = await page.$$eval('.sqlroom-chart-plot svg [aria-label="x-axis tick label"] text', (els) => els.map((e) => e.textContent));
+    assert.deepStrictEqual(ticks, ['Bern', 'Basel', 'Zürich'], 'categories in the order of the rows, not alphabetical');
 
     // A collaborator picks a histogram (the cell's metadata changed): this output follows.
     await receive(page, { type: 'chart', cellId: 'cell-chart', chart: { mark: 'histogram', x: 'trips' } });

@@ -4,6 +4,7 @@
 // output webviews. Handshake through files next to SQLROOM_TEST_RESULTS, like
 // screenshot.ts: the test writes <results>.ui-<n>.req (a UiStep as JSON), the
 // harness does it and writes <results>.ui-<n>.done ({ ok, error?, texts? }).
+// Selectors match visible elements only (as a person sees them).
 import * as fs from 'fs';
 
 export type UiFrame = 'workbench' | 'output';

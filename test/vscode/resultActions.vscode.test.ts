@@ -12,7 +12,8 @@ import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { newDocId, serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { requestScreenshot } from '../support/screenshot';
 import { ui, uiAvailable } from '../support/uiDriver';
-import { activateExtension, closeAllEditors, openNotebook, resultOf, runCells, sqlroomApi, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
+import { HeadlessPeer } from './collabPeer';
+import { activateExtension, closeAllEditors, openNotebook, resultOf, runCells, setEmbeddedServer, sqlroomApi, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
 
 const SQL = 'SELECT i::INTEGER AS id, ((i * 7919) % 1000)::INTEGER AS score\nFROM range(1, 301) t(i)';
 const SCORES = Array.from({ length: 300 }, (_, k) => ((k + 1) * 7919) % 1000).sort((a, b) => a - b);
@@ -25,9 +26,9 @@ describe('SQL notebook: sort the whole result, export, chart (through the UI)', 
     await activateExtension();
     await config().update('maxResultRows', 50, vscode.ConfigurationTarget.Workspace);
   });
+  afterEach(closeAllEditors);
   after(async () => {
     await config().update('maxResultRows', undefined, vscode.ConfigurationTarget.Workspace);
-    await closeAllEditors();
   });
 
   it('sorts a capped result by its header, exports it to CSV, and shows it as a chart kept in the cell', async () => {
@@ -83,5 +84,46 @@ describe('SQL notebook: sort the whole result, export, chart (through the UI)', 
     await ui({ do: 'wait', frame: 'output', selector: '.sqlroom-chart-mark' });
     await ui({ do: 'click', frame: 'output', selector: '.sqlroom-show-table' });
     await waitFor('the chart choice to go', () => (cell.metadata.chart === undefined ? true : undefined));
+  });
+
+  it('a collaborator\'s chart choice shows in this window\'s output, and a choice made here reaches them', async () => {
+    await setEmbeddedServer(true);
+    const peers: HeadlessPeer[] = [];
+    try {
+      const nb = new NotebookDoc();
+      nb.insertCell(0, { kind: 'code', language: 'sql', source: "SELECT * FROM (VALUES ('Bern', 3), ('Basel', 5), ('Zürich', 4)) t(city, n)" });
+      nb.commit();
+      const docId = newDocId();
+      const editor = await openNotebook(writeFile(tempNotebookPath('chart-collab'), serializeSqlroomFile(nb, docId)));
+      const api = await sqlroomApi();
+      const session = await api.collab.sessionFor(editor.notebook);
+      assert.ok(session, 'the notebook joined the local sync server');
+      await session.client.whenSynced();
+      const [cell] = await runCells(editor, [0]);
+      await ui({ do: 'wait', frame: 'output', selector: '.sqlroom-show-chart' });
+
+      const robot = new HeadlessPeer(session.endpoint.url, docId, 'robot', session.endpoint.token);
+      peers.push(robot);
+      await waitFor('the colleague to receive the notebook', () => (robot.cells().length === 1 ? true : undefined));
+      robot.edit((cells) => {
+        cells[0].metadata = { ...cells[0].metadata, chart: { mark: 'bar', x: 'city', y: 'n' } };
+      });
+      await waitFor('the colleague\'s chart in the cell metadata', () => (cell.metadata.chart ? true : undefined));
+      await ui({ do: 'wait', frame: 'output', selector: '.sqlroom-chart[data-mark="bar"]' });
+      await ui({ do: 'wait', frame: 'output', selector: '.sqlroom-chart-plot svg [aria-label="bar"]' });
+      await requestScreenshot('result-chart-from-colleague');
+
+      await ui({ do: 'select', frame: 'output', selector: '.sqlroom-chart-mark', value: 'line' });
+      await waitFor('the colleague to see the line chart', () => {
+        robot.drain();
+        const chart = robot.cells()[0].metadata.chart as { mark?: string } | undefined;
+        return chart?.mark === 'line' ? chart : undefined;
+      });
+      assert.deepStrictEqual(robot.cells()[0].metadata.chart, { mark: 'line', x: 'city', y: 'n' });
+    } finally {
+      for (const p of peers) p.close();
+      await closeAllEditors();
+      await setEmbeddedServer(false);
+    }
   });
 });

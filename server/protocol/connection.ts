@@ -8,6 +8,7 @@ import {
   JoinErrorCode,
   MAX_MESSAGE_SIZE,
   MessageType,
+  RoomErrorCode,
   UpdateStatusCode,
   decode,
   type DocUpdate,
@@ -151,6 +152,16 @@ export class Connection implements RoomMember, PresenceMember {
 
   deliver(room: Room, updates: Uint8Array[], batchId: HexString): void {
     for (const m of this.memberships.values()) if (m.room === room) sendUpdates(this.ws, m.wireId, updates, batchId);
+  }
+
+  /**
+   * RoomError RejoinSuggested: loro-protocol's way to make a client (the
+   * stock one too) rejoin, and so send what the server's version lacks.
+   */
+  suggestRejoin(room: Room, message: string): void {
+    for (const m of this.memberships.values()) {
+      if (m.room === room) sendMessage(this.ws, { type: MessageType.RoomError, crdt: CrdtType.Loro, roomId: m.wireId, code: RoomErrorCode.RejoinSuggested, message });
+    }
   }
 
   // ---- framing ----------------------------------------------------------
@@ -472,12 +483,15 @@ export class Connection implements RoomMember, PresenceMember {
     }
     const relay: Uint8Array[] = [];
     let status: UpdateStatusCode = UpdateStatusCode.Ok;
+    let missing: string | null = null;
     for (const u of updates) {
       const res = await this.core.accept(m.room, u, m.author);
       if (res.kind === 'stored') {
-        relay.push(u);
-        addDocBytes(m.room, u.length);
-      }
+        // Relay what the room gained (it may include ops of others that this update unblocked).
+        relay.push(res.bytes);
+        addDocBytes(m.room, res.bytes.length);
+        missing ??= res.missing;
+      } else if (res.kind === 'missing-deps') missing ??= res.reason;
       else if (res.kind === 'invalid') {
         this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: res.reason });
         if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code: 'invalid_update', room: m.wireId.slice(0, 200), batchId, status: UpdateStatusCode.InvalidUpdate, message: res.reason }));
@@ -487,11 +501,17 @@ export class Connection implements RoomMember, PresenceMember {
         // Refused before import: the ack says AppError, the error frame says why.
         this.log.warn('update refused: write-ahead file full', { conn: this.id, room: m.room.key });
         this.refuse(m.wireId, batchId, UpdateStatusCode.AppError, WAL_FULL_CODE, res.reason);
+        m.room.refusedMembers.add(this); // told to rejoin once updates are accepted again
         if (relay.length) for (const member of m.room.members) if (member !== this) member.deliver(m.room, relay, batchId);
         return;
       }
     }
-    this.ack(m.wireId, batchId, status);
+    if (missing) {
+      // Not (all) in the document: never acked Ok. The rejoin makes the client send what the server lacks.
+      this.log.warn('update waits for dependencies the room lacks; asking the client to rejoin', { conn: this.id, room: m.room.key });
+      this.refuse(m.wireId, batchId, status === UpdateStatusCode.Ok ? UpdateStatusCode.AppError : status, 'missing_dependencies', `${missing}; rejoin and send what the server lacks`);
+      this.suggestRejoin(m.room, 'an update depends on changes the server does not have: rejoin and send what it lacks');
+    } else this.ack(m.wireId, batchId, status);
     if (relay.length) {
       for (const member of m.room.members) if (member !== this) member.deliver(m.room, relay, batchId);
     }

@@ -14,6 +14,8 @@ export interface RoomMember {
   readonly id: number;
   /** Deliver updates relayed in `room` (the member picks the room id it joined with). */
   deliver(room: Room, updates: Uint8Array[], batchId: `0x${string}`): void;
+  /** Ask the member to rejoin `room` (it then sends what the server lacks). */
+  suggestRejoin?(room: Room, message: string): void;
 }
 
 /**
@@ -26,7 +28,6 @@ export interface UnloggedUpdate {
   createdAt: number;
   bytes: Uint8Array;
   spans: { peer: string; seqStart: number; seqEnd: number; opCount: number; json: string };
-  pendingKeys: string[];
 }
 
 export class Room {
@@ -54,8 +55,8 @@ export class Room {
   parentBranch: string | null = null;
   forkFrontiers: string | null = null;
   idleTimer: NodeJS.Timeout | null = null;
-  /** Pending (dependencies missing) id spans already stored, so a resent one is not stored again. */
-  readonly pendingStored = new Set<string>();
+  /** Members whose update was refused for the WAL limit: told to rejoin (and resend) once updates are accepted again. */
+  readonly refusedMembers = new Set<RoomMember>();
   /** Imported but not yet in the WAL (see UnloggedUpdate), oldest first. */
   unlogged: UnloggedUpdate[] = [];
   unloggedDrain: Promise<string | null> | null = null;

@@ -1,7 +1,7 @@
 // The authoritative rooms: accept updates (validate, import, WAL, buffer),
 // batch them into database transactions, snapshot, compact, unload idle rooms,
 // and replay the WAL on start.
-import { LoroDoc, VersionVector, type ImportStatus, type OpId } from 'loro-crdt';
+import { LoroDoc, VersionVector, type OpId } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { ResolvedSettings } from '../options';
 import { Metrics } from '../metrics';
@@ -10,15 +10,22 @@ import type { FlushBatch, Storage } from '../storage/types';
 import { WriteAheadLog } from '../wal/wal';
 import { WalLimit } from '../wal/walLimit';
 import { BufferedOp, Room, type UnloggedUpdate } from './room';
-import { InvalidUpdateError, errText, inspectBlob, isRepeatedPending, pendingKeys, summarizeSpans } from './updateInfo';
+import { InvalidUpdateError, errText, gainedSpans, inspectBlob, pendingText, sameRanges } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { noteImported, tooDeep } from './nesting';
 import { newBatchId } from '../protocol/send';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
 
 export type AcceptResult =
-  | { kind: 'stored'; opId: number }
+  /**
+   * `bytes`: what the room gained (and stored, and relays): the client's
+   * update, or the part of it that was new plus any ops it unblocked.
+   * `missing`: part of the update waits for dependencies the room lacks.
+   */
+  | { kind: 'stored'; opId: number; bytes: Uint8Array; missing: string | null }
   | { kind: 'duplicate' }
+  /** Nothing applied: the update depends on ops the room lacks (Loro keeps it pending, nothing is stored). */
+  | { kind: 'missing-deps'; reason: string }
   | { kind: 'invalid'; reason: string }
   | { kind: 'not-durable'; reason: string }
   /** The database is down and the write-ahead file is at its size limit: nothing was applied. */
@@ -90,7 +97,8 @@ export class SyncCore {
     if (state.snapshot) room.doc.import(state.snapshot.bytes);
     if (state.ops.length) {
       try {
-        for (const k of pendingKeys(room.doc.importBatch(state.ops.map((o) => o.bytes)))) room.pendingStored.add(k);
+        const st = room.doc.importBatch(state.ops.map((o) => o.bytes));
+        if (st.pending) this.log.warn('stored ops wait for dependencies the database lacks', { room: ref.key, pending: pendingText(st) });
       } catch {
         // Find the bad row(s); the others still load.
         for (const op of state.ops) {
@@ -124,6 +132,7 @@ export class SyncCore {
 
   leave(room: Room, member: Parameters<Room['members']['add']>[0]): void {
     room.members.delete(member);
+    room.refusedMembers.delete(member);
     if (room.members.size === 0) this.scheduleUnload(room);
   }
 
@@ -177,8 +186,8 @@ export class SyncCore {
     while (room.rebuilding) await room.rebuilding;
     let before: VersionVector | undefined;
     let stored: Uint8Array;
-    let spans;
-    let status: ImportStatus;
+    let spans: ReturnType<typeof gainedSpans>;
+    let missing: string | null;
     try {
       // Inside the try: on a document a panic just broke, this throws too (and must get an answer).
       before = room.doc.oplogVersion();
@@ -189,15 +198,21 @@ export class SyncCore {
         this.metrics.opsRejected++;
         return { kind: 'invalid', reason: `containers nested ${deep} levels deep, more than maxNestingDepth ${limit} (Loro's readers break on deep nesting)` };
       }
-      status = room.doc.import(bytes);
+      const status = room.doc.import(bytes);
       noteImported(room, status, limit);
-      spans = summarizeSpans(status);
-      if (spans.opCount === 0 || isRepeatedPending(status, room.pendingStored)) {
+      const after = room.doc.oplogVersion();
+      spans = gainedSpans(before, after);
+      after.free();
+      // Ops whose dependencies are missing stay pending in the doc and are
+      // not stored; they are stored (once) by the import that applies them.
+      missing = status.pending ? `this update depends on changes the server does not have (${pendingText(status)} wait for them); it is not in the document` : null;
+      if (spans.opCount === 0) {
+        if (missing) return { kind: 'missing-deps', reason: missing };
         this.metrics.opsDuplicate++;
         return { kind: 'duplicate' };
       }
-      // Store the client's bytes when all of them were new; otherwise only the new part.
-      stored = status.pending || spans.opCount === info.span ? bytes : room.doc.export({ mode: 'update', from: before });
+      // Store the client's bytes when they are exactly what the doc gained; otherwise the gain.
+      stored = !missing && sameRanges(spans.ranges, info.ranges) ? bytes : room.doc.export({ mode: 'update', from: before });
     } catch (err) {
       if (!before && !retried) {
         // The document was already broken (by an update just before this one): wait for the rebuild, then try this one.
@@ -211,9 +226,9 @@ export class SyncCore {
       if (before) freeDoc(before);
     }
     room.lastActivity = Date.now();
-    const entry: UnloggedUpdate = { author, createdAt, bytes: stored, spans, pendingKeys: [...pendingKeys(status)] };
+    const entry: UnloggedUpdate = { author, createdAt, bytes: stored, spans };
     try {
-      return { kind: 'stored', opId: await this.logAndBuffer(room, entry, walSegment) };
+      return { kind: 'stored', opId: await this.logAndBuffer(room, entry, walSegment), bytes: stored, missing };
     } catch (err) {
       room.unlogged.push(entry);
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
@@ -261,7 +276,6 @@ export class SyncCore {
       this.log.error('write-ahead log append failed', { room: room.key, error: errText(err) });
       throw err;
     }
-    for (const k of u.pendingKeys) room.pendingStored.add(k);
     const opId = room.nextOpId++;
     room.pushBuffered({
       opId,
@@ -450,8 +464,24 @@ export class SyncCore {
       room.known = true;
     }
     for (const [seg, { n, bytes }] of perSegment) this.wal.release(seg, n, bytes);
+    this.inviteRefused();
     this.log.debug('flushed', { rows: batch.ops.length, rooms: rooms.length, ms: Math.round(ms) });
     await this.autoSnapshots(rooms);
+  }
+
+  /**
+   * Members whose updates were refused for the WAL limit are told to rejoin
+   * once the WAL has room again: the rejoin makes a client (the stock one
+   * too) send what the server lacks, without its user typing again.
+   */
+  private inviteRefused(): void {
+    if (this.wal.stats().liveBytes >= this.settings.walMaxBytes) return;
+    for (const room of this.rooms.values()) {
+      if (room.refusedMembers.size === 0) continue;
+      const members = [...room.refusedMembers];
+      room.refusedMembers.clear();
+      for (const m of members) if (room.members.has(m)) m.suggestRejoin?.(room, 'the server accepts updates again: rejoin and send what it lacks');
+    }
   }
 
   private async autoSnapshots(rooms: Room[]): Promise<void> {
@@ -484,7 +514,8 @@ export class SyncCore {
 
   private async snapshotNow(room: Room, createdBy: string, message: string | null): Promise<{ snapshotId: number; lastOpId: number; bytes: number; deletedOps: number }> {
     const t0 = performance.now();
-    const bytes = room.doc.export({ mode: 'snapshot' });
+    const bytes = storedSnapshot(room);
+    if (!bytes) throw new Error('an update of this room is imported but not yet in the write-ahead log; snapshot later');
     let snapshotId = room.nextSnapshotId;
     // Multi-writer: the doc holds every row up to seenOpId (and maybe more).
     const lastOpId = this.storage.multiWriter ? room.seenOpId : room.lastStoredOpId;
@@ -590,11 +621,11 @@ export class SyncCore {
     let opId: number | null = null;
     if (update.bytes) {
       const res = await this.accept(target, update.bytes, author);
-      if (res.kind === 'invalid' || res.kind === 'not-durable' || res.kind === 'wal-full') throw new Error(`cannot store the merge: ${res.reason}`);
+      if (res.kind === 'invalid' || res.kind === 'not-durable' || res.kind === 'wal-full' || res.kind === 'missing-deps') throw new Error(`cannot store the merge: ${res.reason}`);
       if (res.kind === 'stored') {
         opId = res.opId;
         const batchId = newBatchId();
-        for (const member of target.members) member.deliver(target, [update.bytes], batchId);
+        for (const member of target.members) member.deliver(target, [res.bytes], batchId);
       }
     }
     return { from: from.branch, into: into.branch, merged: opId !== null, newOps: update.newOps, opId, version: versionOf(target.doc) };
@@ -621,6 +652,7 @@ export class SyncCore {
     let replayed = 0;
     let duplicates = 0;
     let invalid = 0;
+    let waiting = 0;
     this.recovering = true; // replayed entries were acked before: never refused by the size limit (a failed start ends the server)
     // Load the rooms first, then import every entry in WAL order.
     const targets: (Room | null)[] = [];
@@ -637,15 +669,21 @@ export class SyncCore {
       if (res.kind === 'stored') replayed++;
       else if (res.kind === 'duplicate') duplicates++;
       else if (res.kind === 'invalid') invalid++;
+      else if (res.kind === 'missing-deps') waiting++;
       else throw new Error(`cannot replay WAL entry: ${res.reason}`);
-      if (res.kind !== 'stored') this.wal.release(entries[i].segment, 1, entries[i].bytes.length);
+      // A waiting entry (its deps not in the database nor in an earlier entry) is
+      // not released: if a later entry applies its ops they go into that entry's
+      // row, and this record must stay on disk until that row is in the database.
+      // The next start finds it a duplicate and releases it.
+      if (res.kind === 'duplicate' || res.kind === 'invalid') this.wal.release(entries[i].segment, 1, entries[i].bytes.length);
     });
     this.recovering = false;
     if (tornBytes) {
       // Never acknowledged (a record is acked only once whole and fsynced), but worth an operator's look.
       this.log.warn('write-ahead log had torn records (writes cut short by a crash or a full disk); they were never acknowledged and are skipped, every whole record before and after them is replayed', { tornBytes, tornRegions, segments: tornSegments, entries: entries.length });
     }
-    if (entries.length || tornBytes) this.log.info('write-ahead log replayed', { entries: entries.length, replayed, duplicates, invalid, tornBytes });
+    if (waiting) this.log.warn('write-ahead log entries wait for changes the server does not have; kept in the log', { waiting });
+    if (entries.length || tornBytes) this.log.info('write-ahead log replayed', { entries: entries.length, replayed, duplicates, invalid, waiting, tornBytes });
     return { entries: entries.length, replayed, duplicates, invalid, tornBytes, tornRegions };
   }
 
@@ -707,6 +745,39 @@ function freeDoc(doc: { free(): void }): void {
     doc.free();
   } catch {
     /* poisoned by a Loro panic */
+  }
+}
+
+/**
+ * A snapshot of the room as its stored rows have it: the document without the
+ * updates still in the buffer (accepted into the WAL, not yet in the
+ * database). A snapshot that covered those too would hide them from a WAL
+ * replay after a crash (they would import nothing new and never get their
+ * rows). Null while an update is imported but not yet in the WAL (the stored
+ * rows are then not a prefix of the document's history).
+ */
+function storedSnapshot(room: Room): Uint8Array | null {
+  if (room.unlogged.length) return null;
+  const unstored = [...room.inflight, ...room.buffer];
+  if (unstored.length === 0) return room.doc.export({ mode: 'snapshot' });
+  // Per peer, the unstored ops are the newest ones: cut each peer's counter at its first unstored op.
+  const vv = room.doc.oplogVersion();
+  const cut = vv.toJSON();
+  vv.free();
+  for (const op of unstored) {
+    for (const [peer, [start]] of Object.entries(JSON.parse(op.spans) as Record<string, [number, number]>)) {
+      if (start < (cut.get(peer as `${number}`) ?? 0)) cut.set(peer as `${number}`, start);
+    }
+  }
+  for (const [peer, end] of cut) if (end === 0) cut.delete(peer);
+  const at = new VersionVector(cut);
+  const frontiers = room.doc.vvToFrontiers(at);
+  at.free();
+  const fork = room.doc.forkAt(frontiers);
+  try {
+    return fork.export({ mode: 'snapshot' });
+  } finally {
+    fork.free();
   }
 }
 

@@ -1,6 +1,6 @@
 // Validation of incoming Loro bytes and the id spans that make a stored row
 // idempotent (a retried update imports nothing new and is not stored again).
-import { decodeImportBlobMeta, type ImportStatus } from 'loro-crdt';
+import { decodeImportBlobMeta, type ImportStatus, type VersionVector } from 'loro-crdt';
 
 export class InvalidUpdateError extends Error {}
 
@@ -8,6 +8,8 @@ export interface BlobInfo {
   mode: string;
   /** Counter units the blob spans over all peers. */
   span: number;
+  /** Per peer, the counter range [start, end) the blob holds (non-empty ranges only). */
+  ranges: Map<string, [number, number]>;
 }
 
 /** Checks header and checksum; throws InvalidUpdateError with the reason. */
@@ -23,10 +25,15 @@ export function inspectBlob(bytes: Uint8Array): BlobInfo {
   const start = meta.partialStartVersionVector.toJSON();
   const end = meta.partialEndVersionVector.toJSON();
   let span = 0;
-  for (const [peer, e] of end) span += e - (start.get(peer) ?? 0);
+  const ranges = new Map<string, [number, number]>();
+  for (const [peer, e] of end) {
+    const s = start.get(peer) ?? 0;
+    span += e - s;
+    if (e > s) ranges.set(peer, [s, e]);
+  }
   meta.partialStartVersionVector.free();
   meta.partialEndVersionVector.free();
-  return { mode: meta.mode, span };
+  return { mode: meta.mode, span, ranges };
 }
 
 export interface SpanSummary {
@@ -37,40 +44,41 @@ export interface SpanSummary {
   json: string;
 }
 
-export function summarizeSpans(status: ImportStatus): SpanSummary {
-  const spans: Record<string, [number, number]> = {};
-  let opCount = 0;
-  let first: [string, number, number] | null = null;
-  const add = (m: ImportStatus['success'] | null) => {
-    if (!m) return;
-    for (const [peer, s] of m) {
-      spans[peer] = [s.start, s.end];
-      opCount += s.end - s.start;
-      if (!first) first = [peer, s.start, s.end];
-    }
-  };
-  add(status.success);
-  add(status.pending);
-  const f = first as [string, number, number] | null;
-  return { peer: f ? f[0] : '', seqStart: f ? f[1] : 0, seqEnd: f ? f[2] : 0, opCount, json: JSON.stringify(spans) };
-}
-
-/** Id spans an import left pending (their dependencies are missing), as "peer:start-end" keys. */
-export function pendingKeys(status: ImportStatus): string[] {
-  const out: string[] = [];
-  for (const [peer, s] of status.pending ?? []) out.push(`${peer}:${s.start}-${s.end}`);
-  return out;
-}
-
 /**
- * Loro reports an update whose dependencies are missing as pending every time
- * it is imported, so a resent pending update looks new. It is a repeat when
- * nothing was applied and every pending span is one the room already stored.
+ * What an import added to the document: per peer, the counters between the
+ * version before and after it. Ops Loro keeps pending (dependencies missing)
+ * are not in the oplog version, so they count only once they are applied,
+ * whichever update brought them (the client's or a later one).
  */
-export function isRepeatedPending(status: ImportStatus, stored: Set<string>): boolean {
-  if (status.success.size > 0) return false;
-  const keys = pendingKeys(status);
-  return keys.length > 0 && keys.every((k) => stored.has(k));
+export function gainedSpans(before: VersionVector, after: VersionVector): SpanSummary & { ranges: Map<string, [number, number]> } {
+  const b = before.toJSON();
+  const ranges = new Map<string, [number, number]>();
+  for (const [peer, end] of [...after.toJSON()].sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))) {
+    const start = b.get(peer) ?? 0;
+    if (end > start) ranges.set(peer, [start, end]);
+  }
+  let opCount = 0;
+  let main: [string, number, number] = ['', 0, 0];
+  for (const [peer, [s, e]] of ranges) {
+    opCount += e - s;
+    if (e - s > main[2] - main[1]) main = [peer, s, e]; // the row's peer: the one with the most ops
+  }
+  return { peer: main[0], seqStart: main[1], seqEnd: main[2], opCount, json: JSON.stringify(Object.fromEntries(ranges)), ranges };
+}
+
+/** Whether two per-peer range maps are equal. */
+export function sameRanges(a: Map<string, [number, number]>, b: Map<string, [number, number]>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [peer, [s, e]] of a) {
+    const o = b.get(peer);
+    if (!o || o[0] !== s || o[1] !== e) return false;
+  }
+  return true;
+}
+
+/** "peer 12: ops 5-8, …": the pending spans of an import, for the client's error message. */
+export function pendingText(status: ImportStatus): string {
+  return [...(status.pending ?? [])].map(([peer, s]) => `peer ${peer}: ops ${s.start}-${s.end - 1}`).join(', ');
 }
 
 export function errText(err: unknown): string {

@@ -1,9 +1,9 @@
 // A fresh recovery in a new process: opens a DuckDB database the server wrote,
 // rebuilds rooms from snapshot + ops (as a restarting server does) and checks
-// the ops_log invariants. Run as a script by inspectInChild(); prints JSON.
+// the ops_log invariants (no op twice, no hole). Run as a script by inspectInChild(); prints JSON.
 import { spawn } from 'node:child_process';
 import { buildDoc } from '../../server/rooms/syncCore';
-import { InspectableDuckDb, opsLogProblems } from './inspectableStorage';
+import { InspectableDuckDb, opsLogHoles, opsLogProblems } from './inspectableStorage';
 
 export interface Inspection {
   problems: string[];
@@ -36,12 +36,15 @@ async function main(): Promise<void> {
   const problems = await opsLogProblems(storage);
   const rows = Number((await storage.query('SELECT count(*) AS n FROM ops_log'))[0].n);
   const states: Record<string, string> = {};
+  const versions = new Map<string, Map<string, number>>();
   for (const roomId of rooms) {
     const [docId, branch = 'main'] = roomId.split('@');
     const st = await storage.loadRoom(docId, branch);
     const doc = buildDoc(st.snapshot?.bytes ?? null, st.ops.map((o) => o.bytes));
     states[roomId] = Buffer.from(doc.export({ mode: 'snapshot' })).toString('base64');
+    versions.set(`${docId}@${branch}`, new Map(doc.oplogVersion().toJSON()));
   }
+  problems.push(...(await opsLogHoles(storage, versions)));
   await storage.close();
   // Exit only once the (large) output is flushed to the pipe.
   await new Promise<void>((resolve) => process.stdout.write(JSON.stringify({ problems, states, rows } satisfies Inspection), () => resolve()));

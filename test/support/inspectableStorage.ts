@@ -34,3 +34,33 @@ export async function opsLogProblems(db: InspectableDuckDb): Promise<string[]> {
   }
   return problems;
 }
+
+/**
+ * Holes in the log: per doc+branch and Loro peer, the rows' id spans follow
+ * each other without a gap, and the last one ends where the recovered
+ * document (`versions`: room key doc@branch -> peer -> counter end) ends. A
+ * gap means ops that are in a snapshot (or the room) but in no row: history,
+ * analytics and a replay of the log would miss them. (Compaction deletes a
+ * prefix of the rows, which leaves no gap among the rest.)
+ */
+export async function opsLogHoles(db: InspectableDuckDb, versions: Map<string, Map<string, number>>): Promise<string[]> {
+  const rows = await db.query('SELECT doc_id, branch, op_id, spans FROM ops_log ORDER BY doc_id, branch, op_id');
+  const problems: string[] = [];
+  const lastEnd = new Map<string, { end: number; opId: number }>();
+  for (const r of rows) {
+    const room = `${r.doc_id}@${r.branch}`;
+    for (const [peer, [start, end]] of Object.entries(JSON.parse(String(r.spans)) as Record<string, [number, number]>)) {
+      const k = `${room}/${peer}`;
+      const prev = lastEnd.get(k);
+      if (prev && start > prev.end) problems.push(`${room}: peer ${peer} ops [${prev.end},${start}) are in no row (between op ${prev.opId} and op ${r.op_id})`);
+      if (!prev || end > prev.end) lastEnd.set(k, { end, opId: Number(r.op_id) });
+    }
+  }
+  for (const [room, vv] of versions) {
+    for (const [peer, end] of vv) {
+      const last = lastEnd.get(`${room}/${peer}`);
+      if (last && last.end < end) problems.push(`${room}: peer ${peer} ops [${last.end},${end}) are in the document but in no row (the last row with this peer is op ${last.opId})`);
+    }
+  }
+  return problems;
+}

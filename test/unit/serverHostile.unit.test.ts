@@ -2,14 +2,14 @@
 // characters, NUL, RTL and zero-width characters and very long ids through
 // the websocket join, every HTTP route and the CLI; a 20 MB update; 10,000
 // nested Loro maps; the Loro-panicking blobs the fuzzer found; a resent
-// update whose dependencies are missing. Each is refused with a clear error
+// update whose dependencies are missing (refused, never stored twice). Each is refused with a clear error
 // (or, for valid but odd input, handled), other rooms keep getting acks, and
 // the database is intact afterwards.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoroDoc, LoroMap, VersionVector } from 'loro-crdt';
-import { CrdtType, JoinErrorCode, MessageType, UpdateStatusCode, encode } from 'loro-protocol';
+import { CrdtType, JoinErrorCode, MessageType, RoomErrorCode, UpdateStatusCode, encode } from 'loro-protocol';
 import { startServer, type RunningServer } from '../../server';
 import { runCli } from '../support/serverProcess';
 import { RawClient, randomBatch, rmDir, stockClient, textOf, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
@@ -202,7 +202,7 @@ describe('server hostile input', function () {
     }
   }
 
-  it('an update whose dependencies are missing, sent twice, is acked twice and stored once', async () => {
+  it('an update whose dependencies are missing, sent twice, is refused twice (not acked Ok, the client is told to rejoin) and stored once its dependencies arrive', async () => {
     const a = new LoroDoc();
     a.setPeerId(44n);
     a.getText('t').insert(0, 'first');
@@ -213,13 +213,19 @@ describe('server hostile input', function () {
     const gap = a.export({ mode: 'update', from: v });
     raw.join('gap');
     await raw.next(MessageType.JoinResponseOk, (m) => m.roomId === 'gap');
-    for (let i = 0; i < 2; i++) assert.equal((await raw.ackFor(raw.update('gap', [gap]))).status, UpdateStatusCode.Ok);
+    for (let i = 0; i < 2; i++) {
+      const id = raw.update('gap', [gap]);
+      assert.equal((await raw.ackFor(id)).status, UpdateStatusCode.AppError);
+      await waitFor(() => raw.texts.filter((t) => t.includes('"missing_dependencies"')).length > i, 'missing_dependencies frame');
+      await raw.next(MessageType.RoomError, (m) => m.roomId === 'gap' && m.code === RoomErrorCode.RejoinSuggested);
+    }
     await server.flush();
-    assert.equal((await server.storage.analytics({ docId: 'gap' })).perBranch[0].updates, 1);
-    // Once the missing part arrives the room applies both.
+    assert.equal((await server.storage.analytics({ docId: 'gap' })).perBranch.length, 0, 'nothing stored while the update cannot be applied');
+    // Once the missing part arrives the room applies both, and stores each op once.
     assert.equal((await raw.ackFor(raw.update('gap', [a.export({ mode: 'update' })]))).status, UpdateStatusCode.Ok);
     await server.flush();
     const st = await server.storage.loadRoom('gap', 'main');
+    assert.equal(st.ops.length, 1);
     const doc = new LoroDoc();
     doc.importBatch(st.ops.map((o) => o.bytes));
     assert.equal(doc.getText('t').toString(), 'second first');

@@ -13,7 +13,7 @@
 //     server lacks, so updates in flight to a killed process are not lost.
 import { randomBytes } from 'node:crypto';
 import { EphemeralStore, VersionVector, type LoroDoc } from 'loro-crdt';
-import { CrdtType, MAX_MESSAGE_SIZE, MessageType, UpdateStatusCode, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
+import { CrdtType, MAX_MESSAGE_SIZE, MessageType, RoomErrorCode, UpdateStatusCode, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
 import WebSocket from 'ws';
 
 export type ConnectionState = 'connecting' | 'connected' | 'offline' | 'error';
@@ -70,6 +70,10 @@ export class RoomClient {
   private everJoined = false;
   private mergeReport: { localOps: number; remoteOps: number } | undefined;
   private backfillPending = false;
+  /** A rejoin on the open socket (the server suggested it) is under way. */
+  private rejoinInPlace = false;
+  /** Counts joins: a retry scheduled before the latest join is covered by its upload. */
+  private joins = 0;
   private status: RoomStatus = { state: 'connecting', pending: 0, presence: null };
   private readonly unsubscribers: Array<() => void> = [];
   private fragments = new Map<string, { parts: Uint8Array[]; count: number; got: number }>();
@@ -146,11 +150,18 @@ export class RoomClient {
     ws.on('close', () => this.onClose(ws));
   }
 
-  private onOpen(): void {
+  /** Joins the document's room (a fresh token when `auth` mints one per join); returns the auth bytes sent. */
+  private sendJoin(): Uint8Array {
     const { doc, roomId } = this.opts;
     const payload = typeof this.opts.auth === 'function' ? this.opts.auth() : this.opts.auth;
     const auth = new TextEncoder().encode(JSON.stringify(payload));
     this.send({ type: MessageType.JoinRequest, crdt: CrdtType.Loro, roomId, auth, version: doc.oplogVersion().encode() });
+    return auth;
+  }
+
+  private onOpen(): void {
+    const { roomId } = this.opts;
+    const auth = this.sendJoin();
     if (this.opts.presence) this.send({ type: MessageType.JoinRequest, crdt: CrdtType.LoroEphemeralStore, roomId, auth, version: new Uint8Array() });
     clearInterval(this.pingTimer);
     this.awaitingPong = false;
@@ -245,7 +256,12 @@ export class RoomClient {
         return;
       case MessageType.RoomError:
         this.opts.log?.(`sync ${this.opts.roomId}: room error ${msg.code}: ${msg.message}`);
-        this.ws?.close();
+        if (!eph && msg.code === RoomErrorCode.RejoinSuggested && this.joined) {
+          // The server lacks something we sent (refused, or its dependencies are missing):
+          // join again on this socket; the join uploads what the server's version lacks.
+          this.rejoinInPlace = true;
+          this.sendJoin();
+        } else this.ws?.close();
         return;
       default:
         return;
@@ -256,8 +272,10 @@ export class RoomClient {
     const { doc } = this.opts;
     this.joined = true;
     this.attempts = 0;
+    this.joins++;
     // "Back online" only after having been offline (a first join just uploads the notebook).
-    const wasOffline = this.everJoined || this.status.state === 'offline';
+    const wasOffline = !this.rejoinInPlace && (this.everJoined || this.status.state === 'offline');
+    this.rejoinInPlace = false;
     this.everJoined = true;
     let serverVV: VersionVector | undefined;
     try {
@@ -340,8 +358,9 @@ export class RoomClient {
     // Not durable yet, rate limited, fragment timeout: try again shortly.
     this.offlineCommits++;
     this.setStatus({ detail: `server busy (status ${status}); retrying` });
+    const joins = this.joins;
     const t = setTimeout(() => {
-      if (!this.joined || this.closed) return;
+      if (!this.joined || this.closed || joins !== this.joins) return; // a later join uploaded it
       this.offlineCommits = Math.max(0, this.offlineCommits - 1);
       this.sendUpdate(update);
     }, 1000);

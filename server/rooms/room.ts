@@ -59,6 +59,8 @@ export class Room {
   readonly refusedMembers = new Set<RoomMember>();
   /** Imported but not yet in the WAL (see UnloggedUpdate), oldest first. */
   unlogged: UnloggedUpdate[] = [];
+  /** Imported, and their WAL append is under way: in the document, in no buffer yet. */
+  readonly appending = new Set<UnloggedUpdate>();
   unloggedDrain: Promise<string | null> | null = null;
   lastActivity = Date.now();
 

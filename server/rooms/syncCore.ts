@@ -248,7 +248,7 @@ export class SyncCore {
         const state = await this.storage.loadRoom(room.ref.docId, room.ref.branch);
         const doc = new LoroDoc();
         if (state.snapshot) doc.import(state.snapshot.bytes);
-        const held = [...state.ops.map((o) => o.bytes), ...room.inflight.map((o) => o.bytes), ...room.buffer.map((o) => o.bytes), ...room.unlogged.map((u) => u.bytes)];
+        const held = [...state.ops.map((o) => o.bytes), ...room.inflight.map((o) => o.bytes), ...room.buffer.map((o) => o.bytes), ...[...room.appending].map((u) => u.bytes), ...room.unlogged.map((u) => u.bytes)];
         if (held.length) doc.importBatch(held);
         const broken = room.doc;
         room.doc = doc;
@@ -269,12 +269,17 @@ export class SyncCore {
    */
   private async logAndBuffer(room: Room, u: UnloggedUpdate, walSegment?: number): Promise<number> {
     let segment: number;
+    // While the append waits for its fsync the update is in the document but
+    // in no buffer: a snapshot taken meanwhile must leave it out (storedSnapshot).
+    if (walSegment === undefined) room.appending.add(u);
     try {
       segment = walSegment ?? (await this.wal.append({ roomKey: room.key, author: u.author, createdAt: u.createdAt, bytes: u.bytes }));
     } catch (err) {
       this.metrics.walErrors++;
       this.log.error('write-ahead log append failed', { room: room.key, error: errText(err) });
       throw err;
+    } finally {
+      room.appending.delete(u);
     }
     const opId = room.nextOpId++;
     room.pushBuffered({
@@ -750,22 +755,24 @@ function freeDoc(doc: { free(): void }): void {
 
 /**
  * A snapshot of the room as its stored rows have it: the document without the
- * updates still in the buffer (accepted into the WAL, not yet in the
- * database). A snapshot that covered those too would hide them from a WAL
- * replay after a crash (they would import nothing new and never get their
- * rows). Null while an update is imported but not yet in the WAL (the stored
- * rows are then not a prefix of the document's history).
+ * updates not yet in the database (in the flush under way, buffered, or
+ * imported and waiting for their WAL fsync). A snapshot that covered those
+ * too would hide them from a WAL replay after a crash (they would import
+ * nothing new and never get their rows). Null while an update whose WAL
+ * append failed is held in `unlogged` (the stored rows are then not a prefix
+ * of the document's history).
  */
 function storedSnapshot(room: Room): Uint8Array | null {
   if (room.unlogged.length) return null;
-  const unstored = [...room.inflight, ...room.buffer];
+  // Rows of the current flush, rows waiting for the next one, and updates whose WAL append is under way.
+  const unstored = [...room.inflight.map((o) => o.spans), ...room.buffer.map((o) => o.spans), ...[...room.appending].map((u) => u.spans.json)];
   if (unstored.length === 0) return room.doc.export({ mode: 'snapshot' });
   // Per peer, the unstored ops are the newest ones: cut each peer's counter at its first unstored op.
   const vv = room.doc.oplogVersion();
   const cut = vv.toJSON();
   vv.free();
-  for (const op of unstored) {
-    for (const [peer, [start]] of Object.entries(JSON.parse(op.spans) as Record<string, [number, number]>)) {
+  for (const spans of unstored) {
+    for (const [peer, [start]] of Object.entries(JSON.parse(spans) as Record<string, [number, number]>)) {
       if (start < (cut.get(peer as `${number}`) ?? 0)) cut.set(peer as `${number}`, start);
     }
   }

@@ -12,8 +12,31 @@ export interface BlobInfo {
   ranges: Map<string, [number, number]>;
 }
 
+/**
+ * Decoding a blob's meta costs more than importing a small update (about
+ * 0.15 ms for 80 bytes), and one update is inspected up to three times on its
+ * way in (the batch check, accept's validation, its id ranges): keep the
+ * answer per byte array for as long as that array lives.
+ */
+const inspected = new WeakMap<Uint8Array, BlobInfo | InvalidUpdateError>();
+
 /** Checks header and checksum; throws InvalidUpdateError with the reason. */
 export function inspectBlob(bytes: Uint8Array): BlobInfo {
+  let res = inspected.get(bytes);
+  if (!res) {
+    try {
+      res = decodeBlobInfo(bytes);
+    } catch (err) {
+      if (!(err instanceof InvalidUpdateError)) throw err;
+      res = err;
+    }
+    inspected.set(bytes, res);
+  }
+  if (res instanceof InvalidUpdateError) throw res;
+  return res;
+}
+
+function decodeBlobInfo(bytes: Uint8Array): BlobInfo {
   if (bytes.length === 0) throw new InvalidUpdateError('empty update');
   let meta;
   try {

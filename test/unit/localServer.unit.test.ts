@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { EphemeralStore } from 'loro-crdt';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { DATABASE_FILE, DISCOVERY_FILE, LOCK_FILE, SECRET_FILE, acquireLock, pidAlive, readDiscovery, readLockPid, releaseLock } from '../../server/local/localFiles';
 import { ensureLocalServer, judgeRunning } from '../../extension/core/sync/localServer';
@@ -108,19 +109,23 @@ describe('local sync server: one per user, found or started by every window', fu
     assert.equal(mode(dir), 0o700);
   });
 
-  it('a window joins with a fresh token per join; a token signed with another secret is refused', async () => {
+  it('a window joins (document and presence) with a fresh token per join; a token signed with another secret is refused', async () => {
     const dir = path.join(root, 'local-server');
     const s = await ensure(dir);
     const nb = new NotebookDoc();
     nb.insertCell(0, { kind: 'code', language: 'sql', source: 'SELECT 1' });
     nb.commit();
     let minted = 0;
-    const ok = new RoomClient({ url: s.url, roomId: 'doc-local-1', doc: nb.doc, auth: () => ({ user: 'ana', token: (minted++, ownToken(s.secret)) }) });
+    // With presence: the presence join carries the same freshly minted token.
+    const presence = new EphemeralStore(30_000);
+    const ok = new RoomClient({ url: s.url, roomId: 'doc-local-1', doc: nb.doc, presence, auth: () => ({ user: 'ana', token: (minted++, ownToken(s.secret)) }) });
     try {
       await ok.whenSynced(60_000);
+      await until('the presence join to be accepted', () => (ok.current.presence === true ? true : undefined));
       assert.equal(minted, 1);
     } finally {
       ok.close();
+      presence.destroy();
     }
     const other = ownToken(Buffer.from('another-users-secret-0123456789abcdef'));
     const bad = new RoomClient({ url: s.url, roomId: 'doc-local-1', doc: new NotebookDoc().doc, auth: { user: 'eve', token: other }, initialBackoffMs: 60_000 });

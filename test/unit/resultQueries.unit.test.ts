@@ -95,6 +95,22 @@ SELECT i AS a, "we""ird", a FROM t -- the last statement ends in a comment`;
     const back = await session.run(`SELECT count(*)::INTEGER AS n, first(a)::INTEGER AS top FROM ${quoteSqlString(parquet)}`);
     assert.deepStrictEqual(back.rows, [[300, 300]], 'all rows, in the sort order asked for');
   });
+
+  it('a cancelled COPY (the export\'s Cancel) ends as cancelled and leaves no partial file', async () => {
+    // A scan of 10^13 rows that writes nothing but the header: it only ends by being cancelled.
+    const file = path.join(dir, 'cancelled.csv');
+    const abort = new AbortController();
+    const copy = session.run(copyStatement('SELECT i FROM range(10000000000000) t(i) WHERE i < 0', file, 'csv'), { signal: abort.signal });
+    copy.catch(() => undefined);
+    // The COPY has started once DuckDB created the file (hang guard only).
+    for (let i = 0; i < 600 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(fs.existsSync(file), 'the COPY started writing');
+    abort.abort();
+    await assert.rejects(copy, (e: Error & { cancelled?: boolean }) => e.cancelled === true);
+    assert.ok(!fs.existsSync(file), 'DuckDB removed the partial file');
+    const after = await session.run('SELECT 42 AS still');
+    assert.deepStrictEqual(after.rows, [[42]], 'the session runs on');
+  });
 });
 
 describe('renderer messages', () => {

@@ -86,6 +86,29 @@ describe('SQL notebook: sort the whole result, export, chart (through the UI)', 
     await waitFor('the chart choice to go', () => (cell.metadata.chart === undefined ? true : undefined));
   });
 
+  it('a result kept from an earlier run sorts its kept rows and says why; export asks to run the cell again', async () => {
+    const nb = new NotebookDoc();
+    nb.insertCell(0, { kind: 'code', language: 'sql', source: SQL });
+    nb.commit();
+    const file = tempNotebookPath('kept-sort');
+    const editor = await openNotebook(writeFile(file, serializeSqlroomFile(nb, newDocId())));
+    await runCells(editor, [0]);
+    assert.ok(await editor.notebook.save());
+    await closeAllEditors();
+    // A copy of the file (as a colleague gets it): its output is from an earlier run, no query behind it here.
+    const copy = writeFile(tempNotebookPath('kept-sort-copy'), fs.readFileSync(file));
+    const reopened = await openNotebook(copy);
+    await waitFor('the kept result', () => (reopened.notebook.cellAt(0).outputs.length > 0 ? true : undefined));
+    await ui({ do: 'click', frame: 'output', selector: '.sqlroom-table thead th:nth-child(3)' });
+    await ui({ do: 'wait', frame: 'output', selector: '.sqlroom-tool-status', hasText: 'the 50 kept rows; DuckDB could not sort them all: Run the cell again first' });
+    const shown = await ui({ do: 'texts', frame: 'output', selector: '.sqlroom-table tbody tr td:nth-child(3)' });
+    const kept = resultOf(reopened.notebook.cellAt(0)).rows.map((r) => r[1] as number).sort((a, b) => a - b);
+    assert.deepStrictEqual(shown.texts!.map(Number), kept, 'the kept rows, sorted');
+    await ui({ do: 'click', frame: 'output', selector: '.sqlroom-export-csv' });
+    await ui({ do: 'wait', selector: '.notifications-toasts', hasText: 'Run the cell again first' });
+    await ui({ do: 'wait', frame: 'output', selector: '.sqlroom-tool-status', hasText: 'not exported: run the cell again first' });
+  });
+
   it('a collaborator\'s chart choice shows in this window\'s output, and a choice made here reaches them', async () => {
     await setEmbeddedServer(true);
     const peers: HeadlessPeer[] = [];

@@ -61,6 +61,8 @@ export class Room {
   unlogged: UnloggedUpdate[] = [];
   /** Imported, and their WAL append is under way: in the document, in no buffer yet. */
   readonly appending = new Set<UnloggedUpdate>();
+  /** Settles when such an append ended (a failed one is then in `unlogged`): a resend of it waits for this. */
+  readonly logging = new Set<Promise<void>>();
   unloggedDrain: Promise<string | null> | null = null;
   lastActivity = Date.now();
 

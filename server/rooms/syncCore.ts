@@ -188,6 +188,7 @@ export class SyncCore {
     let stored: Uint8Array;
     let spans: ReturnType<typeof gainedSpans>;
     let missing: string | null;
+    let duplicate = false;
     try {
       // Inside the try: on a document a panic just broke, this throws too (and must get an answer).
       before = room.doc.oplogVersion();
@@ -208,8 +209,7 @@ export class SyncCore {
       missing = status.pending ? `this update depends on changes the server does not have (${pendingText(status)} wait for them); it is not in the document` : null;
       if (spans.opCount === 0) {
         if (missing) return { kind: 'missing-deps', reason: missing };
-        this.metrics.opsDuplicate++;
-        return { kind: 'duplicate' };
+        duplicate = true;
       }
       // Store the client's bytes when they are exactly what the doc gained; otherwise the gain.
       stored = !missing && sameRanges(spans.ranges, info.ranges) ? bytes : room.doc.export({ mode: 'update', from: before });
@@ -225,12 +225,31 @@ export class SyncCore {
     } finally {
       if (before) freeDoc(before);
     }
+    if (duplicate) {
+      // Its ops may be those of an update whose WAL append is still under way
+      // (the stock client resends unacked batches when it rejoins): answer only
+      // once that append ended, and never Ok if it failed.
+      if (room.logging.size) await Promise.all([...room.logging]);
+      const unlogged = await this.logUnlogged(room);
+      if (unlogged) return { kind: 'not-durable', reason: unlogged };
+      this.metrics.opsDuplicate++;
+      return { kind: 'duplicate' };
+    }
     room.lastActivity = Date.now();
-    const entry: UnloggedUpdate = { author, createdAt, bytes: stored, spans };
-    try {
-      return { kind: 'stored', opId: await this.logAndBuffer(room, entry, walSegment), bytes: stored, missing };
-    } catch (err) {
+    const entry: UnloggedUpdate = { author, createdAt, bytes: stored!, spans: spans! };
+    const logged = this.logAndBuffer(room, entry, walSegment).catch((err: unknown) => {
       room.unlogged.push(entry);
+      throw err;
+    });
+    const settled = logged.then(
+      () => undefined,
+      () => undefined,
+    );
+    room.logging.add(settled);
+    void settled.then(() => room.logging.delete(settled));
+    try {
+      return { kind: 'stored', opId: await logged, bytes: stored!, missing: missing! };
+    } catch (err) {
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
     }
   }

@@ -44,6 +44,8 @@ interface Membership {
   expiresAt?: number;
   /** Shared storage byte quota (one token over all its connections). */
   quotaKey?: string;
+  /** RejoinSuggested was sent since this join (a new join makes a new Membership). */
+  rejoinSuggested?: boolean;
 }
 
 /** State shared by every connection of one server (limits over connections). */
@@ -160,7 +162,13 @@ export class Connection implements RoomMember, PresenceMember {
    */
   suggestRejoin(room: Room, message: string): void {
     for (const m of this.memberships.values()) {
-      if (m.room === room) sendMessage(this.ws, { type: MessageType.RoomError, crdt: CrdtType.Loro, roomId: m.wireId, code: RoomErrorCode.RejoinSuggested, message });
+      if (m.room !== room) continue;
+      // Once per join: a client that rejoins on each suggestion would send a
+      // second JoinRequest while the first is in progress, which is refused
+      // (join_in_progress), and the stock client then gives up on the room.
+      if (m.rejoinSuggested || this.pendingJoins.has(m.wireId)) continue;
+      m.rejoinSuggested = true;
+      sendMessage(this.ws, { type: MessageType.RoomError, crdt: CrdtType.Loro, roomId: m.wireId, code: RoomErrorCode.RejoinSuggested, message });
     }
   }
 

@@ -13,7 +13,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { LoroDoc, VersionVector } from 'loro-crdt';
 import { LoroWebsocketClient } from 'loro-websocket';
-import { MessageType, UpdateStatusCode, type ProtocolMessage } from 'loro-protocol';
+import { MessageType, RoomErrorCode, UpdateStatusCode, decode, type ProtocolMessage } from 'loro-protocol';
 import { startServer, type RunningServer } from '../../server';
 import { RoomClient } from '../../extension/core/sync/roomClient';
 import { FaultyStorage } from '../support/serverFaults';
@@ -204,5 +204,46 @@ describe('updates whose dependencies the server lacks', function () {
     await waitFor(() => roomHas(server!.url, 'ours', doc), 'the room has every edit of our client', 30_000);
     await server.flush();
     assert.deepEqual(await opsLogProblems(faulty.inner as InspectableDuckDb), []);
+  });
+});
+
+describe('RejoinSuggested, once per join', function () {
+  this.timeout(60_000);
+
+  it('pipelined updates the room cannot apply get one RejoinSuggested until the client has joined again (a second JoinRequest while the first is in progress is refused, and the stock client then gives up on the room)', async () => {
+    const dir = tmpDir();
+    const server = await startServer({ port: 0, db: path.join(dir, 'db.duckdb'), logLevel: 'silent' });
+    const raw = await RawClient.connect(server.url);
+    try {
+      const a = new LoroDoc();
+      a.setPeerId(61n);
+      a.getText('t').insert(0, 'base');
+      a.commit();
+      const gap = () => {
+        const v = a.oplogVersion();
+        a.getText('t').insert(0, 'x');
+        a.commit();
+        return a.export({ mode: 'update', from: v });
+      };
+      const suggestions = () => raw.received.map((b) => decode(b)).filter((m) => m.type === MessageType.RoomError && m.code === RoomErrorCode.RejoinSuggested).length;
+      raw.join('once');
+      await raw.next(MessageType.JoinResponseOk, (m) => m.roomId === 'once');
+      const ids = [gap(), gap(), gap()].map((g) => raw.update('once', [g]));
+      for (const id of ids) assert.equal((await raw.ackFor(id)).status, UpdateStatusCode.AppError);
+      await waitFor(() => suggestions() >= 1, 'RejoinSuggested');
+      assert.equal(suggestions(), 1, 'one RejoinSuggested for three refused updates of one join');
+      // After the client joined again, the next such update is suggested again.
+      raw.join('once');
+      await waitFor(() => raw.messages.filter((m) => m.type === MessageType.JoinResponseOk).length === 2, 'the second JoinResponseOk');
+      assert.equal((await raw.ackFor(raw.update('once', [gap()]))).status, UpdateStatusCode.AppError);
+      await waitFor(() => suggestions() === 2, 'a second RejoinSuggested after the rejoin');
+      // What the server lacks arrives: everything is applied.
+      assert.equal((await raw.ackFor(raw.update('once', [a.export({ mode: 'update' })]))).status, UpdateStatusCode.Ok);
+      assert.ok(await roomHas(server.url, 'once', a));
+    } finally {
+      raw.close();
+      await server.close();
+      rmDir(dir);
+    }
   });
 });

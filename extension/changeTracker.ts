@@ -13,6 +13,7 @@
 import * as vscode from 'vscode';
 import { UndoManager } from 'loro-crdt';
 import { NotebookDoc } from '../server/shared/notebookDoc';
+import type { NotebookData } from '../server/shared/notebookTypes';
 import { cellFromVs, readSqlroomMetadata } from './core/notebookMapping';
 import { NotebookSync } from './core/sync/notebookSync';
 import type { TextSplice } from './core/sync/textEdits';
@@ -29,6 +30,8 @@ interface Binding {
 
 const MAX_EDITS_PER_DRAIN = 100_000;
 const MAX_REFUSED_IN_A_ROW = 5;
+/** How long remote edits wait for VS Code to show a reloaded file before they go ahead anyway. */
+const RELOAD_WAIT_MS = 3_000;
 
 export class ChangeTracker implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -65,6 +68,28 @@ export class ChangeTracker implements vscode.Disposable {
       this.unbindEmitter,
     );
     for (const nb of vscode.workspace.notebookDocuments) this.bind(nb);
+    // The serializer merged the file into an open document and VS Code is about to show the result.
+    registry.onReload = (docId, data) => this.expectReload(docId, data);
+    registry.whenShown = async (docId) => {
+      for (const n of this.notebooksOf(docId)) {
+        this.scheduleDrain(n);
+        await this.whenIdle(n);
+      }
+    };
+    registry.filesOf = (docId) => this.notebooksOf(docId).flatMap((n) => (n.uri.scheme === 'file' ? [n.uri.fsPath] : []));
+  }
+
+  private expectReload(docId: string, data: NotebookData): void {
+    for (const notebook of this.notebooksOf(docId)) {
+      const b = this.bindings.get(notebook)!;
+      if (!b.sync.expectEditorState(data)) continue;
+      const t = setTimeout(() => {
+        if (!b.sync.awaitingEditor) return;
+        b.sync.clearExpected();
+        this.scheduleDrain(notebook);
+      }, RELOAD_WAIT_MS);
+      t.unref?.();
+    }
   }
 
   /** The Loro document behind an open notebook (created for untitled ones). */
@@ -195,7 +220,10 @@ export class ChangeTracker implements vscode.Disposable {
       this.deferred.add(notebook);
       return;
     }
+    const awaiting = b.sync.awaitingEditor;
     const res = b.sync.applyLocal(this.editorCells(notebook));
+    // VS Code showed the reloaded file: remote edits that waited for it go ahead.
+    if (awaiting && !b.sync.awaitingEditor) this.scheduleDrain(notebook);
     const own = readSqlroomMetadata(notebook.metadata);
     const metaChanged = own ? b.sync.applyLocalMeta(own.meta) : false;
     if (res.changed || metaChanged) this.stats.localCommits++;
@@ -248,6 +276,7 @@ export class ChangeTracker implements vscode.Disposable {
       const b = this.bindings.get(notebook);
       if (!b || notebook.isClosed) return;
       if (this.deferred.delete(notebook)) this.syncAll(notebook);
+      if (b.sync.awaitingEditor) return; // a reload is on its way; its change event drains again
       const edit = b.sync.nextRemoteEdit();
       if (!edit) return;
       if (!editStillApplies(notebook, edit, b.sync.viewCells.length)) {

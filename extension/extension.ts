@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import { ChangeTracker } from './changeTracker';
 import { registerCellNameStatusBar } from './cellNameStatusBar';
 import { registerCommands } from './commands';
+import { registerConflictedFile } from './conflictedFile';
+import { watchDiskChanges } from './diskChanges';
 import { readSettings } from './config';
 import { registerHistory } from './history';
 import { SqlKernel } from './kernel';
@@ -49,6 +51,8 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
     registerCommands(),
     registerSqlLanguageFeatures(kernel),
     results,
+    registerConflictedFile(),
+    watchDiskChanges(tracker, registry),
   );
   // Branch and merge reach the sync server through the collaboration sessions (created below).
   context.subscriptions.push(registerHistory(context, registry, () => collabManager));

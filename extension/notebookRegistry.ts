@@ -3,7 +3,9 @@
 // from them on save; the change tracker keeps them in step with VS Code edits
 // (and marks them tracked while a notebook shows them); the sync sessions
 // exchange their updates with the server.
+import { createHash } from 'node:crypto';
 import { NotebookDoc } from '../server/shared/notebookDoc';
+import type { NotebookData } from '../server/shared/notebookTypes';
 
 export class NotebookRegistry {
   private readonly docs = new Map<string, NotebookDoc>();
@@ -14,6 +16,28 @@ export class NotebookRegistry {
    * offline shows every edit.
    */
   cachedState: (docId: string) => Uint8Array | undefined = () => undefined;
+  /**
+   * The file of an open document was read again (VS Code reloads or reverts it)
+   * and merged into the document; the notebook is about to show `data` (set by
+   * the change tracker).
+   */
+  onReload: (docId: string, data: NotebookData) => void = () => undefined;
+  /** Resolves once every open notebook of the document shows its Loro state (set by the change tracker). */
+  whenShown: (docId: string) => Promise<void> = async () => undefined;
+  /** The files on disk of an open document (set by the change tracker): merged in before a save. */
+  filesOf: (docId: string) => string[] = () => [];
+
+  private readonly fileDigests = new Map<string, string>();
+
+  /** The serializer read or wrote these bytes as the document's file. */
+  noteFile(docId: string, bytes: Uint8Array): void {
+    this.fileDigests.set(docId, digest(bytes));
+  }
+
+  /** Whether `bytes` are what this window last read or wrote for the document (its own save, not another writer). */
+  isNotedFile(docId: string, bytes: Uint8Array): boolean {
+    return this.fileDigests.get(docId) === digest(bytes);
+  }
 
   get(docId: string): NotebookDoc | undefined {
     return this.docs.get(docId);
@@ -46,4 +70,8 @@ export class NotebookRegistry {
     if (tracked) this.tracked.add(docId);
     else this.tracked.delete(docId);
   }
+}
+
+function digest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

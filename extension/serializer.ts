@@ -2,9 +2,16 @@
 // truth; the plain cells are what VS Code shows. A damaged or foreign file
 // throws with the parser's precise message, so VS Code shows an error instead
 // of an empty notebook that a save would write over the file.
+// The file is a CRDT: reading it again while it is open (VS Code reloads it
+// after another window, editor or `git pull` changed it) merges it into the
+// open document, and a save first merges what is on disk, so nothing another
+// writer saved is overwritten and nothing is applied twice.
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { NotebookDoc } from '../server/shared/notebookDoc';
-import { newDocId, parseSqlroomFile, serializeSqlroomFile } from '../server/shared/sqlroomFile';
+import { newDocId, parseSqlroomFile, serializeSqlroomFile, SqlroomFileError } from '../server/shared/sqlroomFile';
+import { importNotebook, parseConflictedFile } from '../server/shared/sqlroomMerge';
+import { MERGE_CONFLICTED_COMMAND } from './conflictedFile';
 import { cellToVs, fillMissingIdsByPosition, notebookFromVs, readSqlroomMetadata, VSCODE_MARKUP } from './core/notebookMapping';
 import { NotebookRegistry } from './notebookRegistry';
 import { errorText } from './core/errorPayload';
@@ -33,7 +40,23 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
       parsed = parseSqlroomFile(content);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
+      if (e instanceof SqlroomFileError && e.code === 'conflict-markers') {
+        void vscode.window.showErrorMessage(`SQLRoom: ${message}.`, 'Merge Both Sides').then((choice) => {
+          if (choice) void vscode.commands.executeCommand(MERGE_CONFLICTED_COMMAND);
+        });
+        throw new Error(`SQLRoom cannot open this file: ${message}. The file was left unchanged.`);
+      }
       throw new Error(`SQLRoom cannot open this file: ${message}. The file was left unchanged; fix it in a text editor (Reopen Editor With… > Text Editor) or restore it from version control.`);
+    }
+    this.registry.noteFile(parsed.docId, content);
+    const open = this.registry.isTracked(parsed.docId) ? this.registry.get(parsed.docId) : undefined;
+    if (open) {
+      // Read again while open: merge, never replace (the open document has
+      // unsaved and live edits; the file's history is imported once).
+      importNotebook(open, parsed.notebook);
+      const merged = open.toData();
+      this.registry.onReload(parsed.docId, merged);
+      return this.notebookData(parsed.docId, parsed.server, merged, parsed.outputs);
     }
     const nb = parsed.notebook;
     // The latest local state of a shared notebook (edits made while the team
@@ -48,18 +71,7 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
     }
     nb.setAuthor(this.userName());
     this.registry.set(parsed.docId, nb);
-    const data = nb.toData();
-    const kept = this.keep().enabled ? readKeptOutputs(parsed.outputs, new Set(data.cells.map((c) => c.id))) : {};
-    const nbData = new vscode.NotebookData(
-      data.cells.map((cell) => {
-        const vsCell = toVsCellData(cell);
-        const output = kept[cell.id];
-        if (output) vsCell.outputs = [keptToVsOutput(output)];
-        return vsCell;
-      }),
-    );
-    nbData.metadata = { docId: parsed.docId, ...(parsed.server ? { server: parsed.server } : {}), meta: data.meta };
-    return nbData;
+    return this.notebookData(parsed.docId, parsed.server, nb.toData(), parsed.outputs);
   }
 
   serializeNotebook(data: vscode.NotebookData): Uint8Array {
@@ -72,11 +84,42 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
     });
     // An open notebook's edits are already in Loro (the change tracker), and
     // Loro may hold remote changes VS Code is about to show: save Loro as it is.
-    const opts = { ...(own?.server ? { server: own.server } : {}), ...this.outputsOf(data) };
-    if (this.registry.isTracked(docId)) return serializeSqlroomFile(nb, docId, opts);
-    const target = fillMissingIdsByPosition(notebookFromVs(data.cells, own?.meta ?? nb.toData().meta), nb.cellIds());
-    nb.applyData(target, { origin: 'vscode' });
-    return serializeSqlroomFile(nb, docId, opts);
+    if (this.registry.isTracked(docId)) {
+      this.mergeDisk(docId, nb);
+    } else {
+      const target = fillMissingIdsByPosition(notebookFromVs(data.cells, own?.meta ?? nb.toData().meta), nb.cellIds());
+      nb.applyData(target, { origin: 'vscode' });
+    }
+    const bytes = serializeSqlroomFile(nb, docId, { ...(own?.server ? { server: own.server } : {}), ...this.outputsOf(data) });
+    this.registry.noteFile(docId, bytes);
+    return bytes;
+  }
+
+  /** What another writer saved since we read the file joins the document before it is written over. */
+  private mergeDisk(docId: string, nb: NotebookDoc): void {
+    for (const file of this.registry.filesOf(docId)) {
+      try {
+        const parsed = parseConflictedFile(new Uint8Array(fs.readFileSync(file)));
+        if (parsed.docId === docId) importNotebook(nb, parsed.notebook);
+      } catch {
+        // Missing or unreadable: there is nothing on disk to keep.
+      }
+    }
+  }
+
+  /** The cells VS Code shows, with each cell's kept output when keeping is on. */
+  private notebookData(docId: string, server: string | undefined, data: ReturnType<NotebookDoc['toData']>, outputs: unknown): vscode.NotebookData {
+    const kept = this.keep().enabled ? readKeptOutputs(outputs, new Set(data.cells.map((c) => c.id))) : {};
+    const nbData = new vscode.NotebookData(
+      data.cells.map((cell) => {
+        const vsCell = toVsCellData(cell);
+        const output = kept[cell.id];
+        if (output) vsCell.outputs = [keptToVsOutput(output)];
+        return vsCell;
+      }),
+    );
+    nbData.metadata = { docId, ...(server ? { server } : {}), meta: data.meta };
+    return nbData;
   }
 
   /** The `outputs` section: each cell's SQLRoom output, capped, when keeping is on. */

@@ -29,6 +29,9 @@ Usage:
                                             extension starts): lock, secret, data and server.json
                                             (0600) in D (default ~/.sqlroom/local-server); exits
                                             after N ms with no client (default 600000, 0 = never)
+  sqlroom-server merge-file BASE OURS THEIRS [PATH]
+                                            git merge driver: merge two .sqlroom files through
+                                            their Loro histories into OURS (docs/file-format.md)
   sqlroom-server --help
 
 Storage (all commands):
@@ -436,6 +439,8 @@ async function local(v: Values): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The git merge driver takes git's positional file names, nothing else.
+  if (argv[0] === 'merge-file') return (await import('./mergeFile')).mergeFile(argv.slice(1));
   let parsed;
   try {
     parsed = parse(argv);

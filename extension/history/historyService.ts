@@ -80,16 +80,21 @@ export class HistoryService {
   }
 
   /**
-   * Makes the notebook equal to `version` as one new Loro change, then applies
-   * the same cells to the open VS Code notebook in one workspace edit, so the
-   * change tracker finds nothing left to record.
+   * Makes the notebook equal to `version` as one new Loro change; the change
+   * tracker then shows it in the open notebook like any other change of the
+   * document, in its queue. (Editing the notebook here as well raced with that
+   * queue: two writers editing cells by index, so a cell the tracker deleted or
+   * inserted shifted the other's edits, and the mismatch went back into Loro as
+   * a new "Edit" that lost a cell.)
    */
   async restore(docId: string, version: string, label?: string): Promise<boolean> {
     const nb = this.doc(docId);
     const live = this.liveNotebook(docId);
     const { data } = restoreVersion(nb, version, label);
     if (!live) return true;
-    return applyToNotebook(live, data);
+    await this.registry.whenShown(docId);
+    const shown = live.getCells().map((c) => c.document.getText());
+    return shown.length === data.cells.length && shown.every((s, i) => s === data.cells[i].source);
   }
 
   /**

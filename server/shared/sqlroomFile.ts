@@ -2,8 +2,12 @@
 // docs/file-format.md). The plain `meta` and `cells` are what a reviewer
 // reads; `loro` (base64 Loro snapshot, always last) carries the history.
 // When the plain part disagrees with the snapshot (hand edit, git merge),
-// the difference is applied as one new change by "file".
+// the difference is applied as one new change by "file". That change is
+// deterministic (its peer id and any new cell ids derive from the file's
+// content), so reading the same file twice, in two windows or two processes,
+// yields the same Loro ops: merging them applies the hand edit once.
 
+import { createHash, randomBytes } from 'node:crypto';
 import { NotebookDoc, NotebookModelError } from './notebookDoc';
 import type { NotebookData } from './notebookTypes';
 import { findJsonSyntaxProblem } from './jsonLocate';
@@ -29,7 +33,8 @@ export type SqlroomFileErrorCode =
   | 'duplicate-id' // two cells share an id
   | 'bad-base64' // `loro` is not base64
   | 'bad-snapshot' // `loro` decodes but Loro cannot import it (damaged or incomplete)
-  | 'snapshot-not-notebook'; // `loro` is a Loro document but not a notebook
+  | 'snapshot-not-notebook' // `loro` is a Loro document but not a notebook
+  | 'conflict-markers'; // git left <<<<<<< / ======= / >>>>>>> lines in it (see sqlroomMerge.ts)
 
 export class SqlroomFileError extends Error {
   constructor(
@@ -69,34 +74,65 @@ export function isValidDocId(docId: unknown): docId is string {
   return typeof docId === 'string' && docId.length <= 128 && DOC_ID_RE.test(docId) && !docId.includes('..');
 }
 
-/** Parses a `.sqlroom` file. Throws SqlroomFileError for anything damaged or foreign. */
-export function parseSqlroomFile(bytes: Uint8Array): ParsedSqlroomFile {
+/**
+ * Parses a `.sqlroom` file. Throws SqlroomFileError for anything damaged or
+ * foreign. With `base` (an earlier version of the file, e.g. git's merge base):
+ * when both carry the same snapshot, the base's own hand edits are applied
+ * first (the same deterministic change every reader of the base makes), and
+ * only what this file changed on top of them is a new change. With
+ * `snapshotOnly`, a file with a snapshot is read from it alone (its plain cells
+ * are ignored).
+ */
+export function parseSqlroomFile(bytes: Uint8Array, opts?: { base?: Uint8Array; snapshotOnly?: boolean }): ParsedSqlroomFile {
   const text = decodeText(bytes);
   if (text.trim() === '') {
     return { docId: newDocId(), notebook: new NotebookDoc(), reconciled: false, isNew: true };
+  }
+  const conflict = findConflictMarkers(text);
+  if (conflict) {
+    throw new SqlroomFileError(
+      'conflict-markers',
+      `The file has git merge conflict markers (${conflict.hunks} conflict${conflict.hunks === 1 ? '' : 's'}, the first "<<<<<<<" at line ${conflict.line}): ` +
+        'git merged it as text. Both sides are complete notebooks; run "SQLRoom: Merge Conflicted Notebook" to merge them through their histories, ' +
+        'or set up the merge driver (docs/file-format.md) so git does it',
+    );
   }
   const file = readFile(parseJson(text));
 
   let notebook: NotebookDoc;
   let message: string;
-  if (file.loro === undefined) {
+  const fromBase = opts?.base ? baseWithSameSnapshot(opts.base, file) : undefined;
+  if (fromBase) {
+    notebook = fromBase;
+    message = FILE_RECONCILE_MESSAGE;
+  } else if (file.loro === undefined) {
     notebook = new NotebookDoc();
     message = FILE_IMPORT_MESSAGE;
   } else {
     notebook = loadSnapshot(file.loro);
     message = FILE_RECONCILE_MESSAGE;
   }
+  // A file without `meta` keeps the snapshot's meta.
+  const meta = file.meta ?? notebook.toData().meta;
+  const fingerprint = createHash('sha256').update(JSON.stringify([file.loro ?? '', meta, file.cells])).digest();
   const target: NotebookData = {
-    // A file without `meta` keeps the snapshot's meta.
-    meta: file.meta ?? notebook.toData().meta,
-    cells: file.cells,
+    meta,
+    // A hand-added cell without an id gets one derived from the file, the same in every reader.
+    cells: file.cells.map((c, i) => (c.id === '' ? { ...c, id: derivedCellId(fingerprint, i) } : c)),
   };
-  let changed: boolean;
+  let changed = false;
+  const doc = notebook.doc;
+  // The caller knows the plain part is not a person's edit (a side of a textual git merge).
+  if (opts?.snapshotOnly && file.loro !== undefined) target.cells = notebook.toData().cells;
   try {
-    changed = notebook.applyData(target, { origin: FILE_ORIGIN, message }).changed;
+    doc.setPeerId(peerIdFrom(fingerprint));
+    if (!(opts?.snapshotOnly && file.loro !== undefined)) changed = notebook.applyData(target, { origin: FILE_ORIGIN, message }).changed;
   } catch (e) {
     if (e instanceof NotebookModelError) throw new SqlroomFileError('bad-field', e.message);
     throw e;
+  } finally {
+    // The reader's own edits get a peer id of their own.
+    doc.setPeerId(peerIdFrom(randomBytes(8)));
   }
   const parsed: ParsedSqlroomFile = {
     docId: file.docId ?? newDocId(),
@@ -302,6 +338,42 @@ function loadSnapshot(loro: string): NotebookDoc {
 }
 
 // ---- helpers ----
+
+/** The base file's notebook (its hand edits applied) when it has the same snapshot as `file`; else undefined. */
+function baseWithSameSnapshot(base: Uint8Array, file: FileParts): NotebookDoc | undefined {
+  try {
+    const baseFile = readFile(parseJson(decodeText(base)));
+    if (baseFile.loro !== file.loro || baseFile.docId !== file.docId) return undefined;
+    return parseSqlroomFile(base).notebook;
+  } catch {
+    return undefined; // a damaged base is no help: the file stands on its own
+  }
+}
+
+/** Where git left conflict markers: lines starting with "<<<<<<< " (never inside a JSON string: those lines start with spaces and a quote). */
+export function findConflictMarkers(text: string): { line: number; hunks: number } | undefined {
+  let first = 0;
+  let hunks = 0;
+  text.split('\n').forEach((l, i) => {
+    if (l.startsWith('<<<<<<<')) {
+      hunks++;
+      if (first === 0) first = i + 1;
+    }
+  });
+  return hunks > 0 ? { line: first, hunks } : undefined;
+}
+
+/** A Loro peer id from 8 bytes (top bit cleared: Loro reserves the largest ids). */
+function peerIdFrom(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(bytes[i]);
+  return v & 0x7fff_ffff_ffff_ffffn;
+}
+
+function derivedCellId(fingerprint: Uint8Array, index: number): string {
+  const h = createHash('sha256').update(fingerprint).update(`cell ${index}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
 
 function notSqlroom(json: Record<string, unknown>): SqlroomFileError {
   if ('nbformat' in json && Array.isArray(json.cells)) {

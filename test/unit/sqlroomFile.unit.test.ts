@@ -162,7 +162,7 @@ describe('.sqlroom file: round trip', () => {
     assert.strictEqual(data.cells[1].id, 'given');
     assert.strictEqual(new Set(data.cells.map((c) => c.id)).size, 3);
     assert.strictEqual(parsed.notebook.doc.changeCount(), 1);
-    assert.strictEqual(parsed.notebook.doc.getChangeAt({ peer: parsed.notebook.doc.peerIdStr, counter: 0 }).message, FILE_IMPORT_MESSAGE);
+    assert.strictEqual(parsed.notebook.doc.getChangeAt(parsed.notebook.doc.frontiers()[0]).message, FILE_IMPORT_MESSAGE);
   });
 });
 
@@ -207,7 +207,7 @@ describe('.sqlroom file: edits made outside SQLRoom', () => {
     // History: everything before, plus exactly one change with the message.
     const doc = parsed.notebook.doc;
     assert.strictEqual(doc.changeCount(), nb.doc.changeCount() + 1);
-    const change = doc.getChangeAt({ peer: doc.peerIdStr, counter: 0 });
+    const change = doc.getChangeAt(doc.frontiers()[0]) // the "file" change (its peer id derives from the file);
     assert.strictEqual(change.message, FILE_RECONCILE_MESSAGE);
     assert.ok(change.timestamp > 0);
     doc.checkout(nb.doc.frontiers());

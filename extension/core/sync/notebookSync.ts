@@ -45,6 +45,8 @@ export class NotebookSync {
   private view: CellData[];
   private viewMeta: Record<string, unknown>;
   private cached: { key: string; data: ReturnType<NotebookDoc['toData']> } | undefined;
+  /** A state of the Loro document the editor is about to show by itself (a reload of the file). */
+  private expected: { cells: CellData[]; meta: Record<string, unknown> } | undefined;
 
   constructor(readonly nb: NotebookDoc, initial?: { cells: CellData[]; meta: Record<string, unknown> }) {
     const data = initial ?? nb.toData();
@@ -62,6 +64,31 @@ export class NotebookSync {
     this.viewMeta = structuredClone(meta);
   }
 
+  /**
+   * The editor is about to replace its cells with `data`, a state of the Loro
+   * document (VS Code reloads the file, and the file was merged into the
+   * document). When the editor shows it, that is no edit: the view becomes it.
+   * Until then remote edits wait (awaitingEditor), so none lands on top of the
+   * reload. Returns false when the view already shows `data` (nothing to wait for).
+   */
+  expectEditorState(data: { cells: readonly CellData[]; meta: Record<string, unknown> }): boolean {
+    if (sameCells(this.view, data.cells)) {
+      this.expected = undefined;
+      return false;
+    }
+    this.expected = { cells: data.cells.map(cloneCell), meta: structuredClone(data.meta) };
+    return true;
+  }
+
+  get awaitingEditor(): boolean {
+    return this.expected !== undefined;
+  }
+
+  /** Gives up waiting for an expected editor state (it never came). */
+  clearExpected(): void {
+    this.expected = undefined;
+  }
+
   /** True when the editor (as far as the view knows) shows exactly the Loro document. */
   inSync(): boolean {
     return this.nextRemoteEdit() === undefined;
@@ -71,6 +98,13 @@ export class NotebookSync {
 
   applyLocal(cells: readonly CellData[], hints?: TextHints, opts: CommitOptions = { origin: 'vscode' }): LocalResult {
     const nb = this.nb;
+    if (this.expected && sameCells(cells, this.expected.cells)) {
+      // The editor now shows the reloaded state: it is in Loro already, nothing to write.
+      this.view = cells.map(cloneCell);
+      this.viewMeta = this.expected.meta;
+      this.expected = undefined;
+      return { changed: false, ids: cells.map((c) => c.id), idsToWrite: [] };
+    }
     const viewById = new Map(this.view.map((c, i) => [c.id, { cell: c, index: i }]));
     let loroIds = nb.cellIds();
     const inLoro = new Set(loroIds);
@@ -161,7 +195,7 @@ export class NotebookSync {
    */
   applyLocalText(index: number, id: string, source: string, hint?: TextSplice[], opts: CommitOptions = { origin: 'vscode' }): boolean | undefined {
     const v = this.view[index];
-    if (!v || v.id !== id) return undefined;
+    if (!v || v.id !== id || this.expected) return undefined;
     if (!this.nb.cellIds().includes(id)) {
       // Deleted remotely meanwhile: the pending remote edit removes it from the editor.
       this.view[index] = { ...v, source };
@@ -188,7 +222,8 @@ export class NotebookSync {
       for (let k = step.length - 1; k >= 0; k--) {
         const s = step[k];
         const start = mapOffset(s.start, remote, true);
-        const end = Math.max(start, mapOffset(s.end, remote, false));
+        // A pure insertion deletes nothing, also where remote text was inserted at the same place.
+        const end = s.end === s.start ? start : Math.max(start, mapOffset(s.end, remote, false));
         this.nb.spliceCellSource(id, start, end - start, s.insert);
       }
       view = applySplices(view, step);
@@ -318,6 +353,14 @@ function replay(text: string, splices: readonly TextSplice[]): string {
     out = out.slice(0, s.start) + s.insert + out.slice(s.end);
   }
   return out;
+}
+
+/** Same cells in the same order (id, kind, language, name, source). */
+function sameCells(a: readonly CellData[], b: readonly CellData[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((c, i) => c.id === b[i].id && c.kind === b[i].kind && c.language === b[i].language && (c.name ?? '') === (b[i].name ?? '') && c.source === b[i].source)
+  );
 }
 
 /** A foreign document may repeat an id: the editor shows the first. */

@@ -1,0 +1,62 @@
+// Another writer saved an open notebook's file (a second window, another
+// editor, `git pull`, a copy put in its place). The file is a CRDT: its
+// history is merged into the open document at once, and the change tracker
+// shows what is new. VS Code reloads a notebook without unsaved changes by
+// itself (the serializer merges, see serializer.ts); one with unsaved changes
+// it would refuse to save later ("the content of the file is newer"), so it is
+// reverted to the file (which the serializer merges into the document, so
+// nothing is lost) and, when the document holds more than the file, saved.
+import * as vscode from 'vscode';
+import { importNotebook, parseConflictedFile } from '../server/shared/sqlroomMerge';
+import type { ChangeTracker } from './changeTracker';
+import { readSqlroomMetadata } from './core/notebookMapping';
+import type { NotebookRegistry } from './notebookRegistry';
+import { NOTEBOOK_TYPE } from './serializer';
+
+export function watchDiskChanges(tracker: ChangeTracker, registry: NotebookRegistry): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.sqlroom');
+  const running = new Map<string, Promise<void>>();
+  const changed = (uri: vscode.Uri) => {
+    const key = uri.toString();
+    const next = (running.get(key) ?? Promise.resolve()).then(() => mergeFromDisk(uri, tracker, registry)).catch(() => undefined);
+    running.set(key, next);
+  };
+  return vscode.Disposable.from(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+}
+
+async function mergeFromDisk(uri: vscode.Uri, tracker: ChangeTracker, registry: NotebookRegistry): Promise<void> {
+  const notebook = vscode.workspace.notebookDocuments.find((n) => n.notebookType === NOTEBOOK_TYPE && n.uri.toString() === uri.toString());
+  const own = notebook && readSqlroomMetadata(notebook.metadata);
+  const nb = notebook && tracker.docFor(notebook);
+  if (!notebook || !own || !nb) return;
+  const bytes = await vscode.workspace.fs.readFile(uri);
+  if (registry.isNotedFile(own.docId, bytes)) return; // this window's own save
+  let parsed;
+  try {
+    parsed = parseConflictedFile(bytes);
+  } catch {
+    return; // damaged or foreign: nothing to merge (a reload shows the error; a save writes the document)
+  }
+  if (parsed.docId !== own.docId) return;
+  importNotebook(nb, parsed.notebook);
+  await registry.whenShown(own.docId);
+  if (notebook.isDirty) await tracker.enqueue(notebook, () => revert(notebook));
+  const fileVersion = parsed.notebook.doc.oplogVersion();
+  const docVersion = nb.doc.oplogVersion();
+  const fileHasAll = docVersion.compare(fileVersion) === 0;
+  fileVersion.free();
+  docVersion.free();
+  if (!fileHasAll && !notebook.isClosed) await notebook.save();
+}
+
+/** Re-reads the file into the notebook (only the active editor can be reverted), then gives the previous editor back. */
+async function revert(notebook: vscode.NotebookDocument): Promise<void> {
+  const previous = vscode.window.activeNotebookEditor;
+  const shown = vscode.window.visibleNotebookEditors.find((e) => e.notebook === notebook);
+  if (previous?.notebook !== notebook) await vscode.window.showNotebookDocument(notebook, { viewColumn: shown?.viewColumn, preview: false });
+  if (vscode.window.activeNotebookEditor?.notebook !== notebook) return;
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+  if (previous && previous.notebook !== notebook && !previous.notebook.isClosed) {
+    await vscode.window.showNotebookDocument(previous.notebook, { viewColumn: previous.viewColumn, selections: previous.selections });
+  }
+}

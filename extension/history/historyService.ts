@@ -100,14 +100,14 @@ export class HistoryService {
   /**
    * Undoes the effect of `before` -> `version` (a change, a burst, or a merge
    * back to its first parent) as one new change of this user, keeping every
-   * later edit (revert.ts), then applies the result to the open notebook.
+   * later edit (revert.ts); the change tracker shows it in the open notebook
+   * (as for restore, no second writer).
    */
   async revert(docId: string, before: string, version: string, label: string): Promise<boolean> {
     const nb = this.doc(docId);
     const r = revertChange(nb, before, version, `Reverted: ${label}`, readSettings().userName);
     if (!r.changed) return false;
-    const live = this.liveNotebook(docId);
-    if (live) await applyToNotebook(live, nb.toData());
+    if (this.liveNotebook(docId)) await this.registry.whenShown(docId);
     return true;
   }
 

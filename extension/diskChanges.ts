@@ -5,7 +5,9 @@
 // itself (the serializer merges, see serializer.ts); one with unsaved changes
 // it would refuse to save later ("the content of the file is newer"), so it is
 // reverted to the file (which the serializer merges into the document, so
-// nothing is lost) and, when the document holds more than the file, saved.
+// nothing is lost) and, when the document holds more than the file, marked
+// unsaved again (saving is the user's choice; an automatic save here would make
+// two live windows save in turn while people type).
 import * as vscode from 'vscode';
 import { importNotebook, parseConflictedFile } from '../server/shared/sqlroomMerge';
 import type { ChangeTracker } from './changeTracker';
@@ -46,7 +48,17 @@ async function mergeFromDisk(uri: vscode.Uri, tracker: ChangeTracker, registry: 
   const fileHasAll = docVersion.compare(fileVersion) === 0;
   fileVersion.free();
   docVersion.free();
-  if (!fileHasAll && !notebook.isClosed) await notebook.save();
+  if (!fileHasAll && !notebook.isClosed && !notebook.isDirty) await markDirty(notebook);
+}
+
+/** Two metadata writes that cancel out: the notebook is dirty, its metadata unchanged (as a checkpoint does). */
+async function markDirty(notebook: vscode.NotebookDocument): Promise<void> {
+  const original = { ...notebook.metadata };
+  for (const metadata of [{ ...original, unsavedMerge: Date.now() }, original]) {
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(notebook.uri, [vscode.NotebookEdit.updateNotebookMetadata(metadata)]);
+    await vscode.workspace.applyEdit(edit);
+  }
 }
 
 /** Re-reads the file into the notebook (only the active editor can be reverted), then gives the previous editor back. */

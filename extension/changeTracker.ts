@@ -77,6 +77,7 @@ export class ChangeTracker implements vscode.Disposable {
       }
     };
     registry.filesOf = (docId) => this.notebooksOf(docId).flatMap((n) => (n.uri.scheme === 'file' ? [n.uri.fsPath] : []));
+    registry.openDocs = (docId) => [...new Set(this.notebooksOf(docId).map((n) => this.bindings.get(n)!.nb))];
   }
 
   private expectReload(docId: string, data: NotebookData): void {

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { NotebookDoc } from '../server/shared/notebookDoc';
 import type { NotebookData } from '../server/shared/notebookTypes';
 
+const NOTED_FILES = 16;
+
 export class NotebookRegistry {
   private readonly docs = new Map<string, NotebookDoc>();
   private readonly tracked = new Set<string>();
@@ -26,17 +28,26 @@ export class NotebookRegistry {
   whenShown: (docId: string) => Promise<void> = async () => undefined;
   /** The files on disk of an open document (set by the change tracker): merged in before a save. */
   filesOf: (docId: string) => string[] = () => [];
+  /** The Loro documents open notebooks of `docId` show (set by the change tracker; two copies of a file: two). */
+  openDocs: (docId: string) => NotebookDoc[] = () => [];
 
-  private readonly fileDigests = new Map<string, string>();
+  /**
+   * Digests of the bytes this window recently read or wrote as the document's
+   * file, newest last. Several: two files (copies) may hold one document, and
+   * a watcher's event for a file may arrive after the serializer read it.
+   */
+  private readonly fileDigests = new Map<string, string[]>();
 
   /** The serializer read or wrote these bytes as the document's file. */
   noteFile(docId: string, bytes: Uint8Array): void {
-    this.fileDigests.set(docId, digest(bytes));
+    const list = (this.fileDigests.get(docId) ?? []).filter((d) => d !== digest(bytes));
+    list.push(digest(bytes));
+    this.fileDigests.set(docId, list.slice(-NOTED_FILES));
   }
 
-  /** Whether `bytes` are what this window last read or wrote for the document (its own save, not another writer). */
+  /** Whether this window itself read or wrote `bytes` as the document's file (its own save or read, not another writer). */
   isNotedFile(docId: string, bytes: Uint8Array): boolean {
-    return this.fileDigests.get(docId) === digest(bytes);
+    return this.fileDigests.get(docId)?.includes(digest(bytes)) ?? false;
   }
 
   get(docId: string): NotebookDoc | undefined {

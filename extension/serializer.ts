@@ -48,11 +48,19 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
       }
       throw new Error(`SQLRoom cannot open this file: ${message}. The file was left unchanged; fix it in a text editor (Reopen Editor With… > Text Editor) or restore it from version control.`);
     }
+    // VS Code does not say which notebook a read is for. It is a reload of the
+    // open notebook's file (another writer saved it; VS Code reloads or we
+    // revert) when that file now holds these bytes and this window never read
+    // or wrote them: merged, never replaced (the open document has unsaved and
+    // live edits; the file's history is imported once). Anything else (a copy
+    // opened beside it, a joined room's new file, a plain reopen) gets a
+    // document of its own, as before; so do two open copies of one document
+    // (which one reloads is unknown; they meet through the server).
+    const openDocs = this.registry.isTracked(parsed.docId) ? this.registry.openDocs(parsed.docId) : [];
+    const reload = openDocs.length === 1 && !this.registry.isNotedFile(parsed.docId, content) && this.registry.filesOf(parsed.docId).some((f) => fileHolds(f, content));
+    const open = reload ? openDocs[0] : undefined;
     this.registry.noteFile(parsed.docId, content);
-    const open = this.registry.isTracked(parsed.docId) ? this.registry.get(parsed.docId) : undefined;
     if (open) {
-      // Read again while open: merge, never replace (the open document has
-      // unsaved and live edits; the file's history is imported once).
       importNotebook(open, parsed.notebook);
       const merged = open.toData();
       this.registry.onReload(parsed.docId, merged);
@@ -85,7 +93,8 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
     // An open notebook's edits are already in Loro (the change tracker), and
     // Loro may hold remote changes VS Code is about to show: save Loro as it is.
     if (this.registry.isTracked(docId)) {
-      this.mergeDisk(docId, nb);
+      // Only where one notebook shows the document (which copy is saved is otherwise unknown).
+      if (this.registry.openDocs(docId).length === 1) this.mergeDisk(docId, nb);
     } else {
       const target = fillMissingIdsByPosition(notebookFromVs(data.cells, own?.meta ?? nb.toData().meta), nb.cellIds());
       nb.applyData(target, { origin: 'vscode' });
@@ -156,4 +165,13 @@ export function toVsCellData(cell: Parameters<typeof cellToVs>[0]): vscode.Noteb
   const out = new vscode.NotebookCellData(c.kind === VSCODE_MARKUP ? vscode.NotebookCellKind.Markup : vscode.NotebookCellKind.Code, c.value, c.languageId);
   out.metadata = c.metadata;
   return out;
+}
+
+/** Whether the file at `file` holds exactly `bytes` now. */
+function fileHolds(file: string, bytes: Uint8Array): boolean {
+  try {
+    return Buffer.from(bytes).equals(fs.readFileSync(file));
+  } catch {
+    return false;
+  }
 }

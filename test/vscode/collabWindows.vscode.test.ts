@@ -12,42 +12,21 @@ import { newDocId, serializeSqlroomFile } from '../../server/shared/sqlroomFile'
 import { requestScreenshot } from '../support/screenshot';
 import type { SecondWindowResult, SecondWindowTask } from './secondWindow';
 import { closeAllEditors, setEmbeddedServer, sqlroomApi, openNotebook, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
-
-/** code-server's --bind-addr, from the command line of an ancestor process. */
-function codeServerAddress(): string | undefined {
-  let pid = process.ppid;
-  for (let depth = 0; depth < 8 && pid > 1; depth++) {
-    try {
-      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const i = args.indexOf('--bind-addr');
-      if (i >= 0 && args[i + 1]) return args[i + 1];
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
+import { codeServerAddress, launchChromium, type Browser } from './workbenchPage';
 
 describe('Two VS Code windows on one notebook', function () {
   this.timeout(240_000);
   const results = process.env.SQLROOM_TEST_RESULTS;
   const address = codeServerAddress();
-  let browser: { close(): Promise<void>; newPage(o?: unknown): Promise<Page> } | undefined;
-
-  interface Page {
-    goto(url: string, o?: unknown): Promise<unknown>;
-    screenshot(o?: unknown): Promise<Buffer>;
-    setContent(html: string): Promise<void>;
-    close(): Promise<void>;
-  }
+  let browser: Browser | undefined;
 
   before(function () {
     if (!results || !address) this.skip();
   });
   after(async () => {
     await browser?.close().catch(() => undefined);
+    // A page a later test opens must not take this task again.
+    if (results) for (const f of ['.window2.json', '.window2.claimed']) fs.rmSync(`${results}${f}`, { force: true });
     await closeAllEditors();
     await setEmbeddedServer(false);
   });
@@ -69,13 +48,7 @@ describe('Two VS Code windows on one notebook', function () {
 
     const task: SecondWindowTask = { notebook: file, type: '-- window 2\n', insert: 'SELECT 3 AS c -- window 2', waitFor: '-- window 1' };
     fs.writeFileSync(`${results}.window2.json`, JSON.stringify(task));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { chromium } = require('playwright-core') as { chromium: { launch(o: unknown): Promise<NonNullable<typeof browser>> } };
-    browser = await chromium.launch({
-      executablePath: process.env.SQLROOM_CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     await page.goto(`http://${address}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });

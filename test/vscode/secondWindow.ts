@@ -1,8 +1,12 @@
-// Runs in the extension host of a SECOND workbench page (opened by
-// collabWindows.vscode.test.ts on the same code-server), started by the test
-// runner extension when the suite already runs in another host. It waits for
-// an instruction file, opens the notebook, edits it like a second person,
-// waits for the first window's edit to arrive, and reports what it shows.
+// Runs in the extension host of a SECOND workbench page (opened by a
+// collaboration test on the same code-server), started by the test runner
+// extension when the suite already runs in another host. Two roles:
+//   - a scripted second person (collabWindows.vscode.test.ts): it waits for an
+//     instruction file, opens the notebook, edits it, waits for the first
+//     window's edit to arrive, and reports what it shows;
+//   - a reporter (collabKeyboard.vscode.test.ts, where Playwright types into
+//     the page): it only writes what its window shows (cells, unsaved state,
+//     sync session) to a state file, for the test's assertions.
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { SqlroomApi } from '../../extension/extension';
@@ -28,17 +32,68 @@ export interface SecondWindowResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What a reporter window shows, written to `${results}.host-<pid>.json` while `${results}.reporter` exists. */
+export interface WindowState {
+  pid: number;
+  at: number;
+  notebooks: Array<{
+    path: string;
+    dirty: boolean;
+    cells: Array<{ id: string; source: string }>;
+    session?: { url: string; state: string; pending: number; others: string[] };
+  }>;
+}
+
 export async function run(resultsFile: string): Promise<void> {
+  // Whichever role's file shows up first (a page opened by another test ignores stale files of an earlier one).
+  const startedAt = Date.now();
+  const fresh = (f: string) => fs.existsSync(f) && fs.statSync(f).mtimeMs >= startedAt - 120_000;
+  for (let i = 0; i < 600; i++) {
+    if (fresh(`${resultsFile}.reporter`)) return report(resultsFile);
+    if (fresh(`${resultsFile}.window2.json`) && claim(`${resultsFile}.window2.claimed`)) return actAsSecondPerson(resultsFile);
+    await sleep(200);
+  }
+}
+
+/** Only one host takes the scripted role. */
+function claim(file: string): boolean {
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function report(resultsFile: string): Promise<void> {
+  const api = (await vscode.extensions.getExtension<SqlroomApi>('sqlroom.sqlroom')!.activate()) as SqlroomApi;
+  const out = `${resultsFile}.host-${process.pid}.json`;
+  while (fs.existsSync(`${resultsFile}.reporter`)) {
+    const state: WindowState = { pid: process.pid, at: Date.now(), notebooks: [] };
+    for (const doc of vscode.workspace.notebookDocuments) {
+      if (doc.notebookType !== 'sqlroom' || doc.uri.scheme !== 'file') continue;
+      const nb = api.tracker.docFor(doc);
+      const session = nb && api.collab.session(String(doc.metadata?.docId ?? ''));
+      state.notebooks.push({
+        path: doc.uri.fsPath,
+        dirty: doc.isDirty,
+        cells: doc.getCells().map((c) => ({ id: String(c.metadata?.id ?? ''), source: c.document.getText() })),
+        ...(session ? { session: { url: session.endpoint.url, state: session.status.state, pending: session.status.pending, others: session.others().map((o) => o.name) } } : {}),
+      });
+    }
+    fs.writeFileSync(`${out}.tmp`, JSON.stringify(state));
+    fs.renameSync(`${out}.tmp`, out);
+    await sleep(250);
+  }
+  fs.rmSync(out, { force: true });
+}
+
+async function actAsSecondPerson(resultsFile: string): Promise<void> {
   const taskFile = `${resultsFile}.window2.json`;
   const resultFile = `${resultsFile}.window2.result.json`;
   const write = (r: SecondWindowResult) => fs.writeFileSync(resultFile, JSON.stringify(r, null, 2));
   try {
-    let task: SecondWindowTask | undefined;
-    for (let i = 0; i < 600 && !task; i++) {
-      if (fs.existsSync(taskFile)) task = JSON.parse(fs.readFileSync(taskFile, 'utf8')) as SecondWindowTask;
-      else await sleep(200);
-    }
-    if (!task) return;
+    const task = JSON.parse(fs.readFileSync(taskFile, 'utf8')) as SecondWindowTask;
     const api = (await vscode.extensions.getExtension<SqlroomApi>('sqlroom.sqlroom')!.activate()) as SqlroomApi;
     const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(task.notebook));
     await vscode.window.showNotebookDocument(doc);

@@ -82,7 +82,8 @@ export const CSS = `
 }
 .sqlroom-pager-range { padding: 0 6px; font-variant-numeric: tabular-nums; }
 .sqlroom-pager-size { margin-left: auto; color: var(--vscode-descriptionForeground, GrayText); }
-.sqlroom-pager-size select {
+.sqlroom-pager-size select,
+.sqlroom-chart-field select {
   font: inherit;
   color: var(--vscode-dropdown-foreground, FieldText);
   background: var(--vscode-dropdown-background, Field);
@@ -153,14 +154,6 @@ export const CSS = `
 .sqlroom-tool:focus-visible { outline: 1px solid var(--vscode-focusBorder, Highlight); outline-offset: 1px; }
 .sqlroom-chart-controls { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center; margin: 0 0 6px; }
 .sqlroom-chart-field { color: var(--vscode-descriptionForeground, GrayText); }
-.sqlroom-chart-field select {
-  font: inherit;
-  color: var(--vscode-dropdown-foreground, FieldText);
-  background: var(--vscode-dropdown-background, Field);
-  border: 1px solid var(--vscode-dropdown-border, var(--vscode-panel-border, GrayText));
-  border-radius: 2px;
-  padding: 1px 4px;
-}
 .sqlroom-chart-note { color: var(--vscode-descriptionForeground, GrayText); font-style: italic; }
 .sqlroom-chart-plot { color: var(--vscode-editor-foreground, CanvasText); }
 .sqlroom-chart-plot svg { max-width: 100%; height: auto; }

@@ -13,6 +13,7 @@ import { Metrics } from '../../server/metrics';
 import { createLogger } from '../../server/log';
 import { MemoryStorage } from '../support/memoryStorage';
 import { instantWal } from '../fuzz/targets/common';
+import { textEdit } from '../support/loroEdit';
 
 /** The instant WAL, with appends held until released (an fsync that takes its time), or failed. */
 function heldWal() {
@@ -21,15 +22,6 @@ function heldWal() {
   const w = { wal, held, instant: false };
   wal.append = () => (w.instant ? Promise.resolve(1) : new Promise<number>((resolve, reject) => held.push({ resolve, reject })));
   return w;
-}
-
-function edit(doc: LoroDoc, text: string): Uint8Array {
-  const before = doc.oplogVersion();
-  doc.getText('t').insert(0, text);
-  doc.commit();
-  const u = doc.export({ mode: 'update', from: before });
-  before.free();
-  return u;
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
@@ -43,7 +35,7 @@ describe('server: a resend while the first copy is not yet durable', () => {
     client.setPeerId(9n);
 
     // The first copy waits for its fsync; the resend must wait too.
-    const u1 = edit(client, 'a');
+    const u1 = textEdit(client, 'a');
     const first = core.accept(room, u1, 'ana');
     await tick();
     assert.equal(w.held.length, 1, 'the first copy is being appended');
@@ -56,7 +48,7 @@ describe('server: a resend while the first copy is not yet durable', () => {
     assert.equal((await resend).kind, 'duplicate');
 
     // The first copy's append fails: the resend is not acknowledged as a duplicate.
-    const u2 = edit(client, 'b');
+    const u2 = textEdit(client, 'b');
     const second = core.accept(room, u2, 'ana');
     await tick();
     assert.equal(w.held.length, 2);

@@ -11,6 +11,7 @@ import { Metrics } from '../../server/metrics';
 import { createLogger } from '../../server/log';
 import { MemoryStorage } from '../support/memoryStorage';
 import { instantWal } from '../fuzz/targets/common';
+import { textEdit } from '../support/loroEdit';
 
 /** The instant WAL with an append that can be made to fail. */
 function flakyWal() {
@@ -25,15 +26,6 @@ function flakyWal() {
   return { wal, fail: (on: boolean) => (failing = on), appends: () => appends };
 }
 
-function edit(doc: LoroDoc, text: string): Uint8Array {
-  const before = doc.oplogVersion();
-  doc.getText('t').insert(0, text);
-  doc.commit();
-  const u = doc.export({ mode: 'update', from: before });
-  before.free();
-  return u;
-}
-
 describe('server: write-ahead append failure', () => {
   it('a resend of an update whose WAL append failed is stored once, and nothing is acked while the append keeps failing', async () => {
     const storage = new MemoryStorage();
@@ -42,18 +34,18 @@ describe('server: write-ahead append failure', () => {
     const room = await core.getRoom(parseRoomId('walfail'));
     const client = new LoroDoc();
     client.setPeerId(7n);
-    const u1 = edit(client, 'a');
+    const u1 = textEdit(client, 'a');
     assert.equal((await core.accept(room, u1, 'ana')).kind, 'stored');
 
     w.fail(true);
-    const u2 = edit(client, 'b');
+    const u2 = textEdit(client, 'b');
     const r2 = await core.accept(room, u2, 'ana');
     assert.equal(r2.kind, 'not-durable');
     // Still failing: a resend, and another client's new update, are not acknowledged either.
     assert.equal((await core.accept(room, u2, 'ana')).kind, 'not-durable');
     const other = new LoroDoc();
     other.setPeerId(8n);
-    const u3 = edit(other, 'c');
+    const u3 = textEdit(other, 'c');
     assert.equal((await core.accept(room, u3, 'bo')).kind, 'not-durable');
 
     w.fail(false);

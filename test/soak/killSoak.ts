@@ -7,7 +7,6 @@
 // recovery agree, and (DuckDB) ops_log holds no op twice and has no hole.
 //   npm run soak:kills -- [--kills 100] [--backends duckdb,ducklake] [--clients 8] [--rooms 3] [--seed N]
 // (kills are split evenly across the backends)
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,6 +17,8 @@ import { WebSocket } from 'ws';
 import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
 import { inspectInChild } from '../support/inspectDb';
 import { spawnListening, type ChildServer } from '../support/serverProcess';
+import { Rng } from './rng';
+import { freePort } from '../support/freePort';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { LoroAdaptor } = require('loro-adaptors/loro') as typeof import('loro-adaptors/dist/loro');
@@ -49,30 +50,6 @@ export const DEFAULT_EXTENSION_DIR = process.env.SQLROOM_EXTENSION_DIR ?? path.r
 /** Whether the DuckLake extension binary is installed (scripts/install-duckdb-extensions.sh). */
 export function hasDuckLake(extensionDir: string): boolean {
   return existsSync(path.join(extensionDir, 'v1.5.5', 'linux_amd64', 'ducklake.duckdb_extension'));
-}
-
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    return (this.s >>> 0) / 0x100000000;
-  }
-  below(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -15,6 +15,7 @@ import { MessageType, UpdateStatusCode, type HexString } from 'loro-protocol';
 import { RawClient, randomBatch, rmDir, tmpDir, waitFor } from '../support/serverHarness';
 import { inspectInChild } from '../support/inspectDb';
 import { spawnListening, type ChildServer } from '../support/serverProcess';
+import { Rng } from './rng';
 
 export interface SoakOptions {
   clients: number;
@@ -43,19 +44,6 @@ export interface SoakReport {
   rowsInDatabase: number;
   memory: { baselineMb: number; peakMb: number; endMb: number };
   problems: string[];
-}
-
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    return (this.s >>> 0) / 0x100000000;
-  }
-  below(n: number): number {
-    return Math.floor(this.next() * n);
-  }
 }
 
 type Child = ChildServer;

@@ -12,9 +12,9 @@
 // tests skip locally, and fail when CI=true.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './freePort';
 
 export interface PgCluster {
   host: string;
@@ -61,17 +61,6 @@ export function requirePostgres(ctx: Mocha.Context, extra: (string | null)[] = [
   // eslint-disable-next-line no-console
   console.log(`      (skipped: ${reason})`);
   ctx.skip();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPostgres(dbname = 'sqlroom'): Promise<PgCluster> {

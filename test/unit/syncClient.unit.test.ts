@@ -4,7 +4,6 @@
 // lost, and presence (EphemeralStore) reaches the other peer where the server
 // relays %EPH rooms (loro-websocket's SimpleServer does; ours says whether it does).
 import * as assert from 'node:assert/strict';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { startServer, type RunningServer } from '../../server';
 import { NotebookDoc } from '../../server/shared/notebookDoc';
@@ -13,6 +12,7 @@ import { NotebookSync } from '../../extension/core/sync/notebookSync';
 import { Presence } from '../../extension/core/sync/presence';
 import { RoomClient, type RoomStatus } from '../../extension/core/sync/roomClient';
 import { rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { freePort } from '../support/freePort';
 
 class Peer {
   readonly nb = new NotebookDoc();
@@ -171,14 +171,3 @@ describe('Sync client against the sync server', function () {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}

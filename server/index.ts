@@ -319,7 +319,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const c = core;
     core = null;
     recovered = await c.recover();
-    await c.flushAll(30_000).catch((err) => log.warn('replayed updates stay in the WAL until the database is writable', { error: errText(err) }));
+    // One attempt: when the database cannot be written (a full disk, a lock) the
+    // server serves from the WAL (degraded) and the flush retries in the background,
+    // instead of refusing every client while it retries here.
+    await c.flushAll(0).catch((err) => log.warn('replayed updates stay in the WAL until the database is writable; serving from the WAL and retrying', { error: errText(err) }));
     core = c;
   } catch (err) {
     await new Promise<void>((r) => httpServer.close(() => r()));

@@ -9,7 +9,7 @@ import type { SystemName } from './systems/types';
 /** Linux clock ticks per second (USER_HZ), 100 on every mainstream kernel config. */
 const CLK_TCK = 100;
 
-type Msg = { type: string; url?: string; message?: string; value?: number; writes?: number };
+type Msg = { type: string; url?: string; message?: string; value?: number; writes?: number; cpuMs?: number };
 
 export class ServerChild {
   private proc!: ChildProcess;
@@ -17,9 +17,15 @@ export class ServerChild {
   private rssTimer?: NodeJS.Timeout;
   peakRssSampled = 0;
   url = '';
+  /** The server's own CPU seconds (all threads) from start to the end of its graceful stop, when it stopped in time. */
+  cpuSecondsAtStop = NaN;
+  /** The last graceful stop did not finish within its timeout (the process was then killed). */
+  stopTimedOut = false;
 
-  async start(name: SystemName, dir: string, extensionDir: string, timeoutMs = 60_000): Promise<void> {
-    this.proc = fork(path.join(__dirname, 'serverChild.js'), [name, dir, extensionDir], {
+  /** `serverOptions`: extra startServer options for our server (JSON on the child's command line). */
+  async start(name: SystemName, dir: string, extensionDir: string, timeoutMs = 60_000, serverOptions?: Record<string, unknown>): Promise<void> {
+    const args = [name, dir, extensionDir, ...(serverOptions ? [JSON.stringify(serverOptions)] : [])];
+    this.proc = fork(path.join(__dirname, 'serverChild.js'), args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.proc.on('message', (m: Msg) => {
@@ -41,6 +47,26 @@ export class ServerChild {
     return m.value ?? NaN;
   }
 
+  /** Accepted updates not yet in the server's database (NaN when it cannot tell). */
+  async backlog(): Promise<number> {
+    this.proc.send({ type: 'backlog' });
+    const m = await withTimeout(this.wait('backlog'), 10_000, 'backlog');
+    return m.value ?? NaN;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Sends a signal to the server process (SIGSTOP/SIGCONT/SIGKILL); resolves on exit for SIGKILL. */
+  async signal(sig: NodeJS.Signals): Promise<void> {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = sig === 'SIGKILL' ? new Promise<void>((r) => this.proc.once('exit', () => r())) : Promise.resolve();
+    if (sig === 'SIGKILL') clearInterval(this.rssTimer);
+    this.proc.kill(sig);
+    await exited;
+  }
+
   /** Peak RSS in bytes: the kernel's high-water mark (VmHWM) or our samples. */
   peakRss(): number {
     return Math.max(this.procKb('VmHWM'), this.peakRssSampled) * 1024;
@@ -54,10 +80,13 @@ export class ServerChild {
     this.proc.send({ type: 'stop' });
     try {
       const m = await withTimeout(this.wait('stopped'), timeoutMs, 'stop');
+      this.cpuSecondsAtStop = (m.cpuMs ?? NaN) / 1000;
       await withTimeout(exited, 5_000, 'exit');
       return m.writes ?? NaN;
     } catch {
+      this.stopTimedOut = true;
       this.proc.kill('SIGKILL');
+      await withTimeout(exited, 10_000, 'exit after SIGKILL').catch(() => undefined);
       return NaN;
     }
   }

@@ -1,9 +1,11 @@
 // `npm run bench [-- --quick] [--systems a,b] [--keystrokes N] [--rooms R]
 //  [--clients C] [--seed S] [--window W] [--interval MS] [--repeat N] [--no-recovery]
-//  [--recovery-sizes 10000,100000] [--no-scaleout] [--no-history] [--save]`
+//  [--recovery-sizes 10000,100000] [--no-scaleout] [--no-history] [--no-real] [--real-only]
+//  [--real-limit N] [--save]`
 // Runs the same edit trace against each system (each server in its own
 // child process, clients here, all on 127.0.0.1), prints one table with
-// ratios against "ours (DuckDB)", then the scale-out benchmark (1/2/3
+// ratios against "ours (DuckDB)", then the real editing trace (bench/realTrace.ts),
+// the scale-out benchmark (1/2/3
 // processes on DuckLake + PostgreSQL, bench/scaleout.ts) and the recovery benchmark.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +61,9 @@ async function main(): Promise<void> {
       'no-recovery': { type: 'boolean', default: false },
       'no-scaleout': { type: 'boolean', default: false },
       'no-history': { type: 'boolean', default: false },
+      'no-real': { type: 'boolean', default: false },
+      'real-only': { type: 'boolean', default: false },
+      'real-limit': { type: 'string' },
       'recovery-sizes': { type: 'string' },
       save: { type: 'boolean', default: false },
     },
@@ -78,6 +83,17 @@ async function main(): Promise<void> {
   const systems = (values.systems?.split(',') ?? SYSTEMS) as SystemName[];
   for (const s of systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}; known: ${SYSTEMS.join(', ')}`);
   const extensionDir = process.env.SQLROOM_EXTENSION_DIR ?? path.join(repo, '.sqlroom-tools', 'duckdb-extensions');
+
+  // The real editing trace (same systems): keystrokes of the automerge-paper trace, 20k in a quick run.
+  const realArgs = [
+    ...(values['real-limit'] ? ['--limit', values['real-limit']] : quick ? ['--quick'] : []),
+    ...(values.systems ? ['--systems', values.systems] : []),
+  ];
+  if (values['real-only']) {
+    await runScript('realTrace.js', realArgs, ['--max-old-space-size=8192']);
+    save(values.save ?? false);
+    return;
+  }
 
   log(`# SQLRoom sync benchmark — ${new Date().toISOString()}`);
   log(
@@ -130,6 +146,10 @@ async function main(): Promise<void> {
   log();
   printNotes();
 
+  if (!values['no-real']) {
+    log();
+    await runScript('realTrace.js', realArgs, ['--max-old-space-size=8192']);
+  }
   if (!values['no-scaleout']) {
     log();
     await runScript('scaleout.js', quick ? ['--quick'] : []);
@@ -143,11 +163,14 @@ async function main(): Promise<void> {
     log();
     await runScript('historyTrace.js', quick ? ['--limit', '60000'] : [], ['--max-old-space-size=8192']);
   }
-  if (values.save) {
-    const file = path.join(repo, 'bench', 'RESULTS.md');
-    writeFileSync(file, ['# Benchmark results (last full run)', '', '```', ...out, '```', ''].join('\n'));
-    console.log(`\nsaved to ${file}`);
-  }
+  save(values.save ?? false);
+}
+
+function save(enabled: boolean): void {
+  if (!enabled) return;
+  const file = path.join(repo, 'bench', 'RESULTS.md');
+  writeFileSync(file, ['# Benchmark results (last full run)', '', '```', ...out, '```', ''].join('\n'));
+  console.log(`\nsaved to ${file}`);
 }
 
 async function runSystem(

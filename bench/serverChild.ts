@@ -1,8 +1,9 @@
 // Child process running one benchmarked server, so its RSS is its own.
-// argv: <system> <dir> <extensionDir>. Talks to the parent over IPC:
+// argv: <system> <dir> <extensionDir> [<JSON options for our server>]. Talks to the parent over IPC:
 //   child -> {type:'ready', url} | {type:'error', message}
 //   parent -> {type:'writes'}  child -> {type:'writes', value}
-//   parent -> {type:'stop'}    child -> {type:'stopped', writes}, then exits.
+//   parent -> {type:'backlog'} child -> {type:'backlog', value} (NaN when the system cannot tell)
+//   parent -> {type:'stop'}    child -> {type:'stopped', writes, cpuMs}, then exits.
 import { peers } from './peers';
 import { startLoroSimple } from './systems/loroSimple';
 import { startOurs } from './systems/ours';
@@ -22,11 +23,11 @@ function start(name: SystemName, o: SystemOptions): Promise<RunningSystem> {
 }
 
 async function main(): Promise<void> {
-  const [name, dir, extensionDir] = process.argv.slice(2) as [SystemName, string, string];
+  const [name, dir, extensionDir, extra] = process.argv.slice(2) as [SystemName, string, string, string | undefined];
   const send = (m: unknown) => process.send?.(m);
   let sys: RunningSystem;
   try {
-    sys = await start(name, { dir, extensionDir });
+    sys = await start(name, { dir, extensionDir, serverOptions: extra ? (JSON.parse(extra) as Record<string, unknown>) : undefined });
   } catch (e) {
     send({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     setTimeout(() => process.exit(1), 100);
@@ -35,12 +36,14 @@ async function main(): Promise<void> {
   process.on('message', (m: { type: string }) => {
     void (async () => {
       if (m.type === 'writes') send({ type: 'writes', value: await sys.dbWrites() });
+      if (m.type === 'backlog') send({ type: 'backlog', value: sys.backlog ? await sys.backlog().catch(() => NaN) : NaN });
       if (m.type === 'stop') {
         const writesBefore = await sys.dbWrites().catch(() => NaN);
         await sys.stop().catch((e: unknown) => console.error(`[${name}] stop failed:`, e));
         // After stop the final flush is counted too (when the counter is still readable).
         const writesAfter = await sys.dbWrites().catch(() => NaN);
-        send({ type: 'stopped', writes: Number.isFinite(writesAfter) ? writesAfter : writesBefore });
+        const cpu = process.cpuUsage();
+        send({ type: 'stopped', writes: Number.isFinite(writesAfter) ? writesAfter : writesBefore, cpuMs: (cpu.user + cpu.system) / 1000 });
         setTimeout(() => process.exit(0), 50);
       }
     })();

@@ -18,6 +18,8 @@ export class YjsBenchClient {
   /** Called with (clientId -> clock end) of every remote update (observer clients only). */
   onRemote?: (ends: Map<string, number>) => void;
   remoteUpdates = 0;
+  /** performance.now() of the last remote update (0: none yet). */
+  lastReceivedAt = 0;
 
   constructor(
     readonly url: string,
@@ -58,6 +60,7 @@ export class YjsBenchClient {
     this.doc.on('update', (u: Uint8Array, origin: unknown) => {
       if (origin === LOCAL) return;
       this.remoteUpdates++;
+      this.lastReceivedAt = performance.now();
       if (this.onRemote) {
         const ends = new Map<string, number>();
         for (const [client, clock] of Y.parseUpdateMeta(u).to) ends.set(String(client), clock);
@@ -90,6 +93,11 @@ export class YjsBenchClient {
       timeoutMs,
       `base of ${this.roomId}`,
     );
+  }
+
+  /** The sources of the notebook's cells in this client's doc. */
+  cellTexts(): string[] {
+    return this.doc.getArray<Y.Map<unknown>>('cells').toArray().map((m) => String(m.get('source') ?? ''));
   }
 
   close(): void {

@@ -27,11 +27,15 @@ export async function startOurs(kind: 'duckdb' | 'ducklake', o: SystemOptions): 
           extensionDir: o.extensionDir,
           extensionDirectory: o.extensionDir,
         };
-  const h = await mod.startServer(opts);
+  const h = await mod.startServer({ ...opts, ...o.serverOptions });
   return {
     url: h.url,
     dbWrites: async () => countWrites(h),
     stop: () => h.close(),
+    backlog: async () => {
+      const s = h.stats?.() as { walDepth?: number } | undefined;
+      return typeof s?.walDepth === 'number' ? s.walDepth : NaN;
+    },
   };
 }
 

@@ -6,6 +6,8 @@ export interface RunningSystem {
   dbWrites(): Promise<number>;
   /** Graceful stop: flush what is buffered, close the database. */
   stop(): Promise<void>;
+  /** Accepted updates not yet in the database (ours: write-ahead entries not yet committed), when the system can tell. */
+  backlog?(): Promise<number>;
 }
 
 export interface SystemOptions {
@@ -13,6 +15,8 @@ export interface SystemOptions {
   dir: string;
   /** DuckDB extension directory (for DuckLake). */
   extensionDir: string;
+  /** Extra options for our server's startServer (e.g. limits), from the real-trace bench. */
+  serverOptions?: Record<string, unknown>;
 }
 
 export type SystemName = 'ours-duckdb' | 'ours-ducklake' | 'loro-simple' | 'hocuspocus';

@@ -118,13 +118,18 @@ export class Connection implements RoomMember, PresenceMember {
       ws.terminate();
     });
     if (limits.joinDeadlineMs > 0) {
-      this.timer(setTimeout(() => {
+      // A join being served counts (a slow room load), and so does a JoinRequest still waiting in
+      // the socket when a busy event loop fires this timer late: setImmediate reads it first.
+      // A join still being served is looked at again one deadline later (it may be refused).
+      const check = (): void => void setImmediate(() => {
         if (this.memberships.size > 0 || this.presence.size > 0 || this.closed) return;
+        if (this.pendingJoins.size > 0) return void this.timer(setTimeout(check, limits.joinDeadlineMs));
         this.log.warn('closing a socket that joined no room in time', { conn: this.id, address: this.address, limit: limits.joinDeadlineMs });
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code: 'join_deadline', message: `no room joined within ${limits.joinDeadlineMs} ms of connecting (joinDeadlineMs); connect again when you join`, limit: 'joinDeadlineMs', value: limits.joinDeadlineMs }));
         ws.close(1008, 'no room joined in time (joinDeadlineMs)');
         this.timer(setTimeout(() => ws.terminate(), 2000));
-      }, limits.joinDeadlineMs));
+      });
+      this.timer(setTimeout(check, limits.joinDeadlineMs));
     }
     if (limits.pingIntervalMs > 0) {
       this.timer(setInterval(() => {

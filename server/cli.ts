@@ -52,6 +52,9 @@ serve:
   --host HOST            listen address (default 127.0.0.1)
   --port N               port for ws:// and http:// (default 8787; 0 = any free port)
   --wal-dir DIR          write-ahead file directory (default <db>.wal.d or <data-path>.wal.d)
+  --lock-wait S          database locked by another process at start: wait up to S seconds for it,
+                         retrying (warn log naming the holder, /healthz 503 "starting" with
+                         waitingFor), then exit 1 (default 60, 0 = exit at once)
   --wal-max-bytes N      most update bytes in the write-ahead file not yet in the database (default
                          1073741824 = 1 GiB); past it, while the database is down or stalled, updates are refused
   --flush-ops N          flush a room's buffer at N updates (default 200)
@@ -147,6 +150,7 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   encrypt: { type: 'boolean' },
   'encryption-key-file': { type: 'string' },
+  'lock-wait': { type: 'string' },
   'max-frame-bytes': { type: 'string' },
   'max-update-bytes': { type: 'string' },
   'max-rooms-per-connection': { type: 'string' },
@@ -276,6 +280,7 @@ async function serve(v: Values): Promise<void> {
     host: v.host ?? '127.0.0.1',
     port: int(v.port, 'port') ?? 8787,
     walDir: v['wal-dir'],
+    lockWaitMs: (int(v['lock-wait'], 'lock-wait') ?? 60) * 1000,
     walMaxBytes: int(v['wal-max-bytes'], 'wal-max-bytes', 1),
     flush: {
       maxOps: int(v['flush-ops'], 'flush-ops', 1),

@@ -22,6 +22,7 @@ import type { Storage } from './storage/types';
 import { WriteAheadLog } from './wal/wal';
 import { PauseWatch } from './pauseWatch';
 import { StorageOpenError } from './storage/sqlStorage';
+import { initWaitingForLock } from './storage/lockWait';
 import { errText } from './rooms/updateInfo';
 
 export type { ServerOptions, FlushSettings, SnapshotSettings, LimitSettings } from './options';
@@ -35,7 +36,7 @@ export { createLogger } from './log';
 export { DuckDbStorage } from './storage/duckdbStorage';
 export { DuckLakeStorage } from './storage/ducklakeStorage';
 export { SharedLakeStorage } from './storage/sharedLakeStorage';
-export { StorageOpenError } from './storage/sqlStorage';
+export { StorageOpenError, StorageLockedError } from './storage/sqlStorage';
 export { parseRoomId, validateDocId, validateBranch, InvalidIdError, DEFAULT_BRANCH } from './protocol/roomId';
 
 export interface ServerStats {
@@ -121,6 +122,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const connections = new Set<Connection>();
   const presenceHub = new PresenceHub();
   const pauseWatch = new PauseWatch(log);
+  /** Why the start is waiting (the database locked by another process), for /healthz. */
+  let waitingFor: string | null = null;
 
   const stats = (): ServerStats => {
     const c = core?.stats();
@@ -200,7 +203,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   };
 
   const health = () => {
-    if (!core) return { status: 'starting' as const };
+    if (!core) return { status: 'starting' as const, ...(waitingFor ? { waitingFor } : {}) };
     const s = stats();
     // Loro broken for the whole process (a wasm trap left it unusable): only a restart helps.
     const loro = loroWorks();
@@ -313,7 +316,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let maintenanceTimer: NodeJS.Timeout | null = null;
   let tail: RemoteTail | null = null;
   try {
-    await storage.init();
+    await initWaitingForLock(storage, opts.lockWaitMs ?? 0, log, (why) => (waitingFor = why));
     core = new SyncCore(storage, wal, settings, log, metrics);
     // Until recovery ends, `core` is set but upgrades must wait: keep a local.
     const c = core;

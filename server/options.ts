@@ -111,6 +111,12 @@ export interface ServerOptions {
   extensionDir?: string;
   /** Directory of the write-ahead file (default: next to the database, `<db>.wal.d`). */
   walDir?: string;
+  /**
+   * At start, how long to wait for a database file locked by another process
+   * (retrying, /healthz "starting" with `waitingFor`) before failing with
+   * StorageLockedError (ms, default 0: fail at once; the CLI's --lock-wait defaults to 60 s).
+   */
+  lockWaitMs?: number;
   /** On close(), how long to keep retrying a failing database before leaving the rest to the WAL (ms, default 10000). */
   shutdownFlushMs?: number;
   /** Most bytes of un-flushed write-ahead file; past it updates are refused (default 1 GiB). See server/wal/walLimit.ts. */

@@ -6,6 +6,8 @@ import { SerialQueue } from './serialQueue';
 import type { Analytics, AnalyticsQuery, BranchInfo, FlushBatch, FlushResult, OpRow, RoomState, SnapshotRow, Storage } from './types';
 
 export class StorageOpenError extends Error {}
+/** The database file is locked by another process (DuckDB's message names it, with its PID). */
+export class StorageLockedError extends StorageOpenError {}
 
 const ts = (ms: number) => BigInt(Math.round(ms)) * 1000n; // micros for make_timestamp
 const num = (v: DuckDBValue): number => (v === null ? 0 : typeof v === 'bigint' ? Number(v) : Number(v));
@@ -286,7 +288,7 @@ export function sqlLiteral(s: string): string {
 export function explainOpenError(err: unknown, what: string): StorageOpenError {
   const msg = err instanceof Error ? err.message : String(err);
   if (/lock/i.test(msg) && /conflict|could not set lock/i.test(msg)) {
-    return new StorageOpenError(`${what} is locked by another process (${msg.split('\n')[0]}). Stop the other process, use another --db / --lake, or (CLI) ask the running server with --server http://HOST:PORT.`);
+    return new StorageLockedError(`${what} is locked by another process (${msg.split('\n')[0]}). Stop the other process, use another --db / --lake, or (CLI) ask the running server with --server http://HOST:PORT.`);
   }
   return new StorageOpenError(`cannot open ${what}: ${msg}`);
 }

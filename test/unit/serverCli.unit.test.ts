@@ -78,7 +78,7 @@ describe('server CLI', function () {
     const db = path.join(dir, 'locked.duckdb');
     const holder = await startServer({ port: 0, db, logLevel: 'silent' });
     try {
-      const locked = await runCli(['serve', '--port', '0', '--db', db]);
+      const locked = await runCli(['serve', '--port', '0', '--db', db, '--lock-wait', '0']);
       assert.equal(locked.code, 1);
       assert.match(locked.stderr, /is locked by another process/);
       const q = await runCli(['analytics', '--db', db]);

@@ -10,18 +10,13 @@
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LoroDoc, VersionVector, decodeImportBlobMeta } from 'loro-crdt';
-import { LoroWebsocketClient } from 'loro-websocket';
-import { CrdtType, MessageType, UpdateStatusCode, decode } from 'loro-protocol';
-import { WebSocket } from 'ws';
-import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { LoroDoc } from 'loro-crdt';
+import { rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { Typist, roomVersion, within } from '../support/stockTypist';
 import { inspectInChild } from '../support/inspectDb';
 import { spawnListening, type ChildServer } from '../support/serverProcess';
 import { Rng } from './rng';
 import { freePort } from '../support/freePort';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { LoroAdaptor } = require('loro-adaptors/loro') as typeof import('loro-adaptors/dist/loro');
 
 export type Backend = 'duckdb' | 'ducklake';
 
@@ -53,123 +48,25 @@ export function hasDuckLake(extensionDir: string): boolean {
 }
 
 /**
- * What a stock client's socket sends and receives, read off the wire: the
- * Loro updates of every DocUpdate it sends (by batch id) and the acks it
- * gets. The stock client creates its socket with the global WebSocket
- * constructor; during the soak that is this subclass of ws's WebSocket, and
- * each socket reports to the Typist that was opening a connection when it
- * was created (connect() creates the socket synchronously).
+ * Every client reconnects (the stock client rejoins its room and sends what the
+ * server lacks) and gets at least one new ack before the next kill is timed, so
+ * each kill falls on a server that is really taking updates. A client that does
+ * not get there within a minute is a problem (with its socket closes and the
+ * server's log tail); it is asked to connect again.
  */
-class WireSocket extends WebSocket {
-  static opening: Typist | null = null;
-  private readonly owner: Typist;
-  constructor(url: string) {
-    super(url);
-    const owner = WireSocket.opening;
-    if (!owner) throw new Error('kill soak: a socket opened outside Typist.open()');
-    this.owner = owner;
-    this.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      if (!isBinary) return;
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      owner.received(decode(new Uint8Array(bytes)));
-    });
-  }
-  override send(data: unknown, ...rest: unknown[]): void {
-    if (data instanceof Uint8Array || data instanceof ArrayBuffer) this.owner.sent(decode(data instanceof ArrayBuffer ? new Uint8Array(data) : data));
-    (super.send as (...a: unknown[]) => void).call(this, data, ...rest);
-  }
-}
-
-/** A stock client that types into its own text; remembers, per peer, the highest counter acked Ok (read off the wire). */
-class Typist {
-  readonly doc = new LoroDoc();
-  readonly client: LoroWebsocketClient;
-  /** peer -> counter end of everything acked Ok. */
-  readonly acked = new Map<string, number>();
-  ackedUpdates = 0;
-  /** Batch id -> the Loro updates of a DocUpdate this client sent (until its ack). */
-  private readonly batches = new Map<string, Uint8Array[]>();
-  /** Wire oddities that would make the ack bookkeeping wrong. */
-  readonly problems: string[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private n = 0;
-  constructor(
-    url: string,
-    readonly roomId: string,
-    peer: bigint,
-  ) {
-    this.doc.setPeerId(peer);
-    // Reconnects only when told (after the check that follows each kill).
-    this.client = this.open(() => new LoroWebsocketClient({ url, disablePing: true, reconnect: { enabled: false } }));
-  }
-  /** Runs `f` (which may create the client's socket) with this Typist as the owner of new sockets. */
-  private open<T>(f: () => T): T {
-    const globals = globalThis as { WebSocket?: unknown };
-    const before = globals.WebSocket;
-    globals.WebSocket = WireSocket;
-    WireSocket.opening = this;
-    try {
-      return f();
-    } finally {
-      WireSocket.opening = null;
-      globals.WebSocket = before;
-    }
-  }
-  sent(m: ReturnType<typeof decode>): void {
-    if (m.crdt !== CrdtType.Loro) return;
-    if (m.type === MessageType.DocUpdate) this.batches.set(m.batchId, m.updates);
-    else if (m.type === MessageType.DocUpdateFragmentHeader) this.problems.push(`client ${this.doc.peerIdStr} sent a fragmented update; its ack is not tracked`);
-  }
-  received(m: ReturnType<typeof decode>): void {
-    if (m.crdt !== CrdtType.Loro || m.type !== MessageType.Ack) return;
-    const updates = this.batches.get(m.refId);
-    this.batches.delete(m.refId);
-    if (m.status !== UpdateStatusCode.Ok || !updates) return;
-    for (const u of updates) this.noteAcked(u);
-  }
-  async join(): Promise<void> {
-    await this.client.waitConnected();
-    await this.client.join({ roomId: this.roomId, crdtAdaptor: new LoroAdaptor(this.doc, { onUpdateError: () => undefined }) });
-  }
-  private noteAcked(update: Uint8Array): void {
-    this.ackedUpdates++;
-    const meta = decodeImportBlobMeta(update, false);
-    for (const [peer, end] of meta.partialEndVersionVector.toJSON()) this.acked.set(peer, Math.max(this.acked.get(peer) ?? 0, end));
-    meta.partialStartVersionVector.free();
-    meta.partialEndVersionVector.free();
-  }
-  start(rng: Rng): void {
-    const tick = () => {
-      const t = this.doc.getText(`t-${this.doc.peerIdStr}`);
-      t.insert(rng.below(t.length + 1), `${this.n++}:${'abcdefgh'.slice(0, 1 + rng.below(8))} `);
-      this.doc.commit();
-      this.timer = setTimeout(tick, 3 + rng.below(25));
-    };
-    this.timer = setTimeout(tick, rng.below(20));
-  }
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-  reconnect(): Promise<void> {
-    return this.open(() => this.client.connect({ resetBackoff: true }));
-  }
-  close(): void {
-    this.stop();
-    this.client.destroy();
-  }
-}
-
-/** The room's version as a fresh joiner sees it. */
-async function roomVersion(url: string, roomId: string): Promise<VersionVector> {
-  const raw = await RawClient.connect(url);
-  try {
-    raw.join(roomId);
-    const ok = await raw.next(MessageType.JoinResponseOk, (m) => m.roomId === roomId, 30_000);
-    return VersionVector.decode(ok.version);
-  } finally {
-    raw.close();
-  }
+async function reconnectAll(typists: Typist[], backend: Backend, k: number, child: ChildServer, report: KillSoakReport): Promise<void> {
+  await Promise.all(
+    typists.map(async (t) => {
+      const before = t.ackedUpdates;
+      try {
+        await within(t.reconnect(), 60_000, 'reconnect');
+        await waitFor(() => t.ackedUpdates > before, 'a new ack', 60_000);
+      } catch (err) {
+        report.problems.push(`${backend} after kill ${k + 1}: client ${t.doc.peerIdStr} (${t.client.getStatus()}, closes ${t.closes.join('; ')}): ${(err as Error).message}; server log: ${child.stderr().slice(-800)}`);
+        await within(t.reconnect(), 60_000, 'second reconnect').catch(() => undefined);
+      }
+    }),
+  );
 }
 
 async function runBackend(backend: Backend, kills: number, o: KillSoakOptions, rng: Rng, report: KillSoakReport): Promise<void> {
@@ -180,7 +77,7 @@ async function runBackend(backend: Backend, kills: number, o: KillSoakOptions, r
     backend === 'duckdb'
       ? ['--db', path.join(dir, 'db.duckdb')]
       : ['--lake', `ducklake:${path.join(dir, 'meta.ducklake')}`, '--data-path', path.join(dir, 'lake'), '--extension-dir', o.extensionDir];
-  const args = [CLI, 'serve', '--port', String(port), ...store, '--wal-dir', path.join(dir, 'wal'), '--flush-ops', '25', '--flush-ms', '150', '--snapshot-ops', '60', '--log-level', 'warn'];
+  const args = [CLI, 'serve', '--port', String(port), ...store, '--wal-dir', path.join(dir, 'wal'), '--flush-ops', '25', '--flush-ms', '150', '--snapshot-ops', '60', '--log-level', 'info'];
   const start = () => spawnListening(args, 120_000);
   const rooms = Array.from({ length: o.rooms }, (_, i) => `kills-${backend}-${i}`);
   let child: ChildServer = await start();
@@ -211,7 +108,7 @@ async function runBackend(backend: Backend, kills: number, o: KillSoakOptions, r
         vv.free();
       }
       log(`${backend}: kill ${k + 1}/${kills} checked (acked so far ${typists.reduce((n, t) => n + t.ackedUpdates, 0)})`);
-      await Promise.all(typists.map((t) => t.reconnect()));
+      await reconnectAll(typists, backend, k, child, report);
     }
     // Settle: stop typing; every client's edits reach its room and everyone converges.
     for (const t of typists) t.stop();

@@ -4,7 +4,8 @@
 //
 //   node out/bench/realTrace.js [--limit N] [--quick] [--systems a,b] [--scenarios single,rooms]
 //     [--window 64] [--followers 3] [--rooms 8] [--writers 4]
-//     [--phase-timeout MS] [--stop-timeout MS] [--restart-timeout MS] [--no-cache]
+//     [--phase-timeout MS] [--stop-timeout MS] [--restart-timeout MS] [--no-cache] [--prepare]
+// (--prepare: only build the updates into the cache, so a later run starts at once)
 //
 // Scenarios (realPlan.ts says how the trace is cut):
 //   single: one room, one writer typing the whole trace (or its first N keystrokes) into one cell,
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
       'stop-timeout': { type: 'string', default: '180000' },
       'restart-timeout': { type: 'string', default: '300000' },
       'no-cache': { type: 'boolean', default: false },
+      prepare: { type: 'boolean', default: false },
     },
   });
   const trace = loadAutomergePaper();
@@ -144,6 +146,10 @@ async function main(): Promise<void> {
       for (const r of t) for (const w of r.writers) for (const u of w.updates) (n++, (b += u.length));
       return b / Math.max(1, n);
     };
+    if (values.prepare) {
+      log(`${sc.name}: updates ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${path.join(os.tmpdir(), 'sqlroom-bench-real-cache')})`);
+      continue;
+    }
     log();
     log(`## ${sc.title}`);
     log(
@@ -162,6 +168,7 @@ async function main(): Promise<void> {
     log();
     printTable(sc, results);
   }
+  if (values.prepare) return;
   log();
   printNotes();
   if (anyFailure) {

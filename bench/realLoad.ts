@@ -129,7 +129,10 @@ export async function runRealLoad(rooms: RealRoomRun[], o: RealLoadOptions): Pro
         await Promise.all(inFlight);
       }),
     );
-    await withTimeout(Promise.all(done), o.phaseTimeoutMs, `replaying ${total} keystrokes`);
+    await withTimeout(Promise.all(done), o.phaseTimeoutMs, `replaying ${total} keystrokes`).catch((e: Error) => {
+      // Say how far it got: a system that slows down as the document grows times out here.
+      throw new Error(`${e.message} (${ack.length} acked, ${((ack.length / (performance.now() - started)) * 1000).toFixed(0)} upd/s on average)`);
+    });
     const end = performance.now();
     const cpu = process.cpuUsage(cpu0);
     clearInterval(progress);

@@ -8,25 +8,47 @@
 // nothing is lost) and, when the document holds more than the file, marked
 // unsaved again (saving is the user's choice; an automatic save here would make
 // two live windows save in turn while people type).
+// The revert waits for a moment when nobody types in the notebook: it replaces
+// any cell whose text differs from what it read, so keys pressed while it ran
+// were thrown away (and the focus left the cell). With auto save on, the other
+// window's save comes about a second after its person's last key, often while
+// this window's person types (see docs/collaboration.md).
 import * as vscode from 'vscode';
 import { importNotebook, parseConflictedFile } from '../server/shared/sqlroomMerge';
 import type { ChangeTracker } from './changeTracker';
 import { readSqlroomMetadata } from './core/notebookMapping';
+import { QuietMoment } from './core/quietMoment';
 import type { NotebookRegistry } from './notebookRegistry';
 import { NOTEBOOK_TYPE } from './serializer';
+
+/** No change of a notebook's text for this long: its person is not typing (well under auto save's 1 s). */
+const QUIET_MS = 300;
+/** A person typing without a pause this long gets no revert (a save later may ask to overwrite, which merges). */
+const GIVE_UP_MS = 10 * 60_000;
 
 export function watchDiskChanges(tracker: ChangeTracker, registry: NotebookRegistry): vscode.Disposable {
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.sqlroom');
   const running = new Map<string, Promise<void>>();
+  // Per notebook (by path; a cell's uri has the notebook's path): when its text last changed.
+  const typing = new Map<string, QuietMoment>();
+  const quietOf = (path: string) => typing.get(path) ?? typing.set(path, new QuietMoment()).get(path)!;
   const changed = (uri: vscode.Uri) => {
     const key = uri.toString();
-    const next = (running.get(key) ?? Promise.resolve()).then(() => mergeFromDisk(uri, tracker, registry)).catch(() => undefined);
+    const next = (running.get(key) ?? Promise.resolve()).then(() => mergeFromDisk(uri, tracker, registry, quietOf(uri.path))).catch(() => undefined);
     running.set(key, next);
   };
-  return vscode.Disposable.from(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+  return vscode.Disposable.from(
+    watcher,
+    watcher.onDidChange(changed),
+    watcher.onDidCreate(changed),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.uri.scheme === 'vscode-notebook-cell' && e.contentChanges.length > 0) quietOf(e.document.uri.path).touch();
+    }),
+    vscode.workspace.onDidCloseNotebookDocument((n) => typing.delete(n.uri.path)),
+  );
 }
 
-async function mergeFromDisk(uri: vscode.Uri, tracker: ChangeTracker, registry: NotebookRegistry): Promise<void> {
+async function mergeFromDisk(uri: vscode.Uri, tracker: ChangeTracker, registry: NotebookRegistry, quiet: QuietMoment): Promise<void> {
   const notebook = vscode.workspace.notebookDocuments.find((n) => n.notebookType === NOTEBOOK_TYPE && n.uri.toString() === uri.toString());
   const own = notebook && readSqlroomMetadata(notebook.metadata);
   const nb = notebook && tracker.docFor(notebook);
@@ -41,14 +63,32 @@ async function mergeFromDisk(uri: vscode.Uri, tracker: ChangeTracker, registry: 
   }
   if (parsed.docId !== own.docId) return;
   importNotebook(nb, parsed.notebook);
+  registry.fileStats.foreignWrites++;
+  if (notebook.isDirty) registry.fileStats.foreignWhileDirty++;
   await registry.whenShown(own.docId);
-  if (notebook.isDirty) await tracker.enqueue(notebook, () => revert(notebook));
+  if (notebook.isDirty) await revertWhenQuiet(notebook, tracker, registry, quiet);
   const fileVersion = parsed.notebook.doc.oplogVersion();
   const docVersion = nb.doc.oplogVersion();
   const fileHasAll = docVersion.compare(fileVersion) === 0;
   fileVersion.free();
   docVersion.free();
   if (!fileHasAll && !notebook.isClosed && !notebook.isDirty) await markDirty(notebook);
+}
+
+/** Reverts the notebook at the first moment nobody types in it (checked again once its earlier edits are shown). */
+async function revertWhenQuiet(notebook: vscode.NotebookDocument, tracker: ChangeTracker, registry: NotebookRegistry, quiet: QuietMoment): Promise<void> {
+  for (;;) {
+    if (!(await quiet.whenQuiet(QUIET_MS, GIVE_UP_MS))) return;
+    let done = false;
+    await tracker.enqueue(notebook, async () => {
+      if (quiet.waitLeft(QUIET_MS) > 0) return; // a key while the queue drained: wait again
+      done = true;
+      if (notebook.isClosed || !notebook.isDirty) return;
+      registry.fileStats.reverts++;
+      await revert(notebook);
+    });
+    if (done) return;
+  }
 }
 
 /** Two metadata writes that cancel out: the notebook is dirty, its metadata unchanged (as a checkpoint does). */

@@ -30,6 +30,12 @@ export class NotebookRegistry {
   filesOf: (docId: string) => string[] = () => [];
   /** The Loro documents open notebooks of `docId` show (set by the change tracker; two copies of a file: two). */
   openDocs: (docId: string) => NotebookDoc[] = () => [];
+  /**
+   * Counters for tests: files written by this window (saves), another writer's
+   * versions merged from disk, and of those the ones that arrived while the
+   * notebook had unsaved changes, and re-reads of the file (reverts).
+   */
+  readonly fileStats = { saves: 0, foreignWrites: 0, foreignWhileDirty: 0, reverts: 0 };
 
   /**
    * Digests of the bytes this window recently read or wrote as the document's

@@ -101,6 +101,7 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
     }
     const bytes = serializeSqlroomFile(nb, docId, { ...(own?.server ? { server: own.server } : {}), ...this.outputsOf(data) });
     this.registry.noteFile(docId, bytes);
+    this.registry.fileStats.saves++;
     return bytes;
   }
 

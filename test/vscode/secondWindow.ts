@@ -39,9 +39,11 @@ export interface WindowState {
   notebooks: Array<{
     path: string;
     dirty: boolean;
-    cells: Array<{ id: string; source: string }>;
+    cells: Array<{ id: string; source: string; kind: 'code' | 'markup' }>;
     session?: { url: string; state: string; pending: number; others: string[] };
   }>;
+  /** The window's file counters (NotebookRegistry.fileStats). */
+  files?: { saves: number; foreignWrites: number; foreignWhileDirty: number; reverts: number };
 }
 
 export async function run(resultsFile: string): Promise<void> {
@@ -69,7 +71,7 @@ async function report(resultsFile: string): Promise<void> {
   const api = (await vscode.extensions.getExtension<SqlroomApi>('sqlroom.sqlroom')!.activate()) as SqlroomApi;
   const out = `${resultsFile}.host-${process.pid}.json`;
   while (fs.existsSync(`${resultsFile}.reporter`)) {
-    const state: WindowState = { pid: process.pid, at: Date.now(), notebooks: [] };
+    const state: WindowState = { pid: process.pid, at: Date.now(), notebooks: [], files: { ...api.registry.fileStats } };
     for (const doc of vscode.workspace.notebookDocuments) {
       if (doc.notebookType !== 'sqlroom' || doc.uri.scheme !== 'file') continue;
       const nb = api.tracker.docFor(doc);
@@ -77,7 +79,7 @@ async function report(resultsFile: string): Promise<void> {
       state.notebooks.push({
         path: doc.uri.fsPath,
         dirty: doc.isDirty,
-        cells: doc.getCells().map((c) => ({ id: String(c.metadata?.id ?? ''), source: c.document.getText() })),
+        cells: doc.getCells().map((c) => ({ id: String(c.metadata?.id ?? ''), source: c.document.getText(), kind: c.kind === vscode.NotebookCellKind.Markup ? 'markup' : 'code' })),
         ...(session ? { session: { url: session.endpoint.url, state: session.status.state, pending: session.status.pending, others: session.others().map((o) => o.name) } } : {}),
       });
     }

@@ -26,7 +26,7 @@ export function describeStatus(status: RoomStatus, others: readonly Collaborator
       return { text: '$(sync~spin) SQLRoom: connecting', tooltip: `Connecting to ${server}` };
     case 'offline':
       return {
-        text: `$(cloud-offline) SQLRoom: offline${pending > 0 ? ` (${pending} local change${pending === 1 ? '' : 's'})` : ''}`,
+        text: `$(debug-disconnect) SQLRoom: offline${pending > 0 ? ` (${pending} local change${pending === 1 ? '' : 's'})` : ''}`,
         tooltip: `Offline: ${status.detail ?? `cannot reach ${server}`}. Keep editing: your changes merge when the connection is back.`,
         severity: 'warning',
       };

@@ -126,6 +126,11 @@ export class ChangeTracker implements vscode.Disposable {
     return this.undoRedo(notebook, 'redo');
   }
 
+  /** Whether a change of the notebook now is a remote edit being shown (not the person typing). */
+  isShowingRemoteEdit(notebook: vscode.NotebookDocument): boolean {
+    return this.applying.has(notebook);
+  }
+
   /** Resolves once every queued edit of the notebook was applied (tests). */
   async whenIdle(notebook: vscode.NotebookDocument): Promise<void> {
     for (let i = 0; i < 100; i++) {

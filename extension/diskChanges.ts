@@ -21,7 +21,7 @@ import { QuietMoment } from './core/quietMoment';
 import type { NotebookRegistry } from './notebookRegistry';
 import { NOTEBOOK_TYPE } from './serializer';
 
-/** No change of a notebook's text for this long: its person is not typing (well under auto save's 1 s). */
+/** No key typed in a notebook for this long: its person is not typing (well under auto save's 1 s). */
 const QUIET_MS = 300;
 /** A person typing without a pause this long gets no revert (a save later may ask to overwrite, which merges). */
 const GIVE_UP_MS = 10 * 60_000;
@@ -29,7 +29,7 @@ const GIVE_UP_MS = 10 * 60_000;
 export function watchDiskChanges(tracker: ChangeTracker, registry: NotebookRegistry): vscode.Disposable {
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.sqlroom');
   const running = new Map<string, Promise<void>>();
-  // Per notebook (by path; a cell's uri has the notebook's path): when its text last changed.
+  // Per notebook (by path; a cell's uri has the notebook's path): when its person last typed.
   const typing = new Map<string, QuietMoment>();
   const quietOf = (path: string) => typing.get(path) ?? typing.set(path, new QuietMoment()).get(path)!;
   const changed = (uri: vscode.Uri) => {
@@ -41,8 +41,12 @@ export function watchDiskChanges(tracker: ChangeTracker, registry: NotebookRegis
     watcher,
     watcher.onDidChange(changed),
     watcher.onDidCreate(changed),
+    // The person's keys only: a colleague's edit being shown is no reason to wait.
     vscode.workspace.onDidChangeTextDocument((e) => {
-      if (e.document.uri.scheme === 'vscode-notebook-cell' && e.contentChanges.length > 0) quietOf(e.document.uri.path).touch();
+      if (e.document.uri.scheme !== 'vscode-notebook-cell' || e.contentChanges.length === 0) return;
+      const notebook = vscode.workspace.notebookDocuments.find((n) => n.uri.path === e.document.uri.path && n.notebookType === NOTEBOOK_TYPE);
+      if (notebook && tracker.isShowingRemoteEdit(notebook)) return;
+      quietOf(e.document.uri.path).touch();
     }),
     vscode.workspace.onDidCloseNotebookDocument((n) => typing.delete(n.uri.path)),
   );

@@ -98,10 +98,17 @@ function checkUnionOfDurable(server: LoroDoc, sent: Sent[]): { acked: number; ex
   return { acked, extra };
 }
 
+const START_MS = 120_000;
+
 describe('server durability', function () {
   this.timeout(120_000);
 
-  it('SIGKILL at 8 kill points: every acked update survives restart; state == union of durable updates', async () => {
+  it('SIGKILL at 8 kill points: every acked update survives restart; state == union of durable updates', async function () {
+    // The writers do not wait for acks: on a saturated 2-core machine the server's flushes starve
+    // (each DuckDB call waits a whole event-loop turn of incoming updates), thousands of acked
+    // updates stay WAL-only, and each restart replays them before it listens (docs/guarantees.md,
+    // Known gaps). Starts are bounded by START_MS, well above what a replay takes, so only a hang fails.
+    this.timeout(8 * START_MS);
     const dir = tmpDir();
     const db = path.join(dir, 'db.duckdb');
     const sent: Sent[] = [];
@@ -111,7 +118,7 @@ describe('server durability', function () {
     const allWriters: Writer[] = [];
     try {
       for (const killAt of killAfterAcks) {
-        srv = await spawnServer(['--db', db, '--flush-ms', '15', '--flush-ops', '6', '--snapshot-ops', '20', '--log-level', 'info']);
+        srv = await spawnServer(['--db', db, '--flush-ms', '15', '--flush-ops', '6', '--snapshot-ops', '20', '--log-level', 'info'], START_MS);
         checkUnionOfDurable(await fetchState(srv.url, 'crash'), sent);
         const url = srv.url;
         const writers: Writer[] = [];
@@ -132,7 +139,7 @@ describe('server durability', function () {
         writers.forEach((w) => w.stop());
         assert.equal(code, null, 'killed by signal');
       }
-      const last = await spawnServer(['--db', db, '--log-level', 'warn']);
+      const last = await spawnServer(['--db', db, '--log-level', 'warn'], START_MS);
       srv = last;
       const { acked } = checkUnionOfDurable(await fetchState(last.url, 'crash'), sent);
       assert.ok(acked >= killAfterAcks.reduce((a, b) => a + b, 0));

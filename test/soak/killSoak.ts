@@ -78,7 +78,7 @@ async function runBackend(backend: Backend, kills: number, o: KillSoakOptions, r
       ? ['--db', path.join(dir, 'db.duckdb')]
       : ['--lake', `ducklake:${path.join(dir, 'meta.ducklake')}`, '--data-path', path.join(dir, 'lake'), '--extension-dir', o.extensionDir];
   const args = [CLI, 'serve', '--port', String(port), ...store, '--wal-dir', path.join(dir, 'wal'), '--flush-ops', '25', '--flush-ms', '150', '--snapshot-ops', '60', '--log-level', 'info'];
-  const start = () => spawnListening(args, 120_000);
+  const start = () => spawnListening(args, 300_000);
   const rooms = Array.from({ length: o.rooms }, (_, i) => `kills-${backend}-${i}`);
   let child: ChildServer = await start();
   const typists: Typist[] = [];

@@ -33,6 +33,7 @@ export class WireSocket extends WebSocket {
       const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       owner.received(decode(new Uint8Array(bytes)));
     });
+    this.on('open', () => owner.socketOpened());
     this.on('close', (code: number, reason: Buffer) => owner.socketClosed(code, reason.toString()));
   }
   override send(data: unknown, ...rest: unknown[]): void {
@@ -56,6 +57,9 @@ export class Typist {
   readonly closes: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private n = 0;
+  private connected = false;
+  /** Edits typed since the socket closed. */
+  private offlineTyped = 0;
   constructor(
     url: string,
     readonly roomId: string,
@@ -84,7 +88,12 @@ export class Typist {
     else if (m.type === MessageType.DocUpdateFragmentHeader) this.problems.push(`client ${this.doc.peerIdStr} sent a fragmented update; its ack is not tracked`);
   }
   /** The socket closed: acks of batches sent on it will never come (the stock client resends what the server lacks on rejoin). */
+  socketOpened(): void {
+    this.connected = true;
+    this.offlineTyped = 0;
+  }
   socketClosed(code: number, reason: string): void {
+    this.connected = false;
     this.batches.clear();
     this.closes.push(`${code}${reason ? ` ${reason}` : ''}`);
     if (this.closes.length > 20) this.closes.shift();
@@ -115,8 +124,10 @@ export class Typist {
     const tick = () => {
       // A person waits when the server lags: at most MAX_IN_FLIGHT unacked updates on the wire
       // (without this 8 fast typists outrun a loaded 2-core server, acks stop for whole kill
-      // windows and every restart replays a growing backlog). Typing goes on while disconnected.
-      if (this.inFlight() < MAX_IN_FLIGHT) {
+      // windows and every restart replays a growing backlog). Typing goes on while disconnected, up
+      // to MAX_OFFLINE_EDITS (the stock client sends each as an update on rejoin; thousands per
+      // restart made each replay longer, hence the next disconnection: restarts past two minutes).
+      if (this.connected ? this.inFlight() < MAX_IN_FLIGHT : this.offlineTyped++ < MAX_OFFLINE_EDITS) {
         const t = this.doc.getText(`t-${this.doc.peerIdStr}`);
         t.insert(rng.below(t.length + 1), `${this.n++}:${'abcdefgh'.slice(0, 1 + rng.below(8))} `);
         this.doc.commit();
@@ -139,6 +150,7 @@ export class Typist {
 }
 
 export const MAX_IN_FLIGHT = 16;
+export const MAX_OFFLINE_EDITS = 100;
 
 /** `p`, or a rejection saying `what` did not happen within `ms`. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

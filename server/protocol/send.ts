@@ -23,8 +23,27 @@ export function setSendLimit(ws: WebSocket, maxQueued: number, onOver: (queued: 
   if (maxQueued > 0) sendLimits.set(ws, { maxQueued, onOver, over: false });
 }
 
+/**
+ * Frames sent to one socket in the same tick (the acks of one WAL group
+ * commit, the relays of one update to every member) leave in one write:
+ * the socket is corked until the tick ends. ws keeps its socket as
+ * `_socket`; without it (another transport) frames go one by one.
+ */
+const corked = new WeakSet<object>();
+function corkUntilTickEnds(ws: WebSocket): void {
+  const sock = (ws as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+  if (!sock || corked.has(sock) || sock.destroyed) return;
+  corked.add(sock);
+  sock.cork();
+  process.nextTick(() => {
+    corked.delete(sock);
+    sock.uncork();
+  });
+}
+
 export function sendMessage(ws: WebSocket, msg: ProtocolMessage): void {
   if (ws.readyState !== ws.OPEN) return;
+  corkUntilTickEnds(ws);
   const bytes = encode(msg);
   const limit = sendLimits.get(ws);
   if (limit) {

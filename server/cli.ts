@@ -62,8 +62,14 @@ serve:
   --flush-ms N           ... or when the oldest buffered update is N ms old (default 300)
   --flush-stall-ms N     a flush running longer than N ms means the database is stalled: /healthz
                          degraded, sqlroom_degraded 1, the WAL limit applies (default 10000, 0 = never)
-  --snapshot-ops N       snapshot after N stored updates (default 1000, 0 = off)
+  --snapshot-cost F      snapshot once replaying the ops stored since the last snapshot costs more than
+                         loading a new one, a byte of ops counted as F bytes of snapshot (default 8, 0 = off)
+  --snapshot-ops N       also snapshot after N stored Loro ops (default 0 = by cost only)
   --snapshot-minutes M   snapshot after M minutes with activity (default 10, 0 = off)
+  --keep-snapshots ladder|all  ladder: the latest automatic snapshot and older ones at halving op ids;
+                         all: keep every one (default ladder; checkpoints are always kept)
+  --pack-ms N            an ops_log row packs one author's updates of a flush within N ms (default 1000):
+                         the time resolution of analytics and "Open at Time…"
   --retain-ops N|all     after a snapshot delete ops up to last_op_id - N (default all = keep every op)
   --idle-unload-ms N     unload rooms N ms after the last client left (default 30000)
   --log-level L          debug | info | warn | error | silent (default info); logs are JSON lines on stderr
@@ -129,6 +135,9 @@ const OPTIONS = {
   'flush-bytes': { type: 'string' },
   'flush-ms': { type: 'string' },
   'snapshot-ops': { type: 'string' },
+  'snapshot-cost': { type: 'string' },
+  'keep-snapshots': { type: 'string' },
+  'pack-ms': { type: 'string' },
   'snapshot-minutes': { type: 'string' },
   'retain-ops': { type: 'string' },
   'idle-unload-ms': { type: 'string' },
@@ -271,6 +280,12 @@ function retain(v: string | undefined): number | null | undefined {
   return int(v, 'retain-ops');
 }
 
+function keepSnapshots(v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'ladder' || v === 'all') return v === 'ladder';
+  throw new UsageError(`--keep-snapshots must be ladder or all, got ${JSON.stringify(v)}`);
+}
+
 async function serve(v: Values): Promise<void> {
   const level = v['log-level'] ?? 'info';
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn, error or silent`);
@@ -288,8 +303,15 @@ async function serve(v: Values): Promise<void> {
       maxDelayMs: int(v['flush-ms'], 'flush-ms'),
       sharedDelayMs: int(v['flush-shared-ms'], 'flush-shared-ms'),
       stallMs: int(v['flush-stall-ms'], 'flush-stall-ms'),
+      packSpanMs: int(v['pack-ms'], 'pack-ms'),
     },
-    snapshot: { everyOps: int(v['snapshot-ops'], 'snapshot-ops'), everyMs: snapMin === undefined ? undefined : snapMin * 60_000, retainOps: retain(v['retain-ops']) },
+    snapshot: {
+      everyOps: int(v['snapshot-ops'], 'snapshot-ops'),
+      replayCostFactor: int(v['snapshot-cost'], 'snapshot-cost'),
+      thin: keepSnapshots(v['keep-snapshots']),
+      everyMs: snapMin === undefined ? undefined : snapMin * 60_000,
+      retainOps: retain(v['retain-ops']),
+    },
     limits: {
       maxFrameBytes: int(v['max-frame-bytes'], 'max-frame-bytes', 1024),
       maxUpdateBytes: int(v['max-update-bytes'], 'max-update-bytes', 1),

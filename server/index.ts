@@ -58,6 +58,7 @@ export interface ServerStats {
   opsDuplicate: number;
   opsRejected: number;
   opsStored: number;
+  updatesStored: number;
   flushes: number;
   flushFailures: number;
   snapshots: number;
@@ -145,6 +146,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       opsDuplicate: metrics.opsDuplicate,
       opsRejected: metrics.opsRejected,
       opsStored: metrics.opsStored,
+      updatesStored: metrics.updatesStored,
       flushes: metrics.flushes,
       flushFailures: metrics.flushFailures,
       snapshots: metrics.snapshots,
@@ -183,7 +185,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         ctr('sqlroom_ops_accepted_total', 'Updates accepted (durable, acked)', s.opsAccepted),
         ctr('sqlroom_ops_duplicate_total', 'Updates that carried nothing new (not stored again)', s.opsDuplicate),
         ctr('sqlroom_ops_rejected_total', 'Updates rejected as invalid', s.opsRejected),
-        ctr('sqlroom_ops_stored_total', 'Rows written to ops_log', s.opsStored),
+        ctr('sqlroom_ops_stored_total', 'Rows written to ops_log (each packs one author\'s updates of a flush)', s.opsStored),
+        ctr('sqlroom_updates_stored_total', 'Updates written to ops_log (in those rows)', s.updatesStored),
         ctr('sqlroom_bytes_stored_total', 'Bytes written to ops_log', metrics.bytesStored),
         ctr('sqlroom_flushes_total', 'Successful flush transactions', s.flushes),
         ctr('sqlroom_flush_failures_total', 'Failed flush transactions', s.flushFailures),

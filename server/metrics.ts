@@ -21,7 +21,10 @@ export class Metrics {
   opsAccepted = 0;
   opsDuplicate = 0;
   opsRejected = 0;
+  /** ops_log rows written (each packs one or more updates). */
   opsStored = 0;
+  /** Updates in those rows. */
+  updatesStored = 0;
   bytesStored = 0;
   flushes = 0;
   flushFailures = 0;

@@ -27,13 +27,33 @@ export interface FlushSettings {
    * size limit applies (ms, 0 = never).
    */
   stallMs: number;
+  /**
+   * An ops_log row packs one author's updates of a flush spanning at most this
+   * long (ms): the time resolution of analytics and time travel.
+   */
+  packSpanMs: number;
 }
 
 export interface SnapshotSettings {
-  /** Snapshot a room after this many stored updates (0 = never by count). */
+  /**
+   * Snapshot by cost: once importing the ops stored since the last snapshot
+   * would cost more than importing a new snapshot. A byte of ops costs about
+   * this many bytes of snapshot to load (Loro imports a snapshot lazily but
+   * replays every op); 0 = never by cost.
+   */
+  replayCostFactor: number;
+  /** ... but never before this many Loro ops since the last snapshot. */
+  minOps: number;
+  /** Also snapshot a room after this many stored Loro ops (0 = only by cost). */
   everyOps: number;
   /** ... or after this much time with activity since the last snapshot (ms, 0 = never). */
   everyMs: number;
+  /**
+   * Older automatic snapshots are thinned to a ladder (each kept one at most
+   * half the op id of the next newer kept one); checkpoints are always kept.
+   * false keeps every snapshot.
+   */
+  thin: boolean;
   /**
    * Compaction: after a snapshot, delete ops with op_id <= last_op_id - retainOps.
    * `null` keeps every op (audit trail, full analytics).
@@ -165,8 +185,8 @@ export interface ResolvedSettings {
   walMaxBytes: number;
 }
 
-export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000, stallMs: 10_000 };
-export const DEFAULT_SNAPSHOT: SnapshotSettings = { everyOps: 1000, everyMs: 10 * 60_000, retainOps: null };
+export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000, stallMs: 10_000, packSpanMs: 1000 };
+export const DEFAULT_SNAPSHOT: SnapshotSettings = { replayCostFactor: 8, minOps: 1000, everyOps: 0, everyMs: 10 * 60_000, thin: true, retainOps: null };
 export const DEFAULT_LIMITS: LimitSettings = {
   maxFrameBytes: 1024 * 1024,
   maxUpdateBytes: 64 * 1024 * 1024,

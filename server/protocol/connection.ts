@@ -473,7 +473,8 @@ export class Connection implements RoomMember, PresenceMember {
         this.refuse(m.wireId, batchId, UpdateStatusCode.PayloadTooLarge, 'update_too_large', `update of ${u.length} bytes exceeds maxUpdateBytes ${this.limits.maxUpdateBytes}`, { limit: 'maxUpdateBytes', value: this.limits.maxUpdateBytes });
         return;
       }
-      const bad = this.core.validate(u);
+      // Several updates in one message: each is decoded before any is imported, so the message is refused whole.
+      const bad = this.core.validate(u, updates.length > 1);
       if (bad) {
         this.core.metrics.opsRejected++;
         this.log.warn('invalid update rejected', { conn: this.id, room: m.room.key, reason: bad, bytes: u.length });

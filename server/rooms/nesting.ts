@@ -78,11 +78,11 @@ function depthOf(doc: LoroDoc, cid: ContainerID, memo: Map<string, number>, cap:
 }
 
 /** Deepest container the applied part of an import touched (exact up to `cap`, then just "more"). */
-export function changedDepth(doc: LoroDoc, status: ImportStatus, memo: Map<string, number>, cap: number): number {
+export function changedDepth(doc: LoroDoc, spans: Iterable<[string, { start: number; end: number }]>, memo: Map<string, number>, cap: number): number {
   let max = 0;
-  for (const [peer, span] of status.success) {
+  for (const [peer, span] of spans) {
     if (span.end <= span.start) continue;
-    for (const cid of doc.getChangedContainersIn({ peer, counter: span.start }, span.end - span.start)) {
+    for (const cid of doc.getChangedContainersIn({ peer: peer as `${number}`, counter: span.start }, span.end - span.start)) {
       max = Math.max(max, depthOf(doc, cid, memo, cap));
       if (max > cap) return max;
     }
@@ -93,6 +93,9 @@ export function changedDepth(doc: LoroDoc, status: ImportStatus, memo: Map<strin
 interface RoomDepth {
   max: number;
   memo: Map<string, number>;
+  /** Ops imported since `max` was last made exact (per peer, contiguous counter ranges merged). */
+  unchecked: [string, { start: number; end: number }][];
+  uncheckedOps: number;
   doc: LoroDoc;
 }
 const rooms = new WeakMap<Room, RoomDepth>();
@@ -101,7 +104,7 @@ function stateOf(room: Room, limit: number): RoomDepth {
   let s = rooms.get(room);
   if (!s || s.doc !== room.doc) {
     // First check of this room (or its document was rebuilt): measure it once.
-    s = { max: docDepth(room.doc, limit), memo: new Map(), doc: room.doc };
+    s = { max: docDepth(room.doc, limit), memo: new Map(), doc: room.doc, unchecked: [], uncheckedOps: 0 };
     rooms.set(room, s);
   }
   return s;
@@ -120,16 +123,37 @@ export function tooDeep(room: Room, bytes: Uint8Array, ops: number, limit: numbe
   const trial = room.doc.fork();
   try {
     const status = trial.import(bytes);
-    const depth = changedDepth(trial, status, new Map(s.memo), limit);
+    const depth = changedDepth(trial, status.success, new Map(s.memo), limit);
     return depth > limit ? depth : null;
   } finally {
     trial.free();
   }
 }
 
-/** After an import into the room: remember how deep the document now is. */
-export function noteImported(room: Room, status: ImportStatus, limit: number): void {
-  if (limit <= 0) return;
+/**
+ * After an import into the room: the depth the document may now have, exact
+ * once it could pass `limit`. Each op deepens the document by one level at
+ * most, so while the depth last measured plus the ops imported since stays
+ * within the limit nothing is measured (asking Loro which containers a
+ * keystroke touched costs about as much as importing it); past that, the
+ * containers those ops touched are measured in one go. A result over the
+ * limit is the fault of this import (the bound held before it).
+ */
+export function noteImported(room: Room, status: ImportStatus, limit: number): number {
+  if (limit <= 0) return 0;
   const s = stateOf(room, limit);
-  s.max = Math.max(s.max, changedDepth(room.doc, status, s.memo, limit));
+  for (const [peer, span] of status.success) {
+    if (span.end <= span.start) continue;
+    let last: (typeof s.unchecked)[number] | undefined;
+    for (let i = s.unchecked.length - 1; i >= 0 && !last; i--) if (s.unchecked[i][0] === peer) last = s.unchecked[i];
+    if (last && last[1].end === span.start) last[1].end = span.end;
+    else s.unchecked.push([peer, { start: span.start, end: span.end }]);
+    s.uncheckedOps += span.end - span.start;
+  }
+  if (s.max + s.uncheckedOps <= limit) return s.max;
+  const depth = changedDepth(room.doc, s.unchecked, s.memo, limit);
+  s.unchecked = [];
+  s.uncheckedOps = 0;
+  s.max = Math.max(s.max, depth);
+  return s.max;
 }

@@ -1,12 +1,26 @@
 // One (doc, branch) in memory: the authoritative LoroDoc, its clients and the
 // updates accepted (durable in the WAL) but not yet written to the database.
 import { LoroDoc } from 'loro-crdt';
-import type { OpRow } from '../storage/types';
+import type { PackedRow } from './packRows';
+import type { SpanSummary } from './updateInfo';
 import type { RoomRef } from '../protocol/roomId';
 
-export interface BufferedOp extends OpRow {
-  /** WAL segment holding this update; released once the row is in the database. */
+/** One accepted update (durable in the WAL), waiting to be packed into an ops_log row. */
+export interface BufferedOp {
+  createdAt: number;
+  author: string;
+  /** What the WAL holds for it (the client's bytes, or the export of what it added). */
+  bytes: Uint8Array;
+  /** `bytes` hold exactly the ops it added (an export), not the client's bytes (which may repeat ops the room had). */
+  exact: boolean;
+  /** The Loro ops it added to the room, per peer. */
+  spans: SpanSummary & { ranges: Map<string, [number, number]> };
+  /** WAL segment holding this update; released once its row is in the database. */
   walSegment: number;
+  /** Multi-writer storage: see OpRow.dedupAfter. */
+  dedupAfter?: number;
+  /** The accepted update it came from (told its row's op id when packed). */
+  origin?: UnloggedUpdate;
 }
 
 /** What the room needs from a connected client. */
@@ -27,7 +41,10 @@ export interface UnloggedUpdate {
   author: string;
   createdAt: number;
   bytes: Uint8Array;
-  spans: { peer: string; seqStart: number; seqEnd: number; opCount: number; json: string };
+  exact: boolean;
+  spans: BufferedOp['spans'];
+  /** Op id of the ops_log row that holds it, once packed. */
+  rowId?: number;
 }
 
 export class Room {
@@ -39,7 +56,11 @@ export class Room {
   buffer: BufferedOp[] = [];
   bufferBytes = 0;
   /** Rows handed to the current flush transaction. */
-  inflight: BufferedOp[] = [];
+  inflight: PackedRow[] = [];
+  /** Rows of a failed flush, with their op ids: written again as they are (a commit whose success was not seen stores nothing twice). */
+  retry: PackedRow[] = [];
+  /** Some import left ops pending (dependencies missing): later imports may apply more than their own bytes. */
+  hadPending = false;
   firstBufferedAt = 0;
   nextOpId = 1;
   lastStoredOpId = 0;
@@ -48,7 +69,13 @@ export class Room {
   /** Multi-writer storage: other processes wrote this room recently (until then it flushes sooner). */
   sharedUntil = 0;
   nextSnapshotId = 1;
+  /** Loro ops and row bytes stored since the last snapshot (its cost model: SyncCore.snapshotDue). */
   opsSinceSnapshot = 0;
+  bytesSinceSnapshot = 0;
+  /** Size of the last snapshot (0: none yet). */
+  lastSnapshotBytes = 0;
+  /** Flushes a due snapshot has waited for a moment with nothing unstored (then it needs no fork). */
+  snapshotWaits = 0;
   lastSnapshotAt = Date.now();
   /** doc_branches row exists. */
   known = false;
@@ -78,24 +105,38 @@ export class Room {
     this.bufferBytes += op.bytes.length;
   }
 
-  /** Move everything buffered into `inflight` for a flush. */
-  takeForFlush(): BufferedOp[] {
-    this.inflight = this.buffer;
+  /** Rows for a flush: the failed flush's rows, then the buffer packed by `pack`. */
+  takeForFlush(pack: (updates: BufferedOp[]) => PackedRow[]): PackedRow[] {
+    this.inflight = [...this.retry, ...pack(this.buffer)];
+    this.retry = [];
     this.buffer = [];
     this.bufferBytes = 0;
     return this.inflight;
   }
 
-  /** A flush failed: put its rows back in front, in order. */
+  /** A flush failed: its rows are written again, first, by the next one. */
   restoreInflight(): void {
     if (this.inflight.length === 0) return;
-    this.buffer = [...this.inflight, ...this.buffer];
-    this.bufferBytes = this.buffer.reduce((n, op) => n + op.bytes.length, 0);
-    this.firstBufferedAt = this.inflight[0].createdAt;
+    for (const row of this.inflight) row.retried = true;
+    this.retry = this.inflight;
     this.inflight = [];
+    if (this.buffer.length === 0) this.firstBufferedAt = this.retry[0].firstAt;
+  }
+
+  /** Something waits for the database (buffered or a failed flush's rows). */
+  get unflushed(): boolean {
+    return this.buffer.length > 0 || this.retry.length > 0;
+  }
+
+  /** Updates not yet in the database. */
+  get unstoredUpdates(): number {
+    let n = this.buffer.length;
+    for (const r of this.inflight) n += r.updates;
+    for (const r of this.retry) n += r.updates;
+    return n;
   }
 
   get dirty(): boolean {
-    return this.buffer.length > 0 || this.inflight.length > 0;
+    return this.buffer.length > 0 || this.inflight.length > 0 || this.retry.length > 0;
   }
 }

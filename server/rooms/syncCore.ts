@@ -9,8 +9,9 @@ import { InvalidIdError, RoomRef, parseRoomId } from '../protocol/roomId';
 import type { FlushBatch, Storage } from '../storage/types';
 import { WriteAheadLog } from '../wal/wal';
 import { WalLimit } from '../wal/walLimit';
-import { BufferedOp, Room, type UnloggedUpdate } from './room';
-import { InvalidUpdateError, errText, gainedSpans, inspectBlob, pendingText, sameRanges } from './updateInfo';
+import { Room, type UnloggedUpdate } from './room';
+import { packUpdates, type PackedRow } from './packRows';
+import { InvalidUpdateError, addedSpans, checkHeader, errText, inspectBlob, pendingText } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { noteImported, tooDeep } from './nesting';
 import { newBatchId } from '../protocol/send';
@@ -22,7 +23,7 @@ export type AcceptResult =
    * update, or the part of it that was new plus any ops it unblocked.
    * `missing`: part of the update waits for dependencies the room lacks.
    */
-  | { kind: 'stored'; opId: number; bytes: Uint8Array; missing: string | null }
+  | { kind: 'stored'; bytes: Uint8Array; missing: string | null; update: UnloggedUpdate }
   | { kind: 'duplicate' }
   /** Nothing applied: the update depends on ops the room lacks (Loro keeps it pending, nothing is stored). */
   | { kind: 'missing-deps'; reason: string }
@@ -115,7 +116,9 @@ export class SyncCore {
     room.seenOpId = state.maxOpId;
     room.nextSnapshotId = state.maxSnapshotId + 1;
     room.known = state.known;
-    room.opsSinceSnapshot = state.ops.length;
+    room.opsSinceSnapshot = state.ops.reduce((n, o) => n + (o.opCount ?? 1), 0);
+    room.bytesSinceSnapshot = state.ops.reduce((n, o) => n + o.bytes.length, 0);
+    room.lastSnapshotBytes = state.snapshot?.bytes.length ?? 0;
     this.rooms.set(ref.key, room);
     this.log.debug('room loaded', { room: ref.key, ops: state.ops.length, snapshot: state.snapshot?.snapshotId ?? null, ms: Math.round(performance.now() - t0) });
     return room;
@@ -154,11 +157,17 @@ export class SyncCore {
 
   // ---- updates ----------------------------------------------------------
 
-  /** Validate without touching the doc (garbage is rejected before anything is imported). */
-  validate(bytes: Uint8Array): string | null {
+  /**
+   * The cheap checks of an update before it is imported: size and Loro's
+   * header (Loro's import checks the checksum and encoding itself). `full`:
+   * decode the blob's meta too, so a message of several updates is refused
+   * whole before any part of it is imported.
+   */
+  validate(bytes: Uint8Array, full = false): string | null {
     if (bytes.length > this.settings.limits.maxUpdateBytes) return `update of ${bytes.length} bytes exceeds ${this.settings.limits.maxUpdateBytes}`;
     try {
-      inspectBlob(bytes);
+      if (full) inspectBlob(bytes);
+      else checkHeader(bytes);
       return null;
     } catch (err) {
       return err instanceof InvalidUpdateError ? err.message : errText(err);
@@ -180,41 +189,50 @@ export class SyncCore {
     if (room.rebuilding) await room.rebuilding;
     // Nothing in this room is acknowledged (not even a duplicate) while an
     // update it already imported is missing from the WAL.
-    const unlogged = await this.logUnlogged(room);
-    if (unlogged) return { kind: 'not-durable', reason: unlogged };
+    if (room.unlogged.length || room.unloggedDrain) {
+      const unlogged = await this.logUnlogged(room);
+      if (unlogged) return { kind: 'not-durable', reason: unlogged };
+    }
     // An update just before this one (pipelined) may have broken the document meanwhile: wait for its rebuild.
     while (room.rebuilding) await room.rebuilding;
-    let before: VersionVector | undefined;
+    let touched = false;
     let stored: Uint8Array;
-    let spans: ReturnType<typeof gainedSpans>;
+    let exact: boolean;
+    let spans: ReturnType<typeof addedSpans>;
     let missing: string | null;
     let duplicate = false;
+    const limit = this.settings.limits.maxNestingDepth;
     try {
       // Inside the try: on a document a panic just broke, this throws too (and must get an answer).
-      before = room.doc.oplogVersion();
-      const info = inspectBlob(bytes);
-      const limit = this.settings.limits.maxNestingDepth;
-      const deep = tooDeep(room, bytes, info.span, limit);
-      if (deep !== null) {
-        this.metrics.opsRejected++;
-        return { kind: 'invalid', reason: `containers nested ${deep} levels deep, more than maxNestingDepth ${limit} (Loro's readers break on deep nesting)` };
+      void room.doc.peerIdStr;
+      touched = true;
+      if (bytes.length > DEPTH_PRECHECK_BYTES) {
+        // Big enough to nest containers dangerously deep: tried on a fork first.
+        const deep = tooDeep(room, bytes, inspectBlob(bytes).span, limit);
+        if (deep !== null) return this.tooDeepResult(deep, limit);
       }
       const status = room.doc.import(bytes);
-      noteImported(room, status, limit);
-      const after = room.doc.oplogVersion();
-      spans = gainedSpans(before, after);
-      after.free();
+      const depth = noteImported(room, status, limit);
+      if (limit > 0 && depth > limit) {
+        // Small updates are checked after the import: the room's document is rebuilt without this one.
+        await this.rebuildBroken(room, `an update nested containers ${depth} levels deep`);
+        return this.tooDeepResult(depth, limit);
+      }
+      spans = addedSpans(status);
       // Ops whose dependencies are missing stay pending in the doc and are
       // not stored; they are stored (once) by the import that applies them.
       missing = status.pending ? `this update depends on changes the server does not have (${pendingText(status)} wait for them); it is not in the document` : null;
+      if (status.pending) room.hadPending = true;
       if (spans.opCount === 0) {
         if (missing) return { kind: 'missing-deps', reason: missing };
         duplicate = true;
       }
-      // Store the client's bytes when they are exactly what the doc gained; otherwise the gain.
-      stored = !missing && sameRanges(spans.ranges, info.ranges) ? bytes : room.doc.export({ mode: 'update', from: before });
+      // The client's bytes hold every op this import added unless it also
+      // applied ops left pending by earlier updates: then the export of what it added.
+      exact = !!missing || room.hadPending;
+      stored = exact ? exportRanges(room.doc, spans.ranges) : bytes;
     } catch (err) {
-      if (!before && !retried) {
+      if (!touched && !retried) {
         // The document was already broken (by an update just before this one): wait for the rebuild, then try this one.
         await this.rebuildBroken(room, err);
         return this.accept(room, bytes, author, createdAt, walSegment, true);
@@ -222,8 +240,6 @@ export class SyncCore {
       this.metrics.opsRejected++;
       if (isBroken(room.doc)) void this.rebuildBroken(room, err);
       return { kind: 'invalid', reason: `import failed: ${errText(err)}` };
-    } finally {
-      if (before) freeDoc(before);
     }
     if (duplicate) {
       // Its ops may be those of an update whose WAL append is still under way
@@ -236,7 +252,7 @@ export class SyncCore {
       return { kind: 'duplicate' };
     }
     room.lastActivity = Date.now();
-    const entry: UnloggedUpdate = { author, createdAt, bytes: stored!, spans: spans! };
+    const entry: UnloggedUpdate = { author, createdAt, bytes: stored!, exact: exact!, spans: spans! };
     const logged = this.logAndBuffer(room, entry, walSegment).catch((err: unknown) => {
       room.unlogged.push(entry);
       throw err;
@@ -248,10 +264,16 @@ export class SyncCore {
     room.logging.add(settled);
     void settled.then(() => room.logging.delete(settled));
     try {
-      return { kind: 'stored', opId: await logged, bytes: stored!, missing: missing! };
+      await logged;
+      return { kind: 'stored', bytes: stored!, missing: missing!, update: entry };
     } catch (err) {
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
     }
+  }
+
+  private tooDeepResult(depth: number, limit: number): AcceptResult {
+    this.metrics.opsRejected++;
+    return { kind: 'invalid', reason: `containers nested ${depth} levels deep, more than maxNestingDepth ${limit} (Loro's readers break on deep nesting)` };
   }
 
   /**
@@ -262,12 +284,13 @@ export class SyncCore {
    */
   private rebuildBroken(room: Room, cause: unknown): Promise<void> {
     room.rebuilding ??= (async () => {
-      this.log.warn('a Loro panic broke the room document; rebuilding it from storage and the buffered updates', { room: room.key, error: errText(cause) });
+      if (typeof cause === 'string') this.log.warn(`${cause}; rebuilding the room document from storage and the buffered updates without it`, { room: room.key });
+      else this.log.warn('a Loro panic broke the room document; rebuilding it from storage and the buffered updates', { room: room.key, error: errText(cause) });
       try {
         const state = await this.storage.loadRoom(room.ref.docId, room.ref.branch);
         const doc = new LoroDoc();
         if (state.snapshot) doc.import(state.snapshot.bytes);
-        const held = [...state.ops.map((o) => o.bytes), ...room.inflight.map((o) => o.bytes), ...room.buffer.map((o) => o.bytes), ...[...room.appending].map((u) => u.bytes), ...room.unlogged.map((u) => u.bytes)];
+        const held = [...state.ops.map((o) => o.bytes), ...room.retry.map((o) => o.bytes), ...room.inflight.map((o) => o.bytes), ...room.buffer.map((o) => o.bytes), ...[...room.appending].map((u) => u.bytes), ...room.unlogged.map((u) => u.bytes)];
         if (held.length) doc.importBatch(held);
         const broken = room.doc;
         room.doc = doc;
@@ -283,10 +306,10 @@ export class SyncCore {
   }
 
   /**
-   * Append an imported update to the WAL and buffer it for the next flush;
-   * returns its op id. `walSegment`: replayed from that segment, already on disk.
+   * Append an imported update to the WAL and buffer it for the next flush.
+   * `walSegment`: replayed from that segment, already on disk.
    */
-  private async logAndBuffer(room: Room, u: UnloggedUpdate, walSegment?: number): Promise<number> {
+  private async logAndBuffer(room: Room, u: UnloggedUpdate, walSegment?: number): Promise<void> {
     let segment: number;
     // While the append waits for its fsync the update is in the document but
     // in no buffer: a snapshot taken meanwhile must leave it out (storedSnapshot).
@@ -300,25 +323,9 @@ export class SyncCore {
     } finally {
       room.appending.delete(u);
     }
-    const opId = room.nextOpId++;
-    room.pushBuffered({
-      opId,
-      docId: room.ref.docId,
-      branch: room.ref.branch,
-      createdAt: u.createdAt,
-      author: u.author,
-      bytes: u.bytes,
-      peer: u.spans.peer,
-      seqStart: u.spans.seqStart,
-      seqEnd: u.spans.seqEnd,
-      opCount: u.spans.opCount,
-      spans: u.spans.json,
-      walSegment: segment,
-      dedupAfter: room.seenOpId,
-    });
+    room.pushBuffered({ createdAt: u.createdAt, author: u.author, bytes: u.bytes, exact: u.exact, spans: u.spans, walSegment: segment, dedupAfter: room.seenOpId, origin: u });
     this.metrics.countAccepted();
     this.scheduleFlush();
-    return opId;
   }
 
   /**
@@ -352,8 +359,8 @@ export class SyncCore {
     const f = this.settings.flush;
     let due = Infinity;
     for (const room of this.rooms.values()) {
-      if (room.buffer.length === 0) continue;
-      if (room.buffer.length >= f.maxOps || room.bufferBytes >= f.maxBytes) due = 0;
+      if (!room.unflushed) continue;
+      if (room.retry.length || room.buffer.length >= f.maxOps || room.bufferBytes >= f.maxBytes) due = 0;
       else due = Math.min(due, room.firstBufferedAt + (room.sharedUntil > Date.now() ? Math.min(f.maxDelayMs, f.sharedDelayMs) : f.maxDelayMs) - Date.now());
     }
     if (due === Infinity) return;
@@ -410,7 +417,7 @@ export class SyncCore {
     const end = Date.now() + deadlineMs;
     for (;;) {
       if (this.flushing) await this.flushing;
-      const dirty = [...this.rooms.values()].some((r) => r.buffer.length > 0);
+      const dirty = [...this.rooms.values()].some((r) => r.unflushed);
       if (!dirty) return;
       if (this.retryAt > Date.now()) {
         if (Date.now() >= end) throw new Error(`database unavailable: ${this.lastFlushError}`);
@@ -423,16 +430,17 @@ export class SyncCore {
   }
 
   private async doFlush(): Promise<void> {
-    const rooms = [...this.rooms.values()].filter((r) => r.buffer.length > 0);
+    const rooms = [...this.rooms.values()].filter((r) => r.unflushed);
     if (rooms.length === 0) return;
     const batch: FlushBatch = { ops: [], newBranches: [], heads: [] };
+    const pack = { maxSpanMs: this.settings.flush.packSpanMs, single: !!this.storage.multiWriter };
     for (const room of rooms) {
-      const ops = room.takeForFlush();
-      batch.ops.push(...ops);
+      const rows = room.takeForFlush((updates) => packUpdates(room.doc, room.ref, updates, pack, () => room.nextOpId++));
+      batch.ops.push(...rows);
       if (!room.known) {
-        batch.newBranches.push({ docId: room.ref.docId, branch: room.ref.branch, createdAt: ops[0].createdAt, parentBranch: room.parentBranch, forkFrontiers: room.forkFrontiers });
+        batch.newBranches.push({ docId: room.ref.docId, branch: room.ref.branch, createdAt: rows[0].firstAt, parentBranch: room.parentBranch, forkFrontiers: room.forkFrontiers });
       }
-      batch.heads.push({ docId: room.ref.docId, branch: room.ref.branch, headOpId: ops[ops.length - 1].opId, seenOpId: room.seenOpId });
+      batch.heads.push({ docId: room.ref.docId, branch: room.ref.branch, headOpId: rows[rows.length - 1].opId, seenOpId: room.seenOpId });
     }
     const t0 = performance.now();
     let result;
@@ -457,6 +465,7 @@ export class SyncCore {
     this.metrics.flushLatency.observe(ms);
     this.metrics.flushes++;
     this.metrics.opsStored += batch.ops.length;
+    this.metrics.updatesStored += batch.ops.reduce((n, r) => n + (r as PackedRow).updates, 0);
     if (this.consecutiveFailures > 0) this.log.info('database writable again; caught up', { rows: batch.ops.length, failures: this.consecutiveFailures });
     this.consecutiveFailures = 0;
     this.lastFlushError = null;
@@ -464,15 +473,18 @@ export class SyncCore {
     this.retryDelay = this.settings.flush.retryInitialMs;
     const perSegment = new Map<number, { n: number; bytes: number }>();
     for (const room of rooms) {
-      for (const op of room.inflight) {
-        const seg = perSegment.get(op.walSegment) ?? { n: 0, bytes: 0 };
-        seg.n++;
-        seg.bytes += op.bytes.length;
-        perSegment.set(op.walSegment, seg);
-        this.metrics.bytesStored += op.bytes.length;
+      for (const row of room.inflight) {
+        for (const [id, part] of row.wal) {
+          const seg = perSegment.get(id) ?? { n: 0, bytes: 0 };
+          seg.n += part.n;
+          seg.bytes += part.bytes;
+          perSegment.set(id, seg);
+        }
+        this.metrics.bytesStored += row.bytes.length;
+        room.bytesSinceSnapshot += row.bytes.length;
+        room.opsSinceSnapshot += row.opCount;
       }
       room.lastStoredOpId = room.inflight[room.inflight.length - 1].opId;
-      room.opsSinceSnapshot += room.inflight.length;
       // Multi-writer: op ids were allocated in the transaction; import what
       // other processes committed before our rows, then our rows are seen too.
       const r = result?.rooms.find((x) => x.docId === room.ref.docId && x.branch === room.ref.branch);
@@ -509,22 +521,41 @@ export class SyncCore {
   }
 
   private async autoSnapshots(rooms: Room[]): Promise<void> {
-    const s = this.settings.snapshot;
-    const now = Date.now();
     for (const room of rooms) {
-      const byCount = s.everyOps > 0 && room.opsSinceSnapshot >= s.everyOps;
-      const byTime = s.everyMs > 0 && room.opsSinceSnapshot > 0 && now - room.lastSnapshotAt >= s.everyMs;
-      if (!byCount && !byTime) continue;
+      const due = this.snapshotDue(room);
+      if (!due) continue;
+      // By cost: best when nothing is unstored (a plain export, no fork); a busy room gets a few flushes to reach such a moment.
+      const quiet = room.buffer.length === 0 && room.appending.size === 0 && room.retry.length === 0;
+      if (due === 'cost' && !quiet && room.snapshotWaits++ < SNAPSHOT_MAX_WAITS) continue;
+      room.snapshotWaits = 0;
       try {
         await this.snapshot(room, 'server', null);
       } catch (err) {
         if (err instanceof LeaseBusyError) {
           room.opsSinceSnapshot = 0; // another process is snapshotting this room
+          room.bytesSinceSnapshot = 0;
           continue;
         }
         this.log.warn('snapshot failed', { room: room.key, error: errText(err) });
       }
     }
+  }
+
+  /**
+   * Snapshot by cost: loading the room reads the latest snapshot and replays
+   * the ops stored after it. Once replaying those would cost more than
+   * reading a new snapshot (replayCostFactor bytes of snapshot per byte of
+   * ops), a snapshot is due. Also by op count and by time, when set.
+   */
+  private snapshotDue(room: Room): 'count' | 'time' | 'cost' | null {
+    const s = this.settings.snapshot;
+    if (room.opsSinceSnapshot === 0) return null;
+    if (s.everyOps > 0 && room.opsSinceSnapshot >= s.everyOps) return 'count';
+    if (s.everyMs > 0 && Date.now() - room.lastSnapshotAt >= s.everyMs) return 'time';
+    if (s.replayCostFactor <= 0 || room.opsSinceSnapshot < s.minOps) return null;
+    // Without a snapshot yet, one would be about as big as the ops stored so far.
+    const snapshotBytes = room.lastSnapshotBytes || room.bytesSinceSnapshot;
+    return room.bytesSinceSnapshot * s.replayCostFactor >= snapshotBytes ? 'cost' : null;
   }
 
   /**
@@ -552,9 +583,12 @@ export class SyncCore {
     }
     room.nextSnapshotId = snapshotId + 1;
     room.opsSinceSnapshot = 0;
+    room.bytesSinceSnapshot = 0;
+    room.lastSnapshotBytes = bytes.length;
     room.lastSnapshotAt = Date.now();
     this.metrics.snapshots++;
     this.metrics.snapshotLatency.observe(performance.now() - t0);
+    if (this.settings.snapshot.thin && createdBy === 'server' && message === null) await this.thinSnapshots(room);
     let deletedOps = 0;
     const retain = this.settings.snapshot.retainOps;
     if (retain !== null && lastOpId - retain > 0) {
@@ -562,6 +596,24 @@ export class SyncCore {
     }
     this.log.info('snapshot written', { room: room.key, snapshotId, lastOpId, bytes: bytes.length, deletedOps, by: createdBy });
     return { snapshotId, lastOpId, bytes: bytes.length, deletedOps };
+  }
+
+  /**
+   * Keep the latest automatic snapshot and a ladder of older ones (each kept
+   * one covers at most half the ops of the next newer kept one), so the
+   * snapshots of a long history add up to about twice the latest one.
+   * Checkpoints (a message or a person as author) are always kept.
+   */
+  private async thinSnapshots(room: Room): Promise<void> {
+    if (!this.storage.deleteSnapshots) return;
+    try {
+      const all = await this.storage.listSnapshots(room.ref.docId, room.ref.branch);
+      const auto = all.filter((x) => x.createdBy === 'server' && x.message === null).sort((a, b) => b.lastOpId - a.lastOpId || b.snapshotId - a.snapshotId);
+      const drop = ladderDrops(auto);
+      if (drop.length) await this.storage.deleteSnapshots(room.ref.docId, room.ref.branch, drop);
+    } catch (err) {
+      this.log.warn('thinning old snapshots failed (they stay)', { room: room.key, error: errText(err) });
+    }
   }
 
   /** Rooms loaded for HTTP work (no members) are unloaded when idle too. */
@@ -614,10 +666,10 @@ export class SyncCore {
       let opId: number | null = null;
       if (bytes.length > 0 && forked.oplogVersion().length() > 0) {
         const res = await this.accept(child, bytes, author);
-        if (res.kind === 'stored') opId = res.opId;
-        else if (res.kind !== 'duplicate') throw new Error(`cannot store the fork: ${res.reason}`);
-      }
-      await this.flushAll();
+        if (res.kind !== 'stored' && res.kind !== 'duplicate') throw new Error(`cannot store the fork: ${res.reason}`);
+        await this.flushAll();
+        if (res.kind === 'stored') opId = this.rowOf(child, res.update);
+      } else await this.flushAll();
       return { branch: to.branch, parentBranch: from.branch, forkFrontiers: at, opId };
     } finally {
       forked.free();
@@ -643,16 +695,26 @@ export class SyncCore {
     }
     const update = buildMergeUpdate(target.doc, source.doc, from.branch, into.branch, author, message);
     let opId: number | null = null;
+    let merged = false;
     if (update.bytes) {
       const res = await this.accept(target, update.bytes, author);
       if (res.kind === 'invalid' || res.kind === 'not-durable' || res.kind === 'wal-full' || res.kind === 'missing-deps') throw new Error(`cannot store the merge: ${res.reason}`);
       if (res.kind === 'stored') {
-        opId = res.opId;
+        merged = true;
         const batchId = newBatchId();
         for (const member of target.members) member.deliver(target, [res.bytes], batchId);
+        // The row that holds it (it is durable already; a database that is down only leaves this null).
+        await this.flushAll(2_000).catch(() => undefined);
+        opId = this.rowOf(target, res.update);
       }
     }
-    return { from: from.branch, into: into.branch, merged: opId !== null, newOps: update.newOps, opId, version: versionOf(target.doc) };
+    return { from: from.branch, into: into.branch, merged, newOps: update.newOps, opId, version: versionOf(target.doc) };
+  }
+
+  /** The ops_log row holding an accepted update, once packed (multi-writer storage allocates ids in the flush: its head then). */
+  private rowOf(room: Room, u: UnloggedUpdate): number | null {
+    if (u.rowId === undefined) return null;
+    return this.storage.multiWriter ? room.lastStoredOpId : u.rowId;
   }
 
   /** A branch's current head frontiers and snapshot (null: no such branch). */
@@ -717,8 +779,8 @@ export class SyncCore {
     let bufferedOps = 0;
     let bufferedBytes = 0;
     for (const r of this.rooms.values()) {
-      bufferedOps += r.buffer.length + r.inflight.length;
-      bufferedBytes += r.bufferBytes + r.inflight.reduce((n, o) => n + o.bytes.length, 0);
+      bufferedOps += r.unstoredUpdates;
+      bufferedBytes += r.bufferBytes + r.inflight.reduce((n, o) => n + o.bytes.length, 0) + r.retry.reduce((n, o) => n + o.bytes.length, 0);
     }
     return {
       rooms: this.rooms.size,
@@ -784,7 +846,7 @@ function freeDoc(doc: { free(): void }): void {
 function storedSnapshot(room: Room): Uint8Array | null {
   if (room.unlogged.length) return null;
   // Rows of the current flush, rows waiting for the next one, and updates whose WAL append is under way.
-  const unstored = [...room.inflight.map((o) => o.spans), ...room.buffer.map((o) => o.spans), ...[...room.appending].map((u) => u.spans.json)];
+  const unstored = [...room.retry.map((o) => o.spans), ...room.inflight.map((o) => o.spans), ...room.buffer.map((o) => o.spans.json), ...[...room.appending].map((u) => u.spans.json)];
   if (unstored.length === 0) return room.doc.export({ mode: 'snapshot' });
   // Per peer, the unstored ops are the newest ones: cut each peer's counter at its first unstored op.
   const vv = room.doc.oplogVersion();
@@ -805,6 +867,28 @@ function storedSnapshot(room: Room): Uint8Array | null {
   } finally {
     fork.free();
   }
+}
+
+/** Of snapshots sorted newest first (by last op id): the ids the ladder drops. */
+export function ladderDrops(newestFirst: { snapshotId: number; lastOpId: number }[]): number[] {
+  const drop: number[] = [];
+  let kept: number | null = null;
+  for (const x of newestFirst) {
+    if (kept === null || x.lastOpId <= kept / 2) kept = x.lastOpId;
+    else drop.push(x.snapshotId);
+  }
+  return drop;
+}
+
+/** Updates bigger than this are checked for deep nesting on a fork before the import; smaller ones after it. */
+const DEPTH_PRECHECK_BYTES = 16 * 1024;
+
+/** Flushes a due snapshot waits for a room with nothing unstored before it is taken anyway (with a fork at the stored version). */
+const SNAPSHOT_MAX_WAITS = 20;
+
+/** The ops of `doc` in the given per-peer counter ranges, as one update. */
+export function exportRanges(doc: LoroDoc, ranges: Map<string, [number, number]>): Uint8Array {
+  return doc.export({ mode: 'updates-in-range', spans: [...ranges].map(([peer, [s, e]]) => ({ id: { peer: peer as `${number}`, counter: s }, len: e - s })) });
 }
 
 /** Rebuild a document from a snapshot and ops (recovery, time travel). */

@@ -20,6 +20,23 @@ export interface BlobInfo {
  */
 const inspected = new WeakMap<Uint8Array, BlobInfo | InvalidUpdateError>();
 
+const MAGIC = [0x6c, 0x6f, 0x72, 0x6f]; // "loro"
+/** Encode mode of Loro's fast-updates format (u16 after the 4-byte magic and the 16-byte checksum field). */
+const MODE_FAST_UPDATES = 4;
+
+/**
+ * A cheap check for the hot path: Loro's magic and the update format. Blobs
+ * in any other mode (snapshots, old formats) get the full inspection.
+ * Decoding a blob's meta costs about as much as importing it, and Loro's
+ * import checks the checksum and the encoding itself (refusing garbage
+ * without touching the document), so an update is not decoded twice.
+ */
+export function checkHeader(bytes: Uint8Array): void {
+  if (bytes.length === 0) throw new InvalidUpdateError('empty update');
+  if (bytes.length < 22 || MAGIC.some((b, i) => bytes[i] !== b)) throw new InvalidUpdateError('not a valid Loro update (no Loro header)');
+  if (((bytes[20] << 8) | bytes[21]) !== MODE_FAST_UPDATES) inspectBlob(bytes);
+}
+
 /** Checks header and checksum; throws InvalidUpdateError with the reason. */
 export function inspectBlob(bytes: Uint8Array): BlobInfo {
   let res = inspected.get(bytes);
@@ -68,18 +85,37 @@ export interface SpanSummary {
 }
 
 /**
- * What an import added to the document: per peer, the counters between the
- * version before and after it. Ops Loro keeps pending (dependencies missing)
- * are not in the oplog version, so they count only once they are applied,
- * whichever update brought them (the client's or a later one).
+ * What an import added to the document, per peer: Loro's ImportStatus.success
+ * is exactly the counters between the oplog versions before and after the
+ * import (ops Loro keeps pending are not in it, and ops of earlier updates an
+ * import unblocks are), so no version vector of the whole document is needed
+ * (test: updateInfo.unit.test.ts checks this against version diffs).
  */
+export function addedSpans(status: ImportStatus): SpanSummary & { ranges: Map<string, [number, number]> } {
+  const ranges = new Map<string, [number, number]>();
+  for (const [peer, span] of status.success) if (span.end > span.start) ranges.set(peer, [span.start, span.end]);
+  return spanSummary(ranges);
+}
+
+/** The same from two oplog versions (before and after an import). */
 export function gainedSpans(before: VersionVector, after: VersionVector): SpanSummary & { ranges: Map<string, [number, number]> } {
   const b = before.toJSON();
   const ranges = new Map<string, [number, number]>();
-  for (const [peer, end] of [...after.toJSON()].sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))) {
+  for (const [peer, end] of after.toJSON()) {
     const start = b.get(peer) ?? 0;
     if (end > start) ranges.set(peer, [start, end]);
   }
+  return spanSummary(ranges);
+}
+
+/** Row fields for per-peer ranges: the peer with the most ops, the op count and the spans JSON (peers sorted). */
+export function spanSummary(unsorted: Map<string, [number, number]>): SpanSummary & { ranges: Map<string, [number, number]> } {
+  if (unsorted.size === 1) {
+    // The common case (one peer's keystrokes), without the sort and the generic JSON.
+    const [[peer, [s, e]]] = unsorted;
+    return { peer, seqStart: s, seqEnd: e, opCount: e - s, json: `{${JSON.stringify(peer)}:[${s},${e}]}`, ranges: unsorted };
+  }
+  const ranges = new Map([...unsorted].sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0)));
   let opCount = 0;
   let main: [string, number, number] = ['', 0, 0];
   for (const [peer, [s, e]] of ranges) {

@@ -13,7 +13,9 @@ export const SCHEMA: string[] = [
     peer VARCHAR NOT NULL,
     op_count BIGINT NOT NULL,
     bytes BIGINT NOT NULL,
-    spans VARCHAR NOT NULL
+    spans VARCHAR NOT NULL,
+    updates BIGINT,
+    first_at TIMESTAMP
   )`,
   `CREATE TABLE IF NOT EXISTS snapshots (
     snapshot_id BIGINT NOT NULL,
@@ -39,6 +41,17 @@ export const SCHEMA: string[] = [
     fork_frontiers VARCHAR,
     head_op_id BIGINT NOT NULL
   )`,
+];
+
+/**
+ * Columns added since the first release, for databases created before them
+ * (ALTER TABLE … ADD COLUMN IF NOT EXISTS, which DuckDB and DuckLake both
+ * run): rows written before packing hold one update each (updates NULL = 1,
+ * first_at NULL = created_at).
+ */
+export const MIGRATIONS: string[] = [
+  'ALTER TABLE ops_log ADD COLUMN IF NOT EXISTS updates BIGINT',
+  'ALTER TABLE ops_log ADD COLUMN IF NOT EXISTS first_at TIMESTAMP',
 ];
 
 /** Rows per INSERT statement (placeholders per statement stay bounded). */

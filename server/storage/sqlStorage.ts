@@ -1,7 +1,7 @@
 // SQL shared by the DuckDB and DuckLake storages. Every value is a bound
 // parameter; doc ids and branch names never appear in SQL text.
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, blobValue, DuckDBBlobValue, DuckDBTimestampValue } from '@duckdb/node-api';
-import { INSERT_CHUNK, SCHEMA } from './schema';
+import { INSERT_CHUNK, MIGRATIONS, SCHEMA } from './schema';
 import { SerialQueue } from './serialQueue';
 import type { Analytics, AnalyticsQuery, BranchInfo, FlushBatch, FlushResult, OpRow, RoomState, SnapshotRow, Storage } from './types';
 
@@ -35,6 +35,7 @@ export abstract class SqlStorage implements Storage {
   async init(): Promise<void> {
     await this.open();
     for (const ddl of SCHEMA) await this.c.run(ddl);
+    for (const ddl of MIGRATIONS) await this.c.run(ddl);
   }
 
   protected async rows(sql: string, params: DuckDBValue[] = []): Promise<Record<string, DuckDBValue>[]> {
@@ -73,7 +74,7 @@ export abstract class SqlStorage implements Storage {
     );
     const snapshot = snap[0] ? { snapshotId: num(snap[0].snapshot_id), lastOpId: num(snap[0].last_op_id), bytes: bytesOf(snap[0].snapshot_bytes) } : null;
     const after = snapshot ? snapshot.lastOpId : 0;
-    const ops = await this.rows('SELECT op_id, op_bytes FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id > ? ORDER BY op_id', [docId, branch, after]);
+    const ops = await this.rows('SELECT op_id, op_bytes, op_count FROM ops_log WHERE doc_id = ? AND branch = ? AND op_id > ? ORDER BY op_id', [docId, branch, after]);
     const maxes = await this.rows(
       `SELECT (SELECT coalesce(max(op_id), 0) FROM ops_log WHERE doc_id = ? AND branch = ?) AS max_op,
               (SELECT coalesce(max(last_op_id), 0) FROM snapshots WHERE doc_id = ? AND branch = ?) AS max_snap_op,
@@ -85,7 +86,7 @@ export abstract class SqlStorage implements Storage {
     const head = num(m.head);
     return {
       snapshot,
-      ops: ops.map((r) => ({ opId: num(r.op_id), bytes: bytesOf(r.op_bytes) })),
+      ops: ops.map((r) => ({ opId: num(r.op_id), bytes: bytesOf(r.op_bytes), opCount: num(r.op_count) })),
       maxOpId: Math.max(num(m.max_op), num(m.max_snap_op), head),
       maxSnapshotId: num(m.max_snap),
       known: head >= 0,
@@ -111,9 +112,9 @@ export abstract class SqlStorage implements Storage {
       const chunk = ops.slice(i, i + INSERT_CHUNK);
       const params: DuckDBValue[] = [];
       for (const op of chunk) params.push(...opParams(op));
-      const values = chunk.map(() => '(?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      const values = chunk.map(() => '(?, ?, ?, make_timestamp(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?, ?, make_timestamp(?::BIGINT))').join(', ');
       await this.c.run(
-        `INSERT INTO ops_log (op_id, doc_id, branch, created_at, author, op_bytes, seq_start, seq_end, peer, op_count, bytes, spans) VALUES ${values}`,
+        `INSERT INTO ops_log (op_id, doc_id, branch, created_at, author, op_bytes, seq_start, seq_end, peer, op_count, bytes, spans, updates, first_at) VALUES ${values}`,
         params,
       );
     }
@@ -133,13 +134,18 @@ export abstract class SqlStorage implements Storage {
 
   private async withoutStored(ops: OpRow[]): Promise<OpRow[]> {
     const byRoom = new Map<string, OpRow[]>();
+    const out: OpRow[] = [];
     for (const op of ops) {
+      // Fresh rows have op ids no commit used yet.
+      if (!op.retried) {
+        out.push(op);
+        continue;
+      }
       const k = JSON.stringify([op.docId, op.branch]);
       const list = byRoom.get(k);
       if (list) list.push(op);
       else byRoom.set(k, [op]);
     }
-    const out: OpRow[] = [];
     for (const list of byRoom.values()) {
       const lo = Math.min(...list.map((o) => o.opId));
       const hi = Math.max(...list.map((o) => o.opId));
@@ -166,6 +172,14 @@ export abstract class SqlStorage implements Storage {
       blobValue(row.bytes),
       row.message,
     ]);
+  }
+
+  deleteSnapshots(docId: string, branch: string, snapshotIds: number[]): Promise<number> {
+    if (snapshotIds.length === 0) return Promise.resolve(0);
+    return this.tx(async () => {
+      for (const id of snapshotIds) await this.c.run('DELETE FROM snapshots WHERE doc_id = ? AND branch = ? AND snapshot_id = ?', [docId, branch, id]);
+      return snapshotIds.length;
+    });
   }
 
   deleteOpsUpTo(docId: string, branch: string, uptoOpId: number): Promise<number> {
@@ -232,16 +246,16 @@ export abstract class SqlStorage implements Storage {
       const d = q.docId ?? null, b = q.branch ?? null, f = q.from ?? null, t = q.to ?? null;
       const p: DuckDBValue[] = [d, d, b, b, f, f, t, t];
       const perAuthor = await this.rows(
-        `SELECT author, count(*) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes FROM ops_log ${where} GROUP BY author ORDER BY updates DESC, author`,
+        `SELECT author, sum(coalesce(updates, 1)) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes FROM ops_log ${where} GROUP BY author ORDER BY updates DESC, author`,
         p,
       );
       const perMinute = await this.rows(
-        `SELECT strftime(date_trunc('minute', created_at), '%Y-%m-%dT%H:%M:00Z') AS minute, count(*) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes
+        `SELECT strftime(date_trunc('minute', created_at), '%Y-%m-%dT%H:%M:00Z') AS minute, sum(coalesce(updates, 1)) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes
          FROM ops_log ${where} GROUP BY 1 ORDER BY 1`,
         p,
       );
       const perBranch = await this.rows(
-        `SELECT doc_id, branch, count(*) AS updates, sum(op_count) AS ops, sum(bytes) AS bytes, min(created_at) AS first_at, max(created_at) AS last_at
+        `SELECT doc_id, branch, sum(coalesce(updates, 1)) AS updates, count(*) AS n_rows, sum(op_count) AS ops, sum(bytes) AS bytes, min(coalesce(first_at, created_at)) AS first_at, max(created_at) AS last_at
          FROM ops_log ${where} GROUP BY doc_id, branch ORDER BY doc_id, branch`,
         p,
       );
@@ -252,6 +266,7 @@ export abstract class SqlStorage implements Storage {
           docId: String(r.doc_id),
           branch: String(r.branch),
           updates: num(r.updates),
+          rows: num(r.n_rows),
           ops: num(r.ops),
           bytes: num(r.bytes),
           firstAt: iso(r.first_at),
@@ -276,7 +291,7 @@ export abstract class SqlStorage implements Storage {
 }
 
 function opParams(op: OpRow): DuckDBValue[] {
-  return [op.opId, op.docId, op.branch, ts(op.createdAt), op.author, blobValue(op.bytes), op.seqStart, op.seqEnd, op.peer, op.opCount, op.bytes.length, op.spans];
+  return [op.opId, op.docId, op.branch, ts(op.createdAt), op.author, blobValue(op.bytes), op.seqStart, op.seqEnd, op.peer, op.opCount, op.bytes.length, op.spans, op.updates ?? 1, ts(op.firstAt ?? op.createdAt)];
 }
 
 /** SQL string literal for operator-given paths in ATTACH (which takes no parameters). */

@@ -18,6 +18,11 @@ export interface OpRow {
   opCount: number;
   /** All id spans as JSON `{"<peer>":[start,end],...}`: the idempotency key. */
   spans: string;
+  /** Client updates packed into this row (default 1). createdAt is the last one's time, firstAt the first one's. */
+  updates?: number;
+  firstAt?: number;
+  /** Written before by a flush that failed: a commit whose success was not seen may hold it (single-writer storage checks its op id). */
+  retried?: boolean;
   /**
    * Multi-writer storage only: rows with op_id > dedupAfter may already hold
    * this update (stored by another process, or by a commit whose success was
@@ -48,8 +53,8 @@ export interface BranchInfo {
 
 export interface RoomState {
   snapshot: { snapshotId: number; lastOpId: number; bytes: Uint8Array } | null;
-  /** Ops after the snapshot, ordered by op_id. */
-  ops: { opId: number; bytes: Uint8Array }[];
+  /** Ops after the snapshot, ordered by op_id (opCount: Loro ops in the row). */
+  ops: { opId: number; bytes: Uint8Array; opCount?: number }[];
   /** Highest op id ever allocated for this doc+branch (0 if none). */
   maxOpId: number;
   maxSnapshotId: number;
@@ -101,7 +106,8 @@ export interface AnalyticsQuery {
 export interface Analytics {
   perAuthor: { author: string; updates: number; ops: number; bytes: number }[];
   perMinute: { minute: string; updates: number; ops: number; bytes: number }[];
-  perBranch: { docId: string; branch: string; updates: number; ops: number; bytes: number; firstAt: string; lastAt: string }[];
+  /** rows: ops_log rows (each packs one author's updates of a flush). */
+  perBranch: { docId: string; branch: string; updates: number; rows: number; ops: number; bytes: number; firstAt: string; lastAt: string }[];
 }
 
 export interface Storage {
@@ -113,6 +119,8 @@ export interface Storage {
   writeBatch(batch: FlushBatch): Promise<void | FlushResult>;
   /** Multi-writer storage allocates the snapshot id in the transaction and returns it. */
   writeSnapshot(row: SnapshotRow): Promise<void | number>;
+  /** Delete these snapshots (thinning older automatic ones); returns rows deleted. */
+  deleteSnapshots?(docId: string, branch: string, snapshotIds: number[]): Promise<number>;
   /** Delete ops with op_id <= uptoOpId; returns rows deleted. */
   deleteOpsUpTo(docId: string, branch: string, uptoOpId: number): Promise<number>;
   listBranches(docId: string): Promise<BranchInfo[]>;

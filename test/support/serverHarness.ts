@@ -147,3 +147,9 @@ export function textUpdate(text: string, peer: bigint): Uint8Array {
 export function textOf(doc: LoroDoc): string {
   return doc.getText('t').toString();
 }
+
+/** Updates stored in ops_log for a doc+branch (rows pack several; analytics count the updates). */
+export async function storedUpdates(storage: { analytics(q: { docId: string; branch: string }): Promise<{ perBranch: { updates: number }[] }> }, docId: string, branch = 'main'): Promise<number> {
+  const a = await storage.analytics({ docId, branch });
+  return a.perBranch.reduce((n, b) => n + b.updates, 0);
+}

@@ -190,7 +190,7 @@ describe('server durability', function () {
       await raw.next(MessageType.JoinResponseOk);
       const w = new Writer(raw, 'deg', 77n, sent);
       for (let i = 0; i < 5; i++) w.sendOne();
-      await waitFor(() => s.stats().opsStored >= 5, 'first rows stored');
+      await waitFor(() => s.stats().updatesStored >= 5, 'first rows stored');
       faulty.mode = 'fail';
       for (let i = 0; i < 30; i++) {
         w.sendOne();

@@ -5,6 +5,8 @@
 // exits with a precise error. While the server runs, the server holds the lock:
 // another process cannot take it and the server goes on.
 import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { UpdateStatusCode } from 'loro-protocol';
 import { AckWriter, joinedRaw, joinerVersion } from '../support/faultWriter';
@@ -12,6 +14,29 @@ import { holdDatabaseLock, type LockHolder } from '../support/dbLockHolder';
 import { freePort } from '../support/freePort';
 import { runCli, spawnServer, type ChildServer } from '../support/serverProcess';
 import { rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { EXT_DIR } from '../support/scaleoutCluster';
+
+const SQLITE_EXT = path.join(EXT_DIR, 'v1.5.5/linux_amd64/sqlite_scanner.duckdb_extension');
+const DUCKLAKE_EXT = path.join(EXT_DIR, 'v1.5.5/linux_amd64/ducklake.duckdb_extension');
+
+/** A python3 process holding `BEGIN EXCLUSIVE` on a SQLite file until release(). */
+async function holdSqliteExclusive(file: string): Promise<{ release: () => Promise<void> }> {
+  const code = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\nsys.stdin.read()\nc.execute('COMMIT')";
+  const py = spawn('python3', ['-c', code, file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    py.stdout.once('data', () => resolve());
+    py.once('exit', (c) => reject(new Error(`python3 exited with ${c} before taking the lock`)));
+  });
+  py.removeAllListeners('exit');
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        if (py.exitCode !== null || py.signalCode !== null) return resolve();
+        py.once('exit', () => resolve());
+        py.stdin.end();
+      }),
+  };
+}
 
 const NO_FLUSH = ['--flush-ms', '600000', '--flush-ops', '100000', '--flush-bytes', '100000000'];
 
@@ -110,5 +135,45 @@ describe('database locked by another real process', function () {
     }, 'every update stored', 60_000);
     raw.close();
     assert.equal(await joinerVersion(srv.url, w.roomId, w.peer), w.ackedEnd());
+  });
+
+  it('DuckLake on a SQLite catalog held by another process (BEGIN EXCLUSIVE) for 20 s while the server runs: acks go on, degraded with the cause, caught up after, nothing acked lost', async function () {
+    const missing = spawnSync('python3', ['-c', 'import sqlite3'], { stdio: 'ignore' }).status !== 0 ? 'python3 with sqlite3' : !existsSync(SQLITE_EXT) || !existsSync(DUCKLAKE_EXT) ? `ducklake / sqlite_scanner extensions in ${EXT_DIR}` : null;
+    if (missing) {
+      if (process.env.CI === 'true') assert.fail(`needs ${missing}`);
+      console.log(`      (skipped: needs ${missing})`);
+      this.skip();
+    }
+    const catalog = path.join(dir, 'meta.sqlite');
+    const args = ['--lake', `ducklake:sqlite:${catalog}`, '--data-path', path.join(dir, 'data'), '--extension-dir', EXT_DIR, '--wal-dir', path.join(dir, 'wal'), '--flush-ms', '50', '--flush-stall-ms', '1500', '--log-level', 'info'];
+    srv = await spawnServer(args, 120_000);
+    const w = new AckWriter('sqlite-locked', 1401n);
+    const raw = await joinedRaw(srv.url, w.roomId);
+    await w.sendMany(raw, 5, 300);
+    await waitFor(async () => (await healthAt(srv!.httpUrl))?.body.walDepth === 0, 'stored before the lock', 60_000);
+    const sqlite = await holdSqliteExclusive(catalog);
+    try {
+      const lockedAt = Date.now();
+      // Clients keep writing for the 20 s the catalog is held.
+      while (Date.now() - lockedAt < 20_000) {
+        await w.sendMany(raw, 2, 300);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.equal(w.refused(), 0, 'every update acked from the WAL while the catalog is locked');
+      const h = await healthAt(srv.httpUrl);
+      assert.equal(h?.body.status, 'degraded');
+      assert.ok((h?.body.walDepth ?? 0) > 0);
+      assert.match(srv.stderr(), /"level":"warn","msg":"(flush failed[^\n]*database is locked|flush stalled)/);
+    } finally {
+      await sqlite.release();
+    }
+    await waitFor(async () => {
+      const h = await healthAt(srv!.httpUrl);
+      return h?.body.status === 'ok' && h.body.walDepth === 0;
+    }, 'caught up once the catalog is released', 120_000);
+    raw.close();
+    assert.equal(await srv.kill('SIGTERM'), 0);
+    srv = await spawnServer([...args.slice(0, 6), '--wal-dir', path.join(dir, 'wal-empty')], 120_000);
+    assert.equal(await joinerVersion(srv.url, w.roomId, w.peer), w.ackedEnd(), 'the lake holds every acked update');
   });
 });

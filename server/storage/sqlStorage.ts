@@ -99,11 +99,30 @@ export abstract class SqlStorage implements Storage {
       // (a commit whose success was not seen) are skipped, never stored twice.
       await this.insertOps(await this.withoutStored(batch.ops));
       await this.insertBranchRows(batch.newBranches);
-      for (const h of batch.heads) {
-        await this.c.run('UPDATE doc_branches SET head_op_id = ? WHERE doc_id = ? AND branch = ?', [h.headOpId, h.docId, h.branch]);
-        if (h.branch === 'main') await this.c.run('UPDATE doc_meta SET head_op_id = ? WHERE doc_id = ?', [h.headOpId, h.docId]);
-      }
+      await this.updateHeads(batch.heads);
     });
+  }
+
+  /**
+   * head_op_id of every room in the flush, in one statement per table: under
+   * load each statement waits a turn of the event loop behind the incoming
+   * updates, so a flush costs round trips, not rooms.
+   */
+  private async updateHeads(heads: FlushBatch['heads']): Promise<void> {
+    for (let i = 0; i < heads.length; i += INSERT_CHUNK) {
+      const chunk = heads.slice(i, i + INSERT_CHUNK);
+      await this.c.run(
+        `UPDATE doc_branches SET head_op_id = v.h FROM (VALUES ${chunk.map(() => '(?::VARCHAR, ?::VARCHAR, ?::BIGINT)').join(', ')}) AS v(d, b, h) WHERE doc_branches.doc_id = v.d AND doc_branches.branch = v.b`,
+        chunk.flatMap((h) => [h.docId, h.branch, h.headOpId]),
+      );
+      const main = chunk.filter((h) => h.branch === 'main');
+      if (main.length) {
+        await this.c.run(
+          `UPDATE doc_meta SET head_op_id = v.h FROM (VALUES ${main.map(() => '(?::VARCHAR, ?::BIGINT)').join(', ')}) AS v(d, h) WHERE doc_meta.doc_id = v.d`,
+          main.flatMap((h) => [h.docId, h.headOpId]),
+        );
+      }
+    }
   }
 
   /** INSERT rows into ops_log, INSERT_CHUNK rows per statement (inside the caller's transaction). */

@@ -75,7 +75,7 @@ describe('SQL notebook through the keyboard and mouse: kept results, squiggle, c
     await row.hover();
     await row.locator('.run-button-container .action-label').first().click({ timeout: 30_000 });
     const picker = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'SQLRoom' });
-    if (await picker.first().isVisible({ timeout: 3_000 }).catch(() => false)) await picker.first().click();
+    if (await picker.first().waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) await picker.first().click();
   }
 
   /** The text of the output webview showing `selector`, once it shows `text`. */
@@ -110,7 +110,7 @@ describe('SQL notebook through the keyboard and mouse: kept results, squiggle, c
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
     pid = await windows.hostOf(known);
     // The editor comes back with the window; a person opens it again if not.
-    if (!(await page.locator('.notebook-editor').first().isVisible({ timeout: 20_000 }).catch(() => false))) await quickOpen(page, path.basename(file));
+    if (!(await page.locator('.notebook-editor').first().waitFor({ state: 'visible', timeout: 20_000 }).then(() => true, () => false))) await quickOpen(page, path.basename(file));
     await windows.until('the notebook after the reload', pid, file, (n) => n.cells.length === CELLS.length);
     const kept = await outputWith('.sqlroom-kept', 'From an earlier run');
     assert.match(kept, /From an earlier run/);
@@ -160,7 +160,7 @@ describe('SQL notebook through the keyboard and mouse: kept results, squiggle, c
     const row = page.locator('.suggest-widget .monaco-list-row', { hasText: 'fare_amount' }).first();
     for (let attempt = 1; ; attempt++) {
       await page.keyboard.press('Control+Space');
-      if (await row.isVisible({ timeout: 10_000 }).catch(() => false)) break;
+      if (await row.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false)) break;
       if (attempt === 6) throw new Error('Ctrl+Space never offered fare_amount');
       await page.keyboard.press('Escape');
       await clickIntoCell(3);

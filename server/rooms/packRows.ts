@@ -6,7 +6,7 @@
 import type { LoroDoc } from 'loro-crdt';
 import type { OpRow } from '../storage/types';
 import type { BufferedOp } from './room';
-import { spanSummary } from './updateInfo';
+import { exportRanges, spanSummary } from './updateInfo';
 
 export interface PackedRow extends OpRow {
   /** Client updates in this row. */
@@ -109,7 +109,7 @@ function finish(doc: LoroDoc, cur: Open, opId: number): PackedRow {
   row.spans = sum.json;
   // One update: its own bytes when they hold exactly its ops; else the merged export of the ranges.
   if (cur.parts.length > 1 || !cur.parts[0].exact) {
-    row.bytes = doc.export({ mode: 'updates-in-range', spans: [...cur.ranges].map(([peer, [s, e]]) => ({ id: { peer: peer as `${number}`, counter: s }, len: e - s })) });
+    row.bytes = exportRanges(doc, cur.ranges);
   }
   return row;
 }

@@ -11,7 +11,7 @@ import { WriteAheadLog } from '../wal/wal';
 import { WalLimit } from '../wal/walLimit';
 import { Room, type UnloggedUpdate } from './room';
 import { packUpdates, type PackedRow } from './packRows';
-import { InvalidUpdateError, addedSpans, checkHeader, errText, inspectBlob, pendingText } from './updateInfo';
+import { InvalidUpdateError, addedSpans, checkHeader, errText, exportRanges, inspectBlob, pendingText } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { noteImported, tooDeep } from './nesting';
 import { newBatchId } from '../protocol/send';
@@ -885,11 +885,6 @@ const DEPTH_PRECHECK_BYTES = 16 * 1024;
 
 /** Flushes a due snapshot waits for a room with nothing unstored before it is taken anyway (with a fork at the stored version). */
 const SNAPSHOT_MAX_WAITS = 20;
-
-/** The ops of `doc` in the given per-peer counter ranges, as one update. */
-export function exportRanges(doc: LoroDoc, ranges: Map<string, [number, number]>): Uint8Array {
-  return doc.export({ mode: 'updates-in-range', spans: [...ranges].map(([peer, [s, e]]) => ({ id: { peer: peer as `${number}`, counter: s }, len: e - s })) });
-}
 
 /** Rebuild a document from a snapshot and ops (recovery, time travel). */
 export function buildDoc(snapshot: Uint8Array | null, ops: Uint8Array[]): LoroDoc {

@@ -1,6 +1,6 @@
 // Validation of incoming Loro bytes and the id spans that make a stored row
 // idempotent (a retried update imports nothing new and is not stored again).
-import { decodeImportBlobMeta, type ImportStatus, type VersionVector } from 'loro-crdt';
+import { decodeImportBlobMeta, type ImportStatus, type LoroDoc } from 'loro-crdt';
 
 export class InvalidUpdateError extends Error {}
 
@@ -89,22 +89,11 @@ export interface SpanSummary {
  * is exactly the counters between the oplog versions before and after the
  * import (ops Loro keeps pending are not in it, and ops of earlier updates an
  * import unblocks are), so no version vector of the whole document is needed
- * (test: updateInfo.unit.test.ts checks this against version diffs).
+ * (test: packRows.unit.test.ts checks this against version diffs).
  */
 export function addedSpans(status: ImportStatus): SpanSummary & { ranges: Map<string, [number, number]> } {
   const ranges = new Map<string, [number, number]>();
   for (const [peer, span] of status.success) if (span.end > span.start) ranges.set(peer, [span.start, span.end]);
-  return spanSummary(ranges);
-}
-
-/** The same from two oplog versions (before and after an import). */
-export function gainedSpans(before: VersionVector, after: VersionVector): SpanSummary & { ranges: Map<string, [number, number]> } {
-  const b = before.toJSON();
-  const ranges = new Map<string, [number, number]>();
-  for (const [peer, end] of after.toJSON()) {
-    const start = b.get(peer) ?? 0;
-    if (end > start) ranges.set(peer, [start, end]);
-  }
   return spanSummary(ranges);
 }
 
@@ -125,14 +114,9 @@ export function spanSummary(unsorted: Map<string, [number, number]>): SpanSummar
   return { peer: main[0], seqStart: main[1], seqEnd: main[2], opCount, json: JSON.stringify(Object.fromEntries(ranges)), ranges };
 }
 
-/** Whether two per-peer range maps are equal. */
-export function sameRanges(a: Map<string, [number, number]>, b: Map<string, [number, number]>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [peer, [s, e]] of a) {
-    const o = b.get(peer);
-    if (!o || o[0] !== s || o[1] !== e) return false;
-  }
-  return true;
+/** The ops of `doc` in the given per-peer counter ranges, as one update. */
+export function exportRanges(doc: LoroDoc, ranges: Map<string, [number, number]>): Uint8Array {
+  return doc.export({ mode: 'updates-in-range', spans: [...ranges].map(([peer, [s, e]]) => ({ id: { peer: peer as `${number}`, counter: s }, len: e - s })) });
 }
 
 /** "peer 12: ops 5-8, …": the pending spans of an import, for the client's error message. */

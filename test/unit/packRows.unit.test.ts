@@ -3,14 +3,25 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { DuckDBInstance, blobValue } from '@duckdb/node-api';
-import { LoroDoc } from 'loro-crdt';
+import { LoroDoc, type VersionVector } from 'loro-crdt';
 import { startServer } from '../../server';
 import { rmDir, tmpDir } from '../support/serverHarness';
 import { packUpdates } from '../../server/rooms/packRows';
 import { ladderDrops } from '../../server/rooms/syncCore';
 import type { BufferedOp } from '../../server/rooms/room';
-import { addedSpans, gainedSpans } from '../../server/rooms/updateInfo';
+import { addedSpans, spanSummary } from '../../server/rooms/updateInfo';
 import { Rng } from '../soak/rng';
+
+/** The oracle for addedSpans: what an import added, from the oplog versions before and after it. */
+function gainedSpans(before: VersionVector, after: VersionVector) {
+  const b = before.toJSON();
+  const ranges = new Map<string, [number, number]>();
+  for (const [peer, end] of after.toJSON()) {
+    const start = b.get(peer) ?? 0;
+    if (end > start) ranges.set(peer, [start, end]);
+  }
+  return spanSummary(ranges);
+}
 
 /** Updates of `peers` typing into one text, each update one commit, as the room imports them. */
 function session(seed: number, steps: number, peers = 3) {

@@ -1,14 +1,8 @@
 // Encoding outgoing messages, splitting updates that do not fit one protocol
 // message (256 KiB) into a fragment header + fragments, as the stock client does.
-import { randomBytes } from 'node:crypto';
-import { CrdtType, MAX_MESSAGE_SIZE, MessageType, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
+import { CrdtType, MessageType, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
 import type { WebSocket } from 'ws';
-
-export const FRAGMENT_BYTES = Math.min(240 * 1024, MAX_MESSAGE_SIZE - 4096);
-
-export function newBatchId(): HexString {
-  return `0x${randomBytes(8).toString('hex')}`;
-}
+import { FRAGMENT_BYTES, newBatchId } from '../shared/updateBatch';
 
 /** Per socket: most bytes that may wait in its send queue, and what to do past it. */
 const sendLimits = new WeakMap<WebSocket, { maxQueued: number; onOver: (queued: number) => void; over: boolean }>();

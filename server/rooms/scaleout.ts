@@ -6,7 +6,7 @@
 //   - leases: snapshot/compaction of a doc+branch only by the lease holder.
 import { hostname } from 'node:os';
 import type { Logger } from '../log';
-import { newBatchId } from '../protocol/send';
+import { newBatchId } from '../shared/updateBatch';
 import type { RemoteRows, Storage } from '../storage/types';
 import { newHolderId } from '../storage/sharedLakeStorage';
 import type { Room } from './room';

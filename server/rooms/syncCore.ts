@@ -14,7 +14,7 @@ import { packUpdates, type PackedRow } from './packRows';
 import { InvalidUpdateError, addedSpans, checkHeader, errText, exportRanges, inspectBlob, pendingText } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { noteImported, tooDeep } from './nesting';
-import { newBatchId } from '../protocol/send';
+import { newBatchId } from '../shared/updateBatch';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
 
 export type AcceptResult =

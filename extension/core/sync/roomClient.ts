@@ -11,10 +11,10 @@
 //   - a list of server URLs (processes of one scale-out deployment): after a
 //     lost connection the next one is tried; the rejoin uploads what that
 //     server lacks, so updates in flight to a killed process are not lost.
-import { randomBytes } from 'node:crypto';
 import { EphemeralStore, VersionVector, type LoroDoc } from 'loro-crdt';
-import { CrdtType, MAX_MESSAGE_SIZE, MessageType, RoomErrorCode, UpdateStatusCode, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
+import { CrdtType, MessageType, RoomErrorCode, UpdateStatusCode, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
 import WebSocket from 'ws';
+import { FRAGMENT_BYTES, newBatchId } from '../../../server/shared/updateBatch';
 
 export type ConnectionState = 'connecting' | 'connected' | 'offline' | 'error';
 
@@ -52,8 +52,6 @@ export interface RoomClientOptions {
   onRemote?: () => void;
   log?: (message: string) => void;
 }
-
-const FRAGMENT_BYTES = Math.min(240 * 1024, MAX_MESSAGE_SIZE - 4096);
 
 export class RoomClient {
   private ws: WebSocket | undefined;
@@ -396,10 +394,6 @@ export class RoomClient {
     this.status = { ...this.status, ...patch, pending: this.inFlight.size + this.offlineCommits, merged };
     this.opts.onStatus?.(this.status);
   }
-}
-
-function newBatchId(): HexString {
-  return `0x${randomBytes(8).toString('hex')}`;
 }
 
 /** Ops in `a` that `b` lacks. */

@@ -24,8 +24,9 @@
 //   - Snapshot/compaction leases are plain rows in the catalog's PostgreSQL
 //     database (`sqlroom_leases`, INSERT ... ON CONFLICT ... WHERE expired).
 import { randomBytes } from 'node:crypto';
-import { DuckDBBlobValue, DuckDBValue, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBValue, type DuckDBConnection } from '@duckdb/node-api';
 import { SerialQueue } from './serialQueue';
+import { bytesOf, num, ts } from './sqlValues';
 import { DuckLakeStorage, type DuckLakeStorageOptions } from './ducklakeStorage';
 import { SCHEMA } from './schema';
 import { StorageOpenError, sqlLiteral } from './sqlStorage';
@@ -33,12 +34,6 @@ import type { FlushBatch, FlushResult, OpRow, RemoteRows, RoomState, SnapshotRow
 
 const LAKE = 'sqlroom_lake'; // the name DuckLakeStorage attaches the lake as
 const PG = 'sqlroom_pg';
-const ts = (ms: number) => BigInt(Math.round(ms)) * 1000n;
-const num = (v: DuckDBValue): number => (v === null ? 0 : Number(v));
-const bytesOf = (v: DuckDBValue): Uint8Array => {
-  if (v instanceof DuckDBBlobValue) return v.bytes;
-  throw new Error('expected a BLOB value');
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A commit that lost against a concurrent one: safe to retry from BEGIN. */
@@ -53,10 +48,11 @@ export function postgresConninfo(catalog: string): string | null {
   return m ? m[1] : null;
 }
 
-/** A PostgreSQL string literal inside a DuckDB string literal (postgres_execute takes SQL text). */
-function pgText(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
+/**
+ * A PostgreSQL string literal inside a DuckDB string literal (postgres_execute
+ * takes SQL text): PostgreSQL quotes a literal as DuckDB does.
+ */
+const pgText = sqlLiteral;
 
 export interface SharedLakeStorageOptions extends DuckLakeStorageOptions {
   /** Attempts per write transaction when it conflicts with another process (default 50). */

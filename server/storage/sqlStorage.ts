@@ -1,22 +1,14 @@
 // SQL shared by the DuckDB and DuckLake storages. Every value is a bound
 // parameter; doc ids and branch names never appear in SQL text.
-import { DuckDBConnection, DuckDBInstance, DuckDBValue, blobValue, DuckDBBlobValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, DuckDBValue, blobValue } from '@duckdb/node-api';
 import { INSERT_CHUNK, MIGRATIONS, SCHEMA } from './schema';
 import { SerialQueue } from './serialQueue';
+import { bytesOf, iso, msOf, num, ts } from './sqlValues';
 import type { Analytics, AnalyticsQuery, BranchInfo, FlushBatch, FlushResult, OpRow, RoomState, SnapshotRow, Storage } from './types';
 
 export class StorageOpenError extends Error {}
 /** The database file is locked by another process (DuckDB's message names it, with its PID). */
 export class StorageLockedError extends StorageOpenError {}
-
-const ts = (ms: number) => BigInt(Math.round(ms)) * 1000n; // micros for make_timestamp
-const num = (v: DuckDBValue): number => (v === null ? 0 : typeof v === 'bigint' ? Number(v) : Number(v));
-const bytesOf = (v: DuckDBValue): Uint8Array => {
-  if (v instanceof DuckDBBlobValue) return v.bytes;
-  throw new Error('expected a BLOB value');
-};
-const msOf = (v: DuckDBValue): number => (v instanceof DuckDBTimestampValue ? Number(v.micros / 1000n) : 0);
-const iso = (v: DuckDBValue): string => new Date(msOf(v)).toISOString();
 
 export abstract class SqlStorage implements Storage {
   abstract readonly kind: string;

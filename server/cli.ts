@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createStorage, startServer, StartupError, StorageOpenError } from './index';
 import { createLogger, isLogLevel, type LogLevel } from './log';
 import type { ServerOptions } from './options';
+import { normalizeUserName } from './protocol/names';
 import { parseRoomId, validateBranch, validateDocId, roomKey, DEFAULT_BRANCH } from './protocol/roomId';
 import { checkpointOffline } from './rooms/offline';
 import { ANY_DOC, issueToken, parseTtl, readSecretFile, secretFromString } from './tokens';
@@ -270,8 +271,14 @@ function token(v: Values): void {
   } catch (err) {
     throw new UsageError(`--ttl: ${(err as Error).message}`);
   }
-  if (v.user !== undefined && !/^[^\p{Cc}\p{Cf}]{1,128}$/u.test(v.user)) throw new UsageError('--user must be 1-128 printable characters');
-  process.stdout.write(issueToken(secret, { doc, branch, perm: v.perm, ttlSeconds, user: v.user }) + '\n');
+  let user: string | undefined;
+  if (v.user !== undefined) {
+    // The check the server applies to every user name (joins, tokens, HTTP).
+    const n = normalizeUserName(v.user);
+    if ('error' in n) throw new UsageError(`--user: ${n.error}`);
+    user = n.name;
+  }
+  process.stdout.write(issueToken(secret, { doc, branch, perm: v.perm, ttlSeconds, user }) + '\n');
 }
 
 function retain(v: string | undefined): number | null | undefined {

@@ -244,6 +244,13 @@ describe('server CLI tokens', function () {
     writeFileSync(path.join(dir, 'short'), 'tiny');
     const short = await runCli(['token', '--secret-file', path.join(dir, 'short'), '--doc', 'x', '--perm', 'read']);
     assert.match(short.stderr, /at least 16 bytes/);
+    // --user gets the server's user-name check (names.ts): a usage error that says why.
+    for (const [bad, why] of [['', /user name is empty/], ['ana\u200b', /invisible or control character U\+200B/], ['x'.repeat(129), /longer than 128/], ['p\u0430ypal', /mixes letters of the Latin and Cyrillic scripts/]] as const) {
+      const r = await runCli(['token', '--secret-file', secretFile, '--doc', 'x', '--perm', 'read', '--user', bad]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--user: /);
+      assert.match(r.stderr, why);
+    }
 
     const srv = await spawnServer(['--db', path.join(dir, 'db.duckdb'), '--secret-file', secretFile, '--log-level', 'warn']);
     try {

@@ -1,13 +1,16 @@
 // A bare loro-protocol client (ws + loro-protocol framing), so that send time,
 // ack time and the arrival of remote updates can be timed exactly. Works
-// against our server and loro-websocket's SimpleServer alike.
-import { randomBytes } from 'node:crypto';
+// against our server and loro-websocket's SimpleServer alike. realClient.ts
+// extends it with a replica of the document.
 import { CrdtType, MessageType, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
 import { decodeImportBlobMeta } from 'loro-crdt';
 import WebSocket from 'ws';
+import { newBatchId } from '../server/shared/updateBatch';
 
 export class LoroBenchClient {
-  private ws!: WebSocket;
+  protected ws!: WebSocket;
+  /** Options of the WebSocket (ws' default message size limit unless a subclass lifts it). */
+  protected readonly wsOptions: WebSocket.ClientOptions = {};
   private readonly pendingAcks = new Map<HexString, (ok: boolean) => void>();
   private joined?: { resolve: () => void; reject: (e: Error) => void };
   /** Called with (peer, counterEnd) for every peer in each remote update (observer clients only). */
@@ -22,7 +25,7 @@ export class LoroBenchClient {
   ) {}
 
   async connect(timeoutMs = 10_000): Promise<void> {
-    this.ws = new WebSocket(this.url);
+    this.ws = new WebSocket(this.url, this.wsOptions);
     this.ws.binaryType = 'nodebuffer';
     await withTimeout(
       new Promise<void>((resolve, reject) => {
@@ -33,7 +36,7 @@ export class LoroBenchClient {
       `connect ${this.url}`,
     );
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) return; // keepalive text frames
+      if (!isBinary) return; // keepalive / explanation text frames
       this.handle(decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
     });
     this.ws.on('error', () => undefined);
@@ -50,7 +53,7 @@ export class LoroBenchClient {
 
   /** Sends one update; resolves when the server acks it (false: error status or closed). */
   sendUpdate(update: Uint8Array): Promise<boolean> {
-    const batchId = `0x${randomBytes(8).toString('hex')}` as HexString;
+    const batchId = newBatchId();
     const acked = new Promise<boolean>((resolve) => this.pendingAcks.set(batchId, resolve));
     this.send({ type: MessageType.DocUpdate, crdt: CrdtType.Loro, roomId: this.roomId, updates: [update], batchId });
     return acked;
@@ -62,11 +65,20 @@ export class LoroBenchClient {
     this.ws?.close();
   }
 
-  private send(m: ProtocolMessage): void {
+  protected send(m: ProtocolMessage): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encode(m));
   }
 
-  private handle(m: ProtocolMessage): void {
+  /** One update of a DocUpdate from the server (after reassembly, in subclasses that reassemble fragments). */
+  protected receive(u: Uint8Array): void {
+    if (!this.onRemote) return;
+    const meta = decodeImportBlobMeta(u, false);
+    const ends = new Map<string, number>();
+    for (const [peer, end] of meta.partialEndVersionVector.toJSON()) ends.set(peer, end);
+    this.onRemote(ends);
+  }
+
+  protected handle(m: ProtocolMessage): void {
     switch (m.type) {
       case MessageType.JoinResponseOk:
         this.joined?.resolve();
@@ -84,14 +96,7 @@ export class LoroBenchClient {
       }
       case MessageType.DocUpdate:
         this.remoteUpdates++;
-        if (this.onRemote) {
-          for (const u of m.updates) {
-            const meta = decodeImportBlobMeta(u, false);
-            const ends = new Map<string, number>();
-            for (const [peer, end] of meta.partialEndVersionVector.toJSON()) ends.set(peer, end);
-            this.onRemote(ends);
-          }
-        }
+        for (const u of m.updates) this.receive(u);
         break;
       default:
         break;

@@ -4,11 +4,11 @@
 // LoroDoc only when asked (`cellTexts`), so the Loro import cost of the
 // replica does not load the machine while the server is being measured (Yjs
 // providers apply updates as they come; that is cheap in Yjs).
-import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { CrdtType, MessageType, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
-import { LoroDoc, decodeImportBlobMeta, type LoroMap } from 'loro-crdt';
-import WebSocket from 'ws';
-import { withTimeout } from './loroClient';
+import { createHash, type Hash } from 'node:crypto';
+import { MessageType, type HexString, type ProtocolMessage } from 'loro-protocol';
+import { LoroDoc, type LoroMap } from 'loro-crdt';
+import type WebSocket from 'ws';
+import { LoroBenchClient } from './loroClient';
 
 /** What the real-trace runner needs of a client, Loro or Yjs. */
 export interface ReplicaClient {
@@ -25,58 +25,20 @@ export interface ReplicaClient {
   close(): void;
 }
 
-export class RealLoroClient implements ReplicaClient {
-  private ws!: WebSocket;
-  private readonly pendingAcks = new Map<HexString, (ok: boolean) => void>();
-  private joined?: { resolve: () => void; reject: (e: Error) => void };
+/** LoroBenchClient (connect, join, acks, onRemote) plus the replica and fragment reassembly. */
+export class RealLoroClient extends LoroBenchClient implements ReplicaClient {
+  protected override readonly wsOptions: WebSocket.ClientOptions = { maxPayload: 0 };
   private readonly fragments = new Map<HexString, { parts: Uint8Array[]; left: number }>();
   /** Sent and received updates not yet imported into `doc`. */
   private pending: Uint8Array[] = [];
   private doc: LoroDoc | null = null;
   private readonly digest: Hash = createHash('sha256');
-  onRemote?: (ends: Map<string, number>) => void;
   lastReceivedAt = 0;
   received = 0;
 
-  constructor(
-    readonly url: string,
-    readonly roomId: string,
-    readonly user: string,
-  ) {}
-
-  async connect(timeoutMs = 10_000): Promise<void> {
-    this.ws = new WebSocket(this.url, { maxPayload: 0 });
-    this.ws.binaryType = 'nodebuffer';
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        this.ws.once('open', () => resolve());
-        this.ws.once('error', reject);
-      }),
-      timeoutMs,
-      `connect ${this.url}`,
-    );
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) return; // keepalive / explanation text frames
-      this.handle(decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
-    });
-    this.ws.on('error', () => undefined);
-    const joined = new Promise<void>((resolve, reject) => (this.joined = { resolve, reject }));
-    this.send({
-      type: MessageType.JoinRequest,
-      crdt: CrdtType.Loro,
-      roomId: this.roomId,
-      auth: new TextEncoder().encode(JSON.stringify({ user: this.user })),
-      version: new Uint8Array(),
-    });
-    await withTimeout(joined, timeoutMs, `join ${this.roomId}`);
-  }
-
-  sendUpdate(update: Uint8Array): Promise<boolean> {
-    const batchId = `0x${randomBytes(8).toString('hex')}` as HexString;
-    const acked = new Promise<boolean>((resolve) => this.pendingAcks.set(batchId, resolve));
+  override sendUpdate(update: Uint8Array): Promise<boolean> {
     this.pending.push(update);
-    this.send({ type: MessageType.DocUpdate, crdt: CrdtType.Loro, roomId: this.roomId, updates: [update], batchId });
-    return acked;
+    return super.sendUpdate(update);
   }
 
   cellTexts(): string[] {
@@ -95,20 +57,14 @@ export class RealLoroClient implements ReplicaClient {
     return this.digest.copy().digest('hex');
   }
 
-  close(): void {
-    for (const r of this.pendingAcks.values()) r(false);
-    this.pendingAcks.clear();
-    this.ws?.close();
+  override close(): void {
+    super.close();
     this.doc?.free();
     this.doc = null;
     this.pending = [];
   }
 
-  private send(m: ProtocolMessage): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encode(m));
-  }
-
-  private receive(u: Uint8Array): void {
+  protected override receive(u: Uint8Array): void {
     this.lastReceivedAt = performance.now();
     this.received++;
     this.pending.push(u);
@@ -116,32 +72,11 @@ export class RealLoroClient implements ReplicaClient {
     len.writeUInt32LE(u.length);
     this.digest.update(len);
     this.digest.update(u);
-    if (this.onRemote) {
-      const meta = decodeImportBlobMeta(u, false);
-      const ends = new Map<string, number>();
-      for (const [peer, end] of meta.partialEndVersionVector.toJSON()) ends.set(peer, end);
-      this.onRemote(ends);
-    }
+    super.receive(u);
   }
 
-  private handle(m: ProtocolMessage): void {
+  protected override handle(m: ProtocolMessage): void {
     switch (m.type) {
-      case MessageType.JoinResponseOk:
-        this.joined?.resolve();
-        break;
-      case MessageType.JoinError:
-        this.joined?.reject(new Error(`join ${this.roomId} refused: ${m.message}`));
-        break;
-      case MessageType.Ack: {
-        const r = this.pendingAcks.get(m.refId);
-        if (!r) break;
-        this.pendingAcks.delete(m.refId);
-        r(m.status === 0);
-        break;
-      }
-      case MessageType.DocUpdate:
-        for (const u of m.updates) this.receive(u);
-        break;
       case MessageType.DocUpdateFragmentHeader:
         this.fragments.set(m.batchId, { parts: new Array<Uint8Array>(m.fragmentCount), left: m.fragmentCount });
         break;
@@ -156,7 +91,7 @@ export class RealLoroClient implements ReplicaClient {
         break;
       }
       default:
-        break;
+        super.handle(m);
     }
   }
 }

@@ -2,6 +2,7 @@
 // rebuilds rooms from snapshot + ops (as a restarting server does) and checks
 // the ops_log invariants (no op twice, no hole). Run as a script by inspectInChild(); prints JSON.
 import { spawn } from 'node:child_process';
+import { LoroDoc } from 'loro-crdt';
 import { buildDoc } from '../../server/rooms/syncCore';
 import { InspectableDuckDb, opsLogHoles, opsLogProblems } from './inspectableStorage';
 
@@ -10,6 +11,13 @@ export interface Inspection {
   /** Room id -> base64 Loro snapshot of the recovered document. */
   states: Record<string, string>;
   rows: number;
+}
+
+/** The recovered document of `roomId` (the caller frees it). */
+export function recoveredDoc(seen: Inspection, roomId: string): LoroDoc {
+  const doc = new LoroDoc();
+  doc.import(Buffer.from(seen.states[roomId], 'base64'));
+  return doc;
 }
 
 export function inspectInChild(db: string, rooms: string[], timeoutMs = 60_000): Promise<Inspection> {

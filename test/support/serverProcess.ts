@@ -1,6 +1,8 @@
 // Runs the server CLI (out/server/cli.js) as a child process for crash tests.
+import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { rmDir, tmpDir } from './serverHarness';
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -58,6 +60,71 @@ export function spawnListening(argv: string[], timeoutMs = 15_000): Promise<Chil
       });
     });
   });
+}
+
+/**
+ * One CLI server at a time on files in a fresh temporary folder (`dir`): the
+ * crash tests' set-up. `dispose()` (in `finally`) SIGKILLs a server still
+ * running (after SIGCONT, should the test have stopped it) and removes the
+ * folder.
+ */
+export class CliServerRun {
+  readonly dir = tmpDir();
+  /** The default database file (`args()` without a store). */
+  readonly db = path.join(this.dir, 'db.duckdb');
+  private current: ChildServer | null = null;
+
+  /**
+   * `store` (default: `--db <dir>/db.duckdb`), the WAL in `<dir>/wal`, a
+   * flush every 50 ms and info logs (the warn lines tests wait for), then `extra`.
+   */
+  args(store: string[] = ['--db', this.db], extra: string[] = []): string[] {
+    return [...store, '--wal-dir', path.join(this.dir, 'wal'), '--flush-ms', '50', '--log-level', 'info', ...extra];
+  }
+
+  async start(args: string[], timeoutMs: number): Promise<ChildServer> {
+    assert.equal(this.current, null, 'one server at a time: stop or kill the running one first');
+    this.current = await spawnServer(args, timeoutMs);
+    return this.current;
+  }
+
+  /** Sends `signal` to the running server and forgets it; resolves with its exit code (null: ended by the signal). */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    const s = this.running();
+    this.current = null;
+    return s.kill(signal);
+  }
+
+  /** SIGTERM: the server must exit 0 (a graceful stop that flushed everything). */
+  async stop(): Promise<void> {
+    const s = this.running();
+    assert.equal(await this.kill('SIGTERM'), 0, `graceful exit; stderr: ${s.stderr().slice(-1500)}`);
+  }
+
+  async dispose(): Promise<void> {
+    const s = this.current;
+    this.current = null;
+    try {
+      if (s) {
+        s.proc.kill('SIGCONT');
+        await s.kill('SIGKILL');
+      }
+    } finally {
+      rmDir(this.dir);
+    }
+  }
+
+  private running(): ChildServer {
+    if (!this.current) throw new Error('no server is running');
+    return this.current;
+  }
+}
+
+/** One value of the server's /metrics (NaN when it is not there). */
+export async function metric(s: { httpUrl: string }, name: string): Promise<number> {
+  const text = await (await fetch(`${s.httpUrl}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
 }
 
 /** Run the CLI to completion (non-serve commands). */

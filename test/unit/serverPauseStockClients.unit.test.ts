@@ -6,34 +6,24 @@
 // and converged, a fresh recovery from the database equals them and ops_log
 // holds every op once, with no hole.
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { LoroDoc } from 'loro-crdt';
 import { Rng } from '../soak/rng';
 import { freePort } from '../support/freePort';
-import { inspectInChild } from '../support/inspectDb';
-import { rmDir, tmpDir, waitFor } from '../support/serverHarness';
-import { spawnServer, type ChildServer } from '../support/serverProcess';
+import { inspectInChild, recoveredDoc } from '../support/inspectDb';
+import { waitFor } from '../support/serverHarness';
+import { CliServerRun, metric } from '../support/serverProcess';
 import { Typist, roomVersion, within } from '../support/stockTypist';
-
-async function metric(s: ChildServer, name: string): Promise<number> {
-  const text = await (await fetch(`${s.httpUrl}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 describe('SIGSTOP / SIGCONT under load from stock clients', function () {
   this.timeout(300_000);
 
   it('acks resume after SIGCONT; the pause is logged and counted; after a SIGKILL every acked update is there before any resend; recovery equals the clients, each op once', async () => {
-    const dir = tmpDir();
-    const db = path.join(dir, 'db.duckdb');
+    const run = new CliServerRun();
     const port = await freePort();
-    const args = ['--db', db, '--wal-dir', path.join(dir, 'wal'), '--port', String(port), '--flush-ms', '50', '--snapshot-ops', '60', '--log-level', 'info'];
+    const args = run.args(undefined, ['--port', String(port), '--snapshot-ops', '60']);
     const rooms = ['paused-a', 'paused-b'];
     const typists: Typist[] = [];
-    let srv: ChildServer | null = null;
     try {
-      srv = await spawnServer(args, 60_000);
+      let srv = await run.start(args, 60_000);
       for (let i = 0; i < 4; i++) {
         const t = new Typist(srv.url, rooms[i % rooms.length], BigInt(31_000 + i));
         await t.join();
@@ -48,14 +38,14 @@ describe('SIGSTOP / SIGCONT under load from stock clients', function () {
       const atCont = typists.map((t) => t.ackedUpdates);
       srv.proc.kill('SIGCONT');
       await waitFor(() => typists.every((t, i) => t.ackedUpdates >= atCont[i] + 20), 'acks resume after SIGCONT while the clients keep typing', 120_000);
-      await waitFor(() => /"level":"warn","msg":"the server process stood still[^\n]*"pausedMs":\d+/.test(srv!.stderr()), 'a warn line about the pause', 30_000);
+      await waitFor(() => /"level":"warn","msg":"the server process stood still[^\n]*"pausedMs":\d+/.test(srv.stderr()), 'a warn line about the pause', 30_000);
       assert.ok((await metric(srv, 'sqlroom_process_pauses_total')) >= 1, 'the pause counted in /metrics');
       for (const t of typists) assert.deepEqual(t.closes, [], `client ${t.doc.peerIdStr} kept its connection through the pause`);
 
       // Stop: SIGKILL under load, restart; before any client resends, every acked update is in its room.
-      assert.equal(await srv.kill('SIGKILL'), null);
+      assert.equal(await run.kill('SIGKILL'), null);
       for (const t of typists) t.stop();
-      srv = await spawnServer(args, 120_000);
+      srv = await run.start(args, 120_000);
       let checked = 0;
       for (const roomId of rooms) {
         const vv = await roomVersion(srv.url, roomId);
@@ -72,7 +62,7 @@ describe('SIGSTOP / SIGCONT under load from stock clients', function () {
       for (const roomId of rooms) {
         const mine = typists.filter((t) => t.roomId === roomId);
         await waitFor(async () => {
-          const vv = await roomVersion(srv!.url, roomId);
+          const vv = await roomVersion(srv.url, roomId);
           const same = mine.every((t) => t.doc.oplogVersion().compare(vv) === 0);
           vv.free();
           return same;
@@ -80,24 +70,18 @@ describe('SIGSTOP / SIGCONT under load from stock clients', function () {
       }
       for (const t of typists) assert.deepEqual(t.problems, []);
       for (const t of typists) t.close();
-      assert.equal(await srv.kill('SIGTERM'), 0, `graceful exit; stderr: ${srv.stderr().slice(-1500)}`);
-      srv = null;
+      await run.stop();
 
-      const seen = await inspectInChild(db, rooms, 120_000);
+      const seen = await inspectInChild(run.db, rooms, 120_000);
       assert.deepEqual(seen.problems, [], 'ops_log: no op twice, no hole');
       for (const roomId of rooms) {
-        const doc = new LoroDoc();
-        doc.import(Buffer.from(seen.states[roomId], 'base64'));
+        const doc = recoveredDoc(seen, roomId);
         for (const t of typists.filter((x) => x.roomId === roomId)) assert.equal(t.doc.oplogVersion().compare(doc.oplogVersion()), 0, `${roomId}: recovery from the database equals client ${t.doc.peerIdStr}`);
         doc.free();
       }
     } finally {
       for (const t of typists) t.close();
-      if (srv) {
-        srv.proc.kill('SIGCONT');
-        await srv.kill('SIGKILL');
-      }
-      rmDir(dir);
+      await run.dispose();
     }
   });
 });

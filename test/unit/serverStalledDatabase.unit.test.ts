@@ -11,16 +11,11 @@ import { startServer, type RunningServer } from '../../server';
 import { createLogger } from '../../server/log';
 import { FreezableDisk, requireMounts } from '../support/diskFaults';
 import { AckWriter, joinedRaw, joinerVersion } from '../support/faultWriter';
-import { spawnServer, type ChildServer } from '../support/serverProcess';
+import { metric, spawnServer, type ChildServer } from '../support/serverProcess';
 import { rmDir, tmpDir, waitFor } from '../support/serverHarness';
 
 async function health(s: { httpUrl: string }): Promise<{ status: string; lastFlushError: string | null; walFull: boolean; walTornBytes: number }> {
   return (await (await fetch(`${s.httpUrl}/healthz`)).json()) as never;
-}
-async function metric(s: { httpUrl: string }, name: string): Promise<number> {
-  const text = await (await fetch(`${s.httpUrl}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 describe('stalled database and torn WAL: monitoring', function () {

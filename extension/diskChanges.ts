@@ -1,13 +1,15 @@
 // Another writer saved an open notebook's file (a second window, another
 // editor, `git pull`, a copy put in its place). The file is a CRDT: its
-// history is merged into the open document at once, and the change tracker
-// shows what is new. VS Code reloads a notebook without unsaved changes by
-// itself (the serializer merges, see serializer.ts); one with unsaved changes
-// it would refuse to save later ("the content of the file is newer"), so it is
+// history is merged into the open document, and the change tracker shows
+// what is new. VS Code reloads a notebook without unsaved changes by itself
+// (the serializer merges, see serializer.ts); one with unsaved changes it would
+// refuse to save later ("the content of the file is newer"), so it is first
 // reverted to the file (which the serializer merges into the document, so
-// nothing is lost) and, when the document holds more than the file, marked
-// unsaved again (saving is the user's choice; an automatic save here would make
-// two live windows save in turn while people type).
+// nothing is lost; the other writer's text shows with that re-read, never
+// before it, or a save pressed in between would still be refused) and, when the
+// document holds more than the file, marked unsaved again (saving is the user's
+// choice; an automatic save here would make two live windows save in turn
+// while people type).
 // The revert waits for a moment when nobody types in the notebook: it replaces
 // any cell whose text differs from what it read, so keys pressed while it ran
 // were thrown away (and the focus left the cell). With auto save on, the other
@@ -66,11 +68,16 @@ async function mergeFromDisk(uri: vscode.Uri, tracker: ChangeTracker, registry: 
     return; // damaged or foreign: nothing to merge (a reload shows the error; a save writes the document)
   }
   if (parsed.docId !== own.docId) return;
-  importNotebook(nb, parsed.notebook);
   registry.fileStats.foreignWrites++;
-  if (notebook.isDirty) registry.fileStats.foreignWhileDirty++;
+  if (notebook.isDirty) {
+    registry.fileStats.foreignWhileDirty++;
+    // Reverted before anything is shown: the other writer's text then appears
+    // with VS Code's own re-read of the file (the serializer merges it), so a
+    // save pressed the moment it appears is not refused as older than the file.
+    await revertWhenQuiet(notebook, tracker, registry, quiet);
+  }
+  importNotebook(nb, parsed.notebook); // nothing new when the revert merged it; else (no revert) shown by the tracker
   await registry.whenShown(own.docId);
-  if (notebook.isDirty) await revertWhenQuiet(notebook, tracker, registry, quiet);
   const fileVersion = parsed.notebook.doc.oplogVersion();
   const docVersion = nb.doc.oplogVersion();
   const fileHasAll = docVersion.compare(fileVersion) === 0;

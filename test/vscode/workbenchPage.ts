@@ -42,7 +42,26 @@ export async function openWindow(browser: Browser, address: string, folder: stri
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(`http://${address}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
   await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
+  await closeLeftoverEditors(page);
   return page;
+}
+
+/**
+ * code-server restores the folder's last editors in a new window (a notebook
+ * an earlier test left open, even unsaved): each test's window starts as a
+ * person's would for a new task, with none (a hidden notebook left behind
+ * otherwise takes the clicks meant for the one under test).
+ */
+async function closeLeftoverEditors(page: Page): Promise<void> {
+  const tabs = page.locator('.part.editor .tabs-container .tab');
+  for (let round = 0; round < 3; round++) {
+    // Restored editors show shortly after the workbench does.
+    if (!(await tabs.first().waitFor({ timeout: 3_000 }).then(() => true, () => false))) return;
+    await runCommand(page, 'View: Close All Editors');
+    const dontSave = page.locator('.monaco-dialog-box').getByRole('button', { name: "Don't Save" });
+    if (await dontSave.waitFor({ timeout: 3_000 }).then(() => true, () => false)) await dontSave.click();
+    await tabs.first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  }
 }
 
 /** Ctrl+P, the file's name, Enter: the notebook opens in this window. */

@@ -20,7 +20,8 @@ export interface DuckLakeStorageOptions {
 }
 
 export const DUCKDB_VERSION = '1.5.5';
-const LAKE = 'sqlroom_lake';
+/** The name the lake is attached as. */
+export const LAKE = 'sqlroom_lake';
 
 export class DuckLakeStorage extends SqlStorage {
   readonly kind = 'ducklake';

@@ -27,12 +27,11 @@ import { randomBytes } from 'node:crypto';
 import { DuckDBValue, type DuckDBConnection } from '@duckdb/node-api';
 import { SerialQueue } from './serialQueue';
 import { bytesOf, num, ts } from './sqlValues';
-import { DuckLakeStorage, type DuckLakeStorageOptions } from './ducklakeStorage';
+import { DuckLakeStorage, LAKE, type DuckLakeStorageOptions } from './ducklakeStorage';
 import { SCHEMA } from './schema';
 import { StorageOpenError, sqlLiteral } from './sqlStorage';
 import type { FlushBatch, FlushResult, OpRow, RemoteRows, RoomState, SnapshotRow } from './types';
 
-const LAKE = 'sqlroom_lake'; // the name DuckLakeStorage attaches the lake as
 const PG = 'sqlroom_pg';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

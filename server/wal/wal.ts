@@ -12,6 +12,11 @@
 // record is never followed by acknowledged records in the same file.
 // Segments of a previous run are kept as they are until every entry in them
 // is in the database: a restart needs no free space to keep them.
+// A rotation opens the new segment before it lets go of the current one: when
+// no file can be opened (the process is out of descriptors, EMFILE), records
+// keep going to the current segment, past its target size, and the rotation
+// is tried again with the next batch. The directory is held open from the
+// start, so a rotation needs one new descriptor, not two.
 import { promises as fsp, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { WalEntry, decodeSegment, encodeEntry } from './walFormat';
@@ -66,6 +71,8 @@ export class WriteAheadLog {
   private fsyncs = 0;
   private lastFsyncMs = 0;
   private writeFailures = 0;
+  /** The WAL directory, open for its fsyncs (a new segment's name must be durable before records in it are acked). */
+  private dirHandle: fsp.FileHandle | null = null;
 
   constructor(readonly dir: string, private readonly segmentBytes = 8 * 1024 * 1024) {}
 
@@ -77,6 +84,7 @@ export class WriteAheadLog {
    */
   async openAndRead(): Promise<{ entries: ReadEntry[]; tornBytes: number; tornRegions: number; tornSegments: string[] }> {
     mkdirSync(this.dir, { recursive: true });
+    this.dirHandle = await fsp.open(this.dir, 'r');
     const names = readdirSync(this.dir).filter((n) => SEG_RE.test(n)).sort();
     const entries: ReadEntry[] = [];
     let tornBytes = 0;
@@ -100,7 +108,7 @@ export class WriteAheadLog {
       const outstandingBytes = res.entries.reduce((s, e) => s + e.bytes.length, 0);
       this.segments.set(id, { id, file, fh: null, size: buf.length, outstanding: res.entries.length, outstandingBytes });
     }
-    await this.startSegment(maxId + 1);
+    this.current = await this.openSegment(maxId + 1);
     return { entries, tornBytes, tornRegions, tornSegments };
   }
 
@@ -151,6 +159,8 @@ export class WriteAheadLog {
         this.segments.delete(seg.id);
       }
     }
+    await this.dirHandle?.close().catch(() => undefined);
+    this.dirHandle = null;
   }
 
   private kick(): void {
@@ -198,17 +208,28 @@ export class WriteAheadLog {
     }
   }
 
-  /** New segment when the current one is big or sealed; reuse it when everything in it is released. */
+  /**
+   * New segment when the current one is big or sealed (opened before the
+   * current one is let go); reuse it when everything in it is released.
+   */
   private async maybeRotate(): Promise<void> {
     const cur = this.current!;
     if (this.sealCurrent || cur.size >= this.segmentBytes) {
+      let next: Segment;
+      try {
+        next = await this.openSegment(cur.id + 1);
+      } catch (err) {
+        // A big segment takes more records meanwhile; a sealed one may end in a torn record.
+        if (this.sealCurrent || !cur.fh) throw err;
+        return;
+      }
       await cur.fh?.close().catch(() => undefined);
       cur.fh = null;
       if (cur.outstanding <= 0) {
         this.segments.delete(cur.id);
         await fsp.rm(cur.file, { force: true }).catch(() => undefined);
       }
-      await this.startSegment(cur.id + 1);
+      this.current = next;
       this.sealCurrent = false;
     } else if (cur.outstanding <= 0 && cur.size > 0) {
       await cur.fh!.truncate(0);
@@ -216,22 +237,20 @@ export class WriteAheadLog {
     }
   }
 
-  private async startSegment(id: number): Promise<void> {
+  /** Creates segment `id`, its name durable in the directory; nothing is left behind when that fails. */
+  private async openSegment(id: number): Promise<Segment> {
     const file = path.join(this.dir, `wal-${String(id).padStart(12, '0')}.log`);
     const fh = await fsp.open(file, 'w');
+    try {
+      await this.dirHandle!.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await fsp.rm(file, { force: true }).catch(() => undefined);
+      throw err;
+    }
     const seg: Segment = { id, file, fh, size: 0, outstanding: 0, outstandingBytes: 0 };
     this.segments.set(id, seg);
-    this.current = seg;
-    await this.syncDir();
-  }
-
-  private async syncDir(): Promise<void> {
-    const dh = await fsp.open(this.dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    return seg;
   }
 }
 

@@ -148,9 +148,13 @@ export class SyncCore {
         this.scheduleUnload(room); // flush first; try again later
         return;
       }
-      this.rooms.delete(room.key);
-      freeDoc(room.doc);
-      this.log.debug('room unloaded', { room: room.key });
+      void this.snapshotBeforeLeaving(room, Date.now() + 10_000).then(() => {
+        // Someone may have joined or written while the snapshot was written.
+        if (this.closed || room.members.size > 0 || room.dirty || room.idleTimer || this.rooms.get(room.key) !== room) return;
+        this.rooms.delete(room.key);
+        freeDoc(room.doc);
+        this.log.debug('room unloaded', { room: room.key });
+      });
     }, this.settings.idleUnloadMs);
     room.idleTimer.unref?.();
   }
@@ -520,6 +524,26 @@ export class SyncCore {
     }
   }
 
+  /**
+   * A big room whose last rows are not in a snapshot gets one before it
+   * leaves memory (idle unload, graceful stop): to apply even one row on top
+   * of a snapshot, Loro decodes the document's whole history (about 1.5 s for
+   * the 260k-keystroke paper of bench/traces), so loading the room again (a
+   * restart, the next join) would pay that before the first client is served.
+   * Small rooms load fast either way (and a stop with thousands of them stays
+   * quick). Only with every row stored, and never past `deadline`.
+   */
+  private async snapshotBeforeLeaving(room: Room, deadline: number): Promise<void> {
+    const size = Math.max(room.lastSnapshotBytes, room.bytesSinceSnapshot);
+    if (room.opsSinceSnapshot === 0 || size < LEAVE_SNAPSHOT_MIN_BYTES || Date.now() > deadline) return;
+    if (room.dirty || room.appending.size || room.unlogged.length || isBroken(room.doc)) return;
+    try {
+      await this.snapshot(room, 'server', null);
+    } catch (err) {
+      if (!(err instanceof LeaseBusyError)) this.log.warn('snapshot before unloading failed; the room replays its last rows when loaded', { room: room.key, error: errText(err) });
+    }
+  }
+
   private async autoSnapshots(rooms: Room[]): Promise<void> {
     for (const room of rooms) {
       const due = this.snapshotDue(room);
@@ -798,13 +822,17 @@ export class SyncCore {
     this.closed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    const deadline = Date.now() + flushDeadlineMs;
+    let flushed = true;
     try {
       await this.flushAll(flushDeadlineMs);
     } catch (err) {
+      flushed = false;
       this.log.error('shutdown flush incomplete; the write-ahead log keeps the rest for the next start', { error: errText(err) });
     }
     for (const room of this.rooms.values()) {
       if (room.idleTimer) clearTimeout(room.idleTimer);
+      if (flushed) await this.snapshotBeforeLeaving(room, deadline);
       freeDoc(room.doc);
     }
     this.rooms.clear();
@@ -882,6 +910,9 @@ export function ladderDrops(newestFirst: { snapshotId: number; lastOpId: number 
 
 /** Updates bigger than this are checked for deep nesting on a fork before the import; smaller ones after it. */
 const DEPTH_PRECHECK_BYTES = 16 * 1024;
+
+/** A room at least this big (its last snapshot, or its rows since) is snapshotted before it leaves memory (SyncCore.snapshotBeforeLeaving). */
+const LEAVE_SNAPSHOT_MIN_BYTES = 64 * 1024;
 
 /** Flushes a due snapshot waits for a room with nothing unstored before it is taken anyway (with a fork at the stored version). */
 const SNAPSHOT_MAX_WAITS = 20;

@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import { LoroDoc } from 'loro-crdt';
 import { LoroWebsocketClient, type LoroWebsocketClientRoom } from 'loro-websocket';
 import { CrdtType, MessageType, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
+import { startServer, type RunningServer, type ServerOptions } from '../../server';
 
 // The stock client uses the global WebSocket, which Node 20 lacks.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
@@ -21,6 +22,33 @@ export function tmpDir(prefix = 'sqlroom-server-'): string {
 
 export function rmDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Mocha hooks for in-process server tests: a fresh temp folder for each test
+ * (`dir`), and the last server `start` made closed (it may be closed already)
+ * and the folder removed after it.
+ */
+export function serverPerTest(): { readonly dir: string; start(opts: Partial<ServerOptions>): Promise<RunningServer> } {
+  let dir = '';
+  let server: RunningServer | null = null;
+  beforeEach(() => {
+    dir = tmpDir();
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = null;
+    rmDir(dir);
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async start(opts) {
+      server = await startServer({ port: 0, logLevel: 'silent', ...opts });
+      return server;
+    },
+  };
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {

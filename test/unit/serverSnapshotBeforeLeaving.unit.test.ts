@@ -7,8 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
 import { MessageType, UpdateStatusCode } from 'loro-protocol';
-import { startServer, type RunningServer } from '../../server';
-import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import type { RunningServer } from '../../server';
+import { RawClient, serverPerTest, waitFor } from '../support/serverHarness';
 
 /** Text that a snapshot cannot squeeze much (a snapshot of `chars` of it is about that many bytes). */
 function prose(chars: number, seed: number): string {
@@ -23,18 +23,10 @@ function prose(chars: number, seed: number): string {
 
 describe('a big room leaves memory with its last rows in a snapshot', function () {
   this.timeout(120_000);
-  let dir: string;
+  const each = serverPerTest();
   let server: RunningServer | null = null;
-  beforeEach(() => {
-    dir = tmpDir();
-  });
-  afterEach(async () => {
-    await server?.close();
-    server = null;
-    rmDir(dir);
-  });
 
-  const start = (idleUnloadMs = 60_000) => startServer({ port: 0, logLevel: 'silent', db: path.join(dir, 'db.duckdb'), idleUnloadMs, flush: { maxDelayMs: 20 } });
+  const start = (idleUnloadMs = 60_000) => each.start({ db: path.join(each.dir, 'db.duckdb'), idleUnloadMs, flush: { maxDelayMs: 20 } });
 
   /** Joins `room`, sends one update of `firstChars` characters, then `small` one-word updates, each acked. */
   async function write(url: string, room: string, firstChars: number, small: number): Promise<{ raw: RawClient; doc: LoroDoc }> {

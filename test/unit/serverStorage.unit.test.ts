@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
 import { MessageType, UpdateStatusCode } from 'loro-protocol';
-import { startServer, type RunningServer, type ServerOptions } from '../../server';
+import type { ServerOptions } from '../../server';
 import { buildDoc } from '../../server/rooms/syncCore';
-import { RawClient, rmDir, textOf, tmpDir } from '../support/serverHarness';
+import { RawClient, serverPerTest, textOf } from '../support/serverHarness';
 import { runCli } from '../support/serverProcess';
 
 const EXT_DIR = path.resolve(__dirname, '../../../.sqlroom-tools/duckdb-extensions');
@@ -69,8 +69,7 @@ class Editor {
 for (const backend of backends) {
   describe(`server storage: ${backend.name}`, function () {
     this.timeout(60_000);
-    let dir: string;
-    let server: RunningServer | null = null;
+    const each = serverPerTest();
 
     before(function () {
       const reason = backend.available();
@@ -80,19 +79,8 @@ for (const backend of backends) {
         this.skip();
       }
     });
-    beforeEach(() => {
-      dir = tmpDir();
-    });
-    afterEach(async () => {
-      await server?.close();
-      server = null;
-      rmDir(dir);
-    });
 
-    const start = async (extra: Partial<ServerOptions> = {}) => {
-      server = await startServer({ port: 0, logLevel: 'silent', ...backend.options(dir), ...extra, flush: { maxDelayMs: 20, ...extra.flush } });
-      return server;
-    };
+    const start = (extra: Partial<ServerOptions> = {}) => each.start({ ...backend.options(each.dir), ...extra, flush: { maxDelayMs: 20, ...extra.flush } });
 
     it('analytics equal what was sent; snapshots + ops recover the state; state at time T; checkpoint', async () => {
       let s = await start({ snapshot: { everyOps: 10, everyMs: 0, retainOps: null, thin: false } });
@@ -154,10 +142,9 @@ for (const backend of backends) {
       const recovered = buildDoc(state.snapshot!.bytes, state.ops.map((o) => o.bytes));
       assert.deepEqual(recovered.toJSON(), reference.toJSON());
       await s.close();
-      server = null;
 
       // The CLI reads the same numbers from the database.
-      const cli = await runCli(['analytics', '--doc', 'nb', '--branch', 'main', ...backend.cliArgs(dir)]);
+      const cli = await runCli(['analytics', '--doc', 'nb', '--branch', 'main', ...backend.cliArgs(each.dir)]);
       assert.equal(cli.code, 0, cli.stderr);
       const out = JSON.parse(cli.stdout) as typeof a;
       assert.equal(out.perBranch[0].ops, alice.ops + bob.ops);
@@ -195,7 +182,6 @@ for (const backend of backends) {
       assert.equal((await s.storage.analytics({ docId: 'compact' })).perBranch[0].rows, 3);
       ed.raw.close();
       await s.close();
-      server = null;
       const again = await start();
       const late = await RawClient.connect(again.url);
       late.join('compact');

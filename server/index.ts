@@ -7,7 +7,8 @@ import { WebSocketServer } from 'ws';
 import { openAuth, tokenAuth } from './auth';
 import { checkSecret } from './tokens';
 import { createLogger, type Logger } from './log';
-import { Metrics, renderPrometheus } from './metrics';
+import { Metrics } from './metrics';
+import { prometheusExporter } from './prometheus';
 import { resolveSettings, type ServerOptions } from './options';
 import { Connection, sharedLimits } from './protocol/connection';
 import { loroWorks } from './rooms/loroHealth';
@@ -155,55 +156,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     };
   };
 
-  const metricsText = (): string => {
-    const s = stats();
+  const metricsText = prometheusExporter(metrics, () => {
     const w = core?.wal.stats();
-    const g = (name: string, help: string, value: number) => ({ name, help, type: 'gauge' as const, value });
-    const ctr = (name: string, help: string, value: number) => ({ name, help, type: 'counter' as const, value });
-    return renderPrometheus(
-      [
-        g('sqlroom_rooms', 'Rooms loaded in memory', s.rooms),
-        g('sqlroom_clients', 'Open websocket connections', s.clients),
-        g('sqlroom_buffer_ops', 'Updates accepted but not yet in the database', s.bufferedOps),
-        g('sqlroom_buffer_bytes', 'Bytes accepted but not yet in the database', s.bufferedBytes),
-        g('sqlroom_wal_depth', 'WAL entries not yet committed to the database', s.walDepth),
-        g('sqlroom_wal_bytes', 'Bytes in WAL segments', s.walBytes),
-        g('sqlroom_wal_live_bytes', 'WAL bytes holding updates not yet in the database', s.walLiveBytes),
-        g('sqlroom_wal_max_bytes', 'Limit of sqlroom_wal_live_bytes; past it updates are refused', s.walMaxBytes),
-        g('sqlroom_wal_full', '1 while updates are refused because the WAL is at its limit', s.walFull ? 1 : 0),
-        ctr('sqlroom_updates_refused_wal_full_total', 'Updates refused because the WAL was full', s.updatesRefusedWalFull),
-        g('sqlroom_wal_segments', 'WAL segment files', w?.segments ?? 0),
-        g('sqlroom_degraded', '1 when the database cannot be written or a flush stalled (serving from the WAL)', s.degraded ? 1 : 0),
-        g('sqlroom_flush_in_progress_seconds', 'Age of the running flush (0: none); past the stall limit the server is degraded', (core?.stats().flushInProgressMs ?? 0) / 1000),
-        ctr('sqlroom_flush_stalls_total', 'Flushes that ran longer than the stall limit (flush.stallMs)', metrics.flushStalls),
-        g('sqlroom_wal_torn_bytes', 'Bytes of torn (never acknowledged) WAL records skipped at the last start', s.recovered.tornBytes),
-        g('sqlroom_wal_torn_regions', 'Torn WAL regions skipped at the last start', s.recovered.tornRegions),
-        ctr('sqlroom_process_pauses_total', 'Times the whole server process stood still for over 2 s (SIGSTOP, VM pause, blocked event loop)', pauseWatch.pauses),
-        g('sqlroom_process_longest_pause_seconds', 'Longest such pause', pauseWatch.longestMs / 1000),
-        ctr('sqlroom_wal_write_failures_total', 'WAL batches whose write or fsync failed (short write, ENOSPC, EIO; never acked)', w?.writeFailures ?? 0),
-        g('sqlroom_ops_per_second', 'Updates accepted per second (last window)', metrics.currentOpsPerSecond()),
-        ctr('sqlroom_ops_accepted_total', 'Updates accepted (durable, acked)', s.opsAccepted),
-        ctr('sqlroom_ops_duplicate_total', 'Updates that carried nothing new (not stored again)', s.opsDuplicate),
-        ctr('sqlroom_ops_rejected_total', 'Updates rejected as invalid', s.opsRejected),
-        ctr('sqlroom_ops_stored_total', 'Rows written to ops_log (each packs one author\'s updates of a flush)', s.opsStored),
-        ctr('sqlroom_updates_stored_total', 'Updates written to ops_log (in those rows)', s.updatesStored),
-        ctr('sqlroom_bytes_stored_total', 'Bytes written to ops_log', metrics.bytesStored),
-        ctr('sqlroom_flushes_total', 'Successful flush transactions', s.flushes),
-        ctr('sqlroom_flush_failures_total', 'Failed flush transactions', s.flushFailures),
-        ctr('sqlroom_snapshots_total', 'Snapshots written', s.snapshots),
-        ctr('sqlroom_snapshot_failures_total', 'Snapshots that failed', metrics.snapshotFailures),
-        ctr('sqlroom_protocol_errors_total', 'Malformed or unexpected frames', s.protocolErrors),
-        ctr('sqlroom_wal_fsyncs_total', 'WAL group commits (fdatasync)', w?.fsyncs ?? 0),
-        ctr('sqlroom_wal_errors_total', 'WAL appends that failed', metrics.walErrors),
-        ctr('sqlroom_remote_rows_applied_total', 'Rows written by other server processes imported here (scale-out)', remoteStats.rowsApplied),
-        ctr('sqlroom_commit_conflicts_total', 'Flush/snapshot commits retried after a conflict with another process (scale-out)', storage instanceof SharedLakeStorage ? storage.conflicts : 0),
-      ],
-      [
-        { name: 'sqlroom_flush_duration_seconds', help: 'Flush transaction latency', h: metrics.flushLatency },
-        { name: 'sqlroom_snapshot_duration_seconds', help: 'Snapshot export + write latency', h: metrics.snapshotLatency },
-      ],
-    );
-  };
+    return {
+      s: stats(),
+      m: metrics,
+      wal: { segments: w?.segments ?? 0, fsyncs: w?.fsyncs ?? 0, writeFailures: w?.writeFailures ?? 0 },
+      flushInProgressMs: core?.stats().flushInProgressMs ?? 0,
+      pauses: pauseWatch.pauses,
+      longestPauseMs: pauseWatch.longestMs,
+      remoteRowsApplied: remoteStats.rowsApplied,
+      commitConflicts: storage instanceof SharedLakeStorage ? storage.conflicts : 0,
+    };
+  });
 
   const health = () => {
     if (!core) return { status: 'starting' as const, ...(waitingFor ? { waitingFor } : {}) };
@@ -316,6 +281,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const storage = createStorage(opts);
   const wal = new WriteAheadLog(defaultWalDir(opts));
+  wal.onFsync = (ms) => metrics.walFsyncLatency.observe(ms / 1000);
   let maintenanceTimer: NodeJS.Timeout | null = null;
   let tail: RemoteTail | null = null;
   try {

@@ -1,23 +1,13 @@
-// Counters and latency histograms, rendered in the Prometheus text format.
-export class Histogram {
-  readonly counts: number[];
-  sum = 0;
-  count = 0;
-  last = 0;
-  constructor(readonly buckets: number[]) {
-    this.counts = buckets.map(() => 0);
-  }
-  observe(v: number): void {
-    this.sum += v;
-    this.count++;
-    this.last = v;
-    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]) this.counts[i]++;
-  }
-}
+// The server's counters (plain numbers, also reported by stats()) and its
+// latency histograms (prom-client, registered in this server's own Registry:
+// tests and embedders run many servers in one process).
+import { Histogram, Registry } from 'prom-client';
 
-const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const SECONDS_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class Metrics {
+  /** This server's metrics; server/prometheus.ts adds the gauges and counters read at scrape time. */
+  readonly registry = new Registry();
   opsAccepted = 0;
   opsDuplicate = 0;
   opsRejected = 0;
@@ -34,9 +24,10 @@ export class Metrics {
   walErrors = 0;
   /** Flushes that ran longer than flush.stallMs. */
   flushStalls = 0;
-  readonly flushLatency = new Histogram(MS_BUCKETS);
-  readonly snapshotLatency = new Histogram(MS_BUCKETS);
-  readonly walFsyncLatency = new Histogram(MS_BUCKETS);
+  /** Observed in seconds. */
+  readonly flushLatency = this.histogram('sqlroom_flush_duration_seconds', 'Flush transaction latency');
+  readonly snapshotLatency = this.histogram('sqlroom_snapshot_duration_seconds', 'Snapshot export + write latency');
+  readonly walFsyncLatency = this.histogram('sqlroom_wal_fsync_duration_seconds', 'WAL group commit (fdatasync) latency');
   /** Ops accepted in the last completed second window (rate). */
   private windowStart = Date.now();
   private windowOps = 0;
@@ -58,29 +49,8 @@ export class Metrics {
     if (now - this.windowStart > 2000) return 0;
     return this.opsPerSecond;
   }
-}
 
-type Sample = { name: string; help: string; type: 'gauge' | 'counter'; value: number; labels?: Record<string, string> };
-
-function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-export function renderPrometheus(samples: Sample[], histograms: { name: string; help: string; h: Histogram }[]): string {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (const s of samples) {
-    if (!seen.has(s.name)) {
-      out.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`);
-      seen.add(s.name);
-    }
-    const labels = s.labels ? `{${Object.entries(s.labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}` : '';
-    out.push(`${s.name}${labels} ${Number.isFinite(s.value) ? s.value : 0}`);
+  private histogram(name: string, help: string): Histogram {
+    return new Histogram({ name, help, buckets: SECONDS_BUCKETS, registers: [this.registry] });
   }
-  for (const { name, help, h } of histograms) {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
-    h.buckets.forEach((b, i) => out.push(`${name}_bucket{le="${b / 1000}"} ${h.counts[i]}`));
-    out.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum / 1000}`, `${name}_count ${h.count}`);
-  }
-  return out.join('\n') + '\n';
 }

@@ -27,7 +27,8 @@ import { ANY_DOC, TokenError, checkClaims, verifyToken, type TokenClaims, type T
 
 export interface HttpContext {
   core: () => SyncCore | null;
-  metricsText: () => string;
+  /** Prometheus exposition text and its content type. */
+  metricsText: () => Promise<{ text: string; contentType: string }>;
   health: () => { status: 'ok' | 'degraded' | 'starting' | 'broken'; [k: string]: unknown };
   log: Logger;
   /** Server secret: when set, /api/ requests need a bearer token. */
@@ -112,8 +113,9 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     return json(res, h.status === 'starting' || h.status === 'broken' ? 503 : 200, h);
   }
   if (url.pathname === '/metrics') {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-    res.end(ctx.metricsText());
+    const { text, contentType } = await ctx.metricsText();
+    res.writeHead(200, { 'content-type': contentType });
+    res.end(text);
     return;
   }
   const core = ctx.core();

@@ -466,7 +466,7 @@ export class SyncCore {
       return;
     }
     const ms = performance.now() - t0;
-    this.metrics.flushLatency.observe(ms);
+    this.metrics.flushLatency.observe(ms / 1000);
     this.metrics.flushes++;
     this.metrics.opsStored += batch.ops.length;
     this.metrics.updatesStored += batch.ops.reduce((n, r) => n + (r as PackedRow).updates, 0);
@@ -611,7 +611,7 @@ export class SyncCore {
     room.lastSnapshotBytes = bytes.length;
     room.lastSnapshotAt = Date.now();
     this.metrics.snapshots++;
-    this.metrics.snapshotLatency.observe(performance.now() - t0);
+    this.metrics.snapshotLatency.observe((performance.now() - t0) / 1000);
     if (this.settings.snapshot.thin && createdBy === 'server' && message === null) await this.thinSnapshots(room);
     let deletedOps = 0;
     const retain = this.settings.snapshot.retainOps;

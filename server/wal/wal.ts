@@ -70,6 +70,8 @@ export class WriteAheadLog {
   private closed = false;
   private fsyncs = 0;
   private lastFsyncMs = 0;
+  /** Called with each group commit's fdatasync time (ms), for the latency histogram of /metrics. */
+  onFsync: ((ms: number) => void) | null = null;
   private writeFailures = 0;
   /** The WAL directory, open for its fsyncs (a new segment's name must be durable before records in it are acked). */
   private dirHandle: fsp.FileHandle | null = null;
@@ -184,6 +186,7 @@ export class WriteAheadLog {
         await seg.fh!.datasync();
         this.lastFsyncMs = performance.now() - t0;
         this.fsyncs++;
+        this.onFsync?.(this.lastFsyncMs);
       } catch (err) {
         this.writeFailures++;
         if (seg) await this.cutBack(seg);

@@ -132,7 +132,10 @@ export class Connection implements RoomMember, PresenceMember {
       this.timer(setTimeout(check, limits.joinDeadlineMs));
     }
     if (limits.pingIntervalMs > 0) {
-      this.timer(setInterval(() => {
+      // Any frame counts as an answer (onFrame). A busy event loop fires this timer late, before it
+      // reads what arrived meanwhile: setImmediate reads the waiting pong first (as for the join deadline).
+      this.timer(setInterval(() => void setImmediate(() => {
+        if (this.closed) return;
         if (!this.alive) {
           this.log.info('closing a socket that did not answer a ping', { conn: this.id, address: this.address });
           ws.terminate();
@@ -140,7 +143,7 @@ export class Connection implements RoomMember, PresenceMember {
         }
         this.alive = false;
         if (ws.readyState === ws.OPEN) ws.ping();
-      }, limits.pingIntervalMs));
+      }), limits.pingIntervalMs));
     }
   }
 

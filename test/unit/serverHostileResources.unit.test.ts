@@ -184,6 +184,25 @@ describe('server hostile clients: memory and descriptors', function () {
     assert.equal(live.closeCode, null);
   });
 
+  it('item 10: a pong waiting behind a busy event loop is read before the ping check: no false disconnect', async () => {
+    const s = await start({ pingIntervalMs: 300 });
+    const c = await joined('nb');
+    // Client and server share this process: after the client has answered a ping (ws answers
+    // before it emits 'ping'), the loop is held past the next check, so that check's timer is due
+    // while the pong waits unread in the server's socket.
+    let pings = 0;
+    c.ws.on('ping', () => {
+      if (pings++ >= 3) return;
+      const until = Date.now() + 450;
+      while (Date.now() < until) {
+        /* a busy event loop (a long import) */
+      }
+    });
+    await waitFor(() => pings >= 5, 'five ping rounds on the same socket', 20_000);
+    assert.equal(c.closeCode, null, 'the socket that answered every ping is still open');
+    assert.ok(s.stats().clients >= 1);
+  });
+
   it('item 10: half-open HTTP requests: capped per address and cut off after httpHeadersTimeoutMs', async () => {
     const s = await start({ maxHttpConnectionsPerAddress: 4, httpHeadersTimeoutMs: 1000 }, false);
     const port = s.port;

@@ -60,6 +60,8 @@ export class SyncCore {
   private lastFlushError: string | null = null;
   private closed = false;
   private recovering = false;
+  /** Snapshots being written because a room leaves memory (SyncCore.snapshotBeforeLeaving). */
+  private readonly leaving = new Map<Room, Promise<void>>();
   /** Date.now() when the running flush started (0: none), for the stall watchdog. */
   private flushStartedAt = 0;
   private stallLogged = false;
@@ -533,7 +535,16 @@ export class SyncCore {
    * Small rooms load fast either way (and a stop with thousands of them stays
    * quick). Only with every row stored, and never past `deadline`.
    */
-  private async snapshotBeforeLeaving(room: Room, deadline: number): Promise<void> {
+  private snapshotBeforeLeaving(room: Room, deadline: number): Promise<void> {
+    // One at a time per room: a stop during an idle unload's snapshot waits for it (a second one would reuse its id).
+    const running = this.leaving.get(room);
+    if (running) return running;
+    const done = this.snapshotBeforeLeavingNow(room, deadline).finally(() => this.leaving.delete(room));
+    this.leaving.set(room, done);
+    return done;
+  }
+
+  private async snapshotBeforeLeavingNow(room: Room, deadline: number): Promise<void> {
     const size = Math.max(room.lastSnapshotBytes, room.bytesSinceSnapshot);
     if (room.opsSinceSnapshot === 0 || size < LEAVE_SNAPSHOT_MIN_BYTES || Date.now() > deadline) return;
     if (room.dirty || room.appending.size || room.unlogged.length || isBroken(room.doc)) return;

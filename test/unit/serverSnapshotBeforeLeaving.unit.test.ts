@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
 import { MessageType, UpdateStatusCode } from 'loro-protocol';
 import type { RunningServer } from '../../server';
+import { InspectableDuckDb } from '../support/inspectableStorage';
 import { RawClient, serverPerTest, waitFor } from '../support/serverHarness';
 
 /** Text that a snapshot cannot squeeze much (a snapshot of `chars` of it is about that many bytes). */
@@ -73,6 +74,42 @@ describe('a big room leaves memory with its last rows in a snapshot', function (
       if (state.snapshot) loaded.import(state.snapshot.bytes);
       if (state.ops.length) loaded.importBatch(state.ops.map((o) => o.bytes));
       assert.equal(loaded.getText('t').toString(), doc.getText('t').toString(), `${room}: every acked edit, once`);
+    }
+  });
+
+  it('a stop while an idle unload writes the snapshot waits for it: one snapshot, no id twice', async () => {
+    // The storage holds every snapshot write until the test lets it go.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let writes = 0;
+    let hold = false; // the automatic snapshot while writing goes through
+    class HeldSnapshots extends InspectableDuckDb {
+      override async writeSnapshot(row: Parameters<InspectableDuckDb['writeSnapshot']>[0]) {
+        writes++;
+        if (hold) await gate;
+        return super.writeSnapshot(row);
+      }
+    }
+    const storage = new HeldSnapshots({ path: path.join(each.dir, 'db.duckdb') });
+    server = await each.start({ storage, walDir: path.join(each.dir, 'wal'), idleUnloadMs: 200, flush: { maxDelayMs: 20 } });
+    const big = await write(server.url, 'big', 150_000, 3);
+    const before = writes;
+    hold = true;
+    big.raw.close();
+    await waitFor(() => writes > before, 'the idle unload to start its snapshot', 30_000);
+    const stopping = server.close();
+    // Before the fix the stop started a second write of the same snapshot at once.
+    await waitFor(() => writes > before + 1, 'a second snapshot write', 3_000).catch(() => undefined);
+    release();
+    await stopping;
+    assert.equal(writes, before + 1, 'one snapshot written for the room leaving memory');
+    const check = new InspectableDuckDb({ path: path.join(each.dir, 'db.duckdb') });
+    await check.init();
+    try {
+      const ids = (await check.query("SELECT snapshot_id FROM snapshots WHERE doc_id = 'big'")).map((r) => Number(r.snapshot_id));
+      assert.equal(new Set(ids).size, ids.length, `snapshot ids ${JSON.stringify(ids)} are unique`);
+    } finally {
+      await check.close();
     }
   });
 

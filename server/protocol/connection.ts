@@ -77,6 +77,16 @@ interface FragmentBatch {
 const MAX_OPEN_FRAGMENT_BATCHES = 8;
 let nextConnectionId = 1;
 
+/**
+ * A timer callback that runs `fn` once the input already waiting in the
+ * sockets has been read: a busy event loop fires timers late, in its timers
+ * phase, before the poll phase reads what arrived meanwhile (a JoinRequest,
+ * a pong), and a check of what the client sent must see it.
+ */
+function afterWaitingInput(fn: () => void): () => void {
+  return () => void setImmediate(fn);
+}
+
 export class Connection implements RoomMember, PresenceMember {
   readonly id = nextConnectionId++;
   private memberships = new Map<string, Membership>(); // by wire room id
@@ -119,9 +129,8 @@ export class Connection implements RoomMember, PresenceMember {
     });
     if (limits.joinDeadlineMs > 0) {
       // A join being served counts (a slow room load), and so does a JoinRequest still waiting in
-      // the socket when a busy event loop fires this timer late: setImmediate reads it first.
-      // A join still being served is looked at again one deadline later (it may be refused).
-      const check = (): void => void setImmediate(() => {
+      // the socket (afterWaitingInput). A join still being served is looked at again one deadline later (it may be refused).
+      const check = afterWaitingInput(() => {
         if (this.memberships.size > 0 || this.presence.size > 0 || this.closed) return;
         if (this.pendingJoins.size > 0) return void this.timer(setTimeout(check, limits.joinDeadlineMs));
         this.log.warn('closing a socket that joined no room in time', { conn: this.id, address: this.address, limit: limits.joinDeadlineMs });
@@ -132,9 +141,8 @@ export class Connection implements RoomMember, PresenceMember {
       this.timer(setTimeout(check, limits.joinDeadlineMs));
     }
     if (limits.pingIntervalMs > 0) {
-      // Any frame counts as an answer (onFrame). A busy event loop fires this timer late, before it
-      // reads what arrived meanwhile: setImmediate reads the waiting pong first (as for the join deadline).
-      this.timer(setInterval(() => void setImmediate(() => {
+      // Any frame counts as an answer (onFrame), a pong still waiting in the socket too (afterWaitingInput).
+      this.timer(setInterval(afterWaitingInput(() => {
         if (this.closed) return;
         if (!this.alive) {
           this.log.info('closing a socket that did not answer a ping', { conn: this.id, address: this.address });
@@ -147,6 +155,7 @@ export class Connection implements RoomMember, PresenceMember {
     }
   }
 
+  /** Keep a timer (unref'd) to clear when the connection ends. */
   private timer(t: NodeJS.Timeout): void {
     t.unref?.();
     this.timers.push(t);

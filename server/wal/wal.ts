@@ -223,7 +223,7 @@ export class WriteAheadLog {
         next = await this.openSegment(cur.id + 1);
       } catch (err) {
         // A big segment takes more records meanwhile; a sealed one may end in a torn record.
-        if (this.sealCurrent || !cur.fh) throw err;
+        if (this.sealCurrent) throw err;
         return;
       }
       await cur.fh?.close().catch(() => undefined);

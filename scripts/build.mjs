@@ -13,6 +13,8 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const targets = [
   { ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal },
   { ...common, entryPoints: ['server/cli.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
+  // Worker thread for big imports, loaded from next to the bundle that starts it (server/rooms/importOffThread.ts).
+  { ...common, entryPoints: ['server/rooms/importWorker.ts'], outfile: 'dist/importWorker.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal },
   { ...common, entryPoints: ['media/renderer/index.ts'], outfile: 'dist/renderer.js', platform: 'browser', format: 'esm', target: 'es2022' },
   { ...common, entryPoints: ['media/history/index.ts'], outfile: 'dist/history.js', platform: 'browser', format: 'esm', target: 'es2022' },
   { ...common, entryPoints: ['media/activity/index.ts'], outfile: 'dist/activity.js', platform: 'browser', format: 'esm', target: 'es2022' },

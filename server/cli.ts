@@ -73,6 +73,9 @@ serve:
                          the time resolution of analytics and "Open at Time…"
   --retain-ops N|all     after a snapshot delete ops up to last_op_id - N (default all = keep every op)
   --idle-unload-ms N     unload rooms N ms after the last client left (default 30000)
+  --import-workers N     worker threads importing big updates (default 2, 0 = all on the main thread);
+                         a big import there no longer holds up other rooms, pings and /healthz
+  --import-min-ops N     an update with at least N Loro ops may go to a worker (default 20000)
   --log-level L          debug | info | warn | error | silent (default info); logs are JSON lines on stderr
   --tls-cert FILE        PEM certificate: serve https:// and wss:// (with --tls-key)
   --tls-key FILE         PEM private key
@@ -142,6 +145,8 @@ const OPTIONS = {
   'snapshot-minutes': { type: 'string' },
   'retain-ops': { type: 'string' },
   'idle-unload-ms': { type: 'string' },
+  'import-workers': { type: 'string' },
+  'import-min-ops': { type: 'string' },
   'log-level': { type: 'string' },
   doc: { type: 'string' },
   branch: { type: 'string' },
@@ -312,6 +317,7 @@ async function serve(v: Values): Promise<void> {
       stallMs: int(v['flush-stall-ms'], 'flush-stall-ms'),
       packSpanMs: int(v['pack-ms'], 'pack-ms'),
     },
+    imports: { workers: int(v['import-workers'], 'import-workers'), minOps: int(v['import-min-ops'], 'import-min-ops', 1) },
     snapshot: {
       everyOps: int(v['snapshot-ops'], 'snapshot-ops'),
       replayCostFactor: int(v['snapshot-cost'], 'snapshot-cost'),

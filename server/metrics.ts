@@ -24,10 +24,13 @@ export class Metrics {
   walErrors = 0;
   /** Flushes that ran longer than flush.stallMs. */
   flushStalls = 0;
+  /** Big updates imported in a worker thread (server/rooms/importOffThread.ts). */
+  importsOffThread = 0;
   /** Observed in seconds. */
   readonly flushLatency = this.histogram('sqlroom_flush_duration_seconds', 'Flush transaction latency');
   readonly snapshotLatency = this.histogram('sqlroom_snapshot_duration_seconds', 'Snapshot export + write latency');
   readonly walFsyncLatency = this.histogram('sqlroom_wal_fsync_duration_seconds', 'WAL group commit (fdatasync) latency');
+  readonly offThreadImportLatency = this.histogram('sqlroom_offthread_import_duration_seconds', 'Import of a big update in a worker thread, snapshot export to swap');
   /** Ops accepted in the last completed second window (rate). */
   private windowStart = Date.now();
   private windowOps = 0;

@@ -4,6 +4,7 @@ import type { Storage } from './storage/types';
 import type { AuthHook } from './auth';
 import type { LogLevel, Logger } from './log';
 import { DEFAULT_WAL_MAX_BYTES } from './wal/walLimit';
+import { DEFAULT_IMPORTS, type ImportSettings } from './rooms/importOffThread';
 
 export interface FlushSettings {
   /** Flush a room's buffer once it holds this many updates. */
@@ -161,6 +162,8 @@ export interface ServerOptions {
   flush?: Partial<FlushSettings>;
   snapshot?: Partial<SnapshotSettings>;
   limits?: Partial<LimitSettings>;
+  /** Big updates imported in worker threads (server/rooms/importOffThread.ts). */
+  imports?: Partial<ImportSettings>;
   /** Unload a room this long after its last client left and its buffer is flushed (ms). */
   idleUnloadMs?: number;
   /** DuckLake maintenance period (ms, 0 = off). */
@@ -180,6 +183,7 @@ export interface ResolvedSettings {
   flush: FlushSettings;
   snapshot: SnapshotSettings;
   limits: LimitSettings;
+  imports: ImportSettings;
   idleUnloadMs: number;
   maintenanceEveryMs: number;
   walMaxBytes: number;
@@ -223,6 +227,7 @@ export function resolveSettings(opts: ServerOptions): ResolvedSettings {
     flush: { ...DEFAULT_FLUSH, ...defined(opts.flush) },
     snapshot: { ...DEFAULT_SNAPSHOT, ...defined(opts.snapshot) },
     limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) },
+    imports: { ...DEFAULT_IMPORTS, ...defined(opts.imports) },
     idleUnloadMs: opts.idleUnloadMs ?? 30_000,
     maintenanceEveryMs: opts.maintenanceEveryMs ?? 10 * 60_000,
     walMaxBytes: opts.walMaxBytes ?? DEFAULT_WAL_MAX_BYTES,

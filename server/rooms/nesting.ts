@@ -142,6 +142,43 @@ export function tooDeep(room: Room, bytes: Uint8Array, ops: number, limit: numbe
 export function noteImported(room: Room, status: ImportStatus, limit: number): number {
   if (limit <= 0) return 0;
   const s = stateOf(room, limit);
+  addUnchecked(s, status);
+  if (s.max + s.uncheckedOps <= limit) return s.max;
+  const depth = changedDepth(room.doc, s.unchecked, s.memo, limit);
+  s.unchecked = [];
+  s.uncheckedOps = 0;
+  s.max = Math.max(s.max, depth);
+  return s.max;
+}
+
+/** Levels the room's document may still gain before it could pass `limit` (Infinity: not checked). */
+export function depthHeadroom(room: Room, limit: number): number {
+  if (limit <= 0) return Infinity;
+  const s = stateOf(room, limit);
+  return limit - s.max - s.uncheckedOps;
+}
+
+/**
+ * The room swapped `previous` for a document holding it plus an import done
+ * elsewhere (importOffThread.ts): carry the depth state over. `measured`: the
+ * new document's whole depth, when it was measured (the import could pass
+ * the headroom); otherwise the import's ops stay within the headroom.
+ * Container depths never change, so the memo stays valid.
+ */
+export function adoptImportedDoc(room: Room, previous: LoroDoc, status: ImportStatus, measured: number | null, limit: number): void {
+  const s = rooms.get(room);
+  if (limit <= 0 || !s || s.doc !== previous) return; // measured afresh at the next check
+  s.doc = room.doc;
+  if (measured === null) {
+    addUnchecked(s, status);
+    return;
+  }
+  s.max = measured;
+  s.unchecked = [];
+  s.uncheckedOps = 0;
+}
+
+function addUnchecked(s: RoomDepth, status: ImportStatus): void {
   for (const [peer, span] of status.success) {
     if (span.end <= span.start) continue;
     let last: (typeof s.unchecked)[number] | undefined;
@@ -150,10 +187,4 @@ export function noteImported(room: Room, status: ImportStatus, limit: number): n
     else s.unchecked.push([peer, { start: span.start, end: span.end }]);
     s.uncheckedOps += span.end - span.start;
   }
-  if (s.max + s.uncheckedOps <= limit) return s.max;
-  const depth = changedDepth(room.doc, s.unchecked, s.memo, limit);
-  s.unchecked = [];
-  s.uncheckedOps = 0;
-  s.max = Math.max(s.max, depth);
-  return s.max;
 }

@@ -52,6 +52,8 @@ export class Room {
   doc = new LoroDoc();
   /** Set while the doc is being rebuilt after a Loro panic; accepts wait for it. */
   rebuilding: Promise<void> | null = null;
+  /** Set while a big update is imported in a worker thread (importOffThread.ts); other accepts wait for it. */
+  importing: Promise<void> | null = null;
   readonly members = new Set<RoomMember>();
   buffer: BufferedOp[] = [];
   bufferBytes = 0;

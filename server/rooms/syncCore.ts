@@ -1,7 +1,7 @@
 // The authoritative rooms: accept updates (validate, import, WAL, buffer),
 // batch them into database transactions, snapshot, compact, unload idle rooms,
 // and replay the WAL on start.
-import { LoroDoc, VersionVector, type OpId } from 'loro-crdt';
+import { LoroDoc, VersionVector, type ImportStatus, type OpId } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { ResolvedSettings } from '../options';
 import { Metrics } from '../metrics';
@@ -13,7 +13,8 @@ import { Room, type UnloggedUpdate } from './room';
 import { packUpdates, type PackedRow } from './packRows';
 import { InvalidUpdateError, addedSpans, checkHeader, errText, exportRanges, inspectBlob, pendingText } from './updateInfo';
 import { buildMergeUpdate } from './merge';
-import { noteImported, tooDeep } from './nesting';
+import { adoptImportedDoc, depthHeadroom, noteImported, tooDeep } from './nesting';
+import { ImportPool, WorkerUnavailableError, worthOffThread } from './importOffThread';
 import { newBatchId } from '../shared/updateBatch';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
 
@@ -66,6 +67,9 @@ export class SyncCore {
   private flushStartedAt = 0;
   private stallLogged = false;
   readonly walLimit: WalLimit;
+  /** Worker threads for big imports (importOffThread.ts). */
+  private readonly imports: ImportPool;
+  private offThreadUnavailableLogged = false;
 
   constructor(
     readonly storage: Storage,
@@ -75,6 +79,7 @@ export class SyncCore {
     readonly metrics: Metrics,
   ) {
     this.retryDelay = settings.flush.retryInitialMs;
+    this.imports = new ImportPool(settings.imports.workers);
     this.walLimit = new WalLimit(wal, settings.walMaxBytes, (full, live) =>
       full ? log.error('write-ahead file full: refusing updates until the database is writable', { liveBytes: live, maxBytes: settings.walMaxBytes }) : log.info('write-ahead file below its limit again: accepting updates', { liveBytes: live }),
     );
@@ -146,8 +151,8 @@ export class SyncCore {
     room.idleTimer = setTimeout(() => {
       room.idleTimer = null;
       if (room.members.size > 0 || this.rooms.get(room.key) !== room) return;
-      if (room.dirty) {
-        this.scheduleUnload(room); // flush first; try again later
+      if (room.dirty || room.importing || room.appending.size) {
+        this.scheduleUnload(room); // flush (or finish an import) first; try again later
         return;
       }
       void this.snapshotBeforeLeaving(room, Date.now() + 10_000).then(() => {
@@ -199,26 +204,56 @@ export class SyncCore {
       const unlogged = await this.logUnlogged(room);
       if (unlogged) return { kind: 'not-durable', reason: unlogged };
     }
-    // An update just before this one (pipelined) may have broken the document meanwhile: wait for its rebuild.
-    while (room.rebuilding) await room.rebuilding;
+    // An update just before this one (pipelined) may have broken the document meanwhile, or be imported in a worker: wait for it.
+    while (room.rebuilding || room.importing) await (room.rebuilding ?? room.importing);
+    const limit = this.settings.limits.maxNestingDepth;
+    // A big update may be imported in a worker thread; the room's later updates wait until it is in the document and its WAL append is queued.
+    let offThread: ImportStatus | null = null;
+    let releaseRoom = (): void => {};
+    // Only big updates are asked (decoding a blob's meta costs about as much as importing it; over DEPTH_PRECHECK_BYTES it is decoded anyway).
+    if (bytes.length > DEPTH_PRECHECK_BYTES && this.mayImportOffThread(room, bytes)) {
+      room.importing = new Promise<void>((resolve) => {
+        releaseRoom = () => {
+          room.importing = null;
+          releaseRoom = () => {};
+          resolve();
+        };
+      });
+      const off = await this.importOffThread(room, bytes, limit);
+      if (off && 'refused' in off) {
+        releaseRoom();
+        return off.refused;
+      }
+      offThread = off?.status ?? null;
+    }
+    try {
+      return await this.acceptImported(room, bytes, author, createdAt, walSegment, retried, offThread, () => releaseRoom());
+    } finally {
+      releaseRoom();
+    }
+  }
+
+  /** accept() from the import on (`offThread`: the big update was already imported in a worker, with this status). */
+  private async acceptImported(room: Room, bytes: Uint8Array, author: string, createdAt: number, walSegment: number | undefined, retried: boolean, offThread: ImportStatus | null, releaseRoom: () => void): Promise<AcceptResult> {
+    const limit = this.settings.limits.maxNestingDepth;
     let touched = false;
     let stored: Uint8Array;
     let exact: boolean;
     let spans: ReturnType<typeof addedSpans>;
     let missing: string | null;
     let duplicate = false;
-    const limit = this.settings.limits.maxNestingDepth;
     try {
       // Inside the try: on a document a panic just broke, this throws too (and must get an answer).
       void room.doc.peerIdStr;
       touched = true;
-      if (bytes.length > DEPTH_PRECHECK_BYTES) {
+      if (!offThread && bytes.length > DEPTH_PRECHECK_BYTES) {
         // Big enough to nest containers dangerously deep: tried on a fork first.
         const deep = tooDeep(room, bytes, inspectBlob(bytes).span, limit);
         if (deep !== null) return this.tooDeepResult(deep, limit);
       }
-      const status = room.doc.import(bytes);
-      const depth = noteImported(room, status, limit);
+      // Off the thread, the worker measured the depth (and the nesting state moved to the new document).
+      const status = offThread ?? room.doc.import(bytes);
+      const depth = offThread ? 0 : noteImported(room, status, limit);
       if (limit > 0 && depth > limit) {
         // Small updates are checked after the import: the room's document is rebuilt without this one.
         await this.rebuildBroken(room, `an update nested containers ${depth} levels deep`);
@@ -238,6 +273,7 @@ export class SyncCore {
       exact = !!missing || room.hadPending;
       stored = exact ? exportRanges(room.doc, spans.ranges) : bytes;
     } catch (err) {
+      releaseRoom();
       if (!touched && !retried) {
         // The document was already broken (by an update just before this one): wait for the rebuild, then try this one.
         await this.rebuildBroken(room, err);
@@ -263,6 +299,7 @@ export class SyncCore {
       room.unlogged.push(entry);
       throw err;
     });
+    releaseRoom(); // its WAL append is queued: the room's next update goes after it
     const settled = logged.then(
       () => undefined,
       () => undefined,
@@ -274,6 +311,55 @@ export class SyncCore {
       return { kind: 'stored', bytes: stored!, missing: missing!, update: entry };
     } catch (err) {
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
+    }
+  }
+
+  /** Whether this update goes to a worker thread (importOffThread.ts). */
+  private mayImportOffThread(room: Room, bytes: Uint8Array): boolean {
+    // Pending ops live only in the room's own document, and other processes' rows are imported into it meanwhile: both would be lost by a swap.
+    if (room.hadPending || this.storage.multiWriter || this.closed || isBroken(room.doc)) return false;
+    try {
+      return worthOffThread(room.doc, inspectBlob(bytes), this.settings.imports);
+    } catch {
+      return false; // not decodable: the main thread's import answers with Loro's error
+    }
+  }
+
+  /**
+   * Import a big update in a worker into a copy of the room's document and
+   * swap the room to the result. `status`: imported (or nothing new);
+   * `refused`: the answer to the client; null: import it here after all
+   * (no worker could run, or ops are left pending).
+   */
+  private async importOffThread(room: Room, bytes: Uint8Array, limit: number): Promise<{ status: ImportStatus } | { refused: AcceptResult } | null> {
+    const base = room.doc;
+    const started = performance.now();
+    try {
+      const reply = await this.imports.run({ snapshot: base.export({ mode: 'snapshot' }), bytes, depthLimit: limit, depthHeadroom: depthHeadroom(room, limit) });
+      if (!reply.ok) {
+        this.metrics.opsRejected++;
+        return { refused: { kind: 'invalid', reason: `import failed: ${reply.error}` } };
+      }
+      if (reply.depth !== null && reply.depth > limit) return { refused: this.tooDeepResult(reply.depth, limit) };
+      // Pending ops must wait in the room's own document for what they lack; a rebuild replaced the document meanwhile.
+      if (reply.status.pending || room.doc !== base) return null;
+      if (!reply.snapshot) return { status: reply.status }; // nothing new
+      room.doc = LoroDoc.fromSnapshot(reply.snapshot);
+      adoptImportedDoc(room, base, reply.status, reply.depth, limit);
+      // Not freed here: a join or snapshot may still hold it across an await; the wasm finalizer frees it.
+      this.metrics.importsOffThread++;
+      this.metrics.offThreadImportLatency.observe((performance.now() - started) / 1000);
+      this.log.debug('big update imported in a worker thread', { room: room.key, bytes: bytes.length, ms: Math.round(performance.now() - started) });
+      return { status: reply.status };
+    } catch (err) {
+      if (this.closed) return { refused: { kind: 'not-durable', reason: 'the server is stopping; send it again after reconnecting' } };
+      if (!(err instanceof WorkerUnavailableError)) {
+        this.metrics.opsRejected++;
+        return { refused: { kind: 'invalid', reason: `import failed in a worker thread: ${errText(err)}` } };
+      }
+      if (!this.offThreadUnavailableLogged) this.log.warn('no worker thread for big imports; importing on the main thread', { error: errText(err) });
+      this.offThreadUnavailableLogged = true;
+      return null;
     }
   }
 
@@ -831,6 +917,7 @@ export class SyncCore {
   /** Stop timers and flush what is buffered (best effort; the WAL keeps the rest). */
   async close(flushDeadlineMs = 10_000): Promise<void> {
     this.closed = true;
+    await this.imports.close();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     const deadline = Date.now() + flushDeadlineMs;

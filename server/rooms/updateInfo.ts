@@ -1,6 +1,6 @@
 // Validation of incoming Loro bytes and the id spans that make a stored row
 // idempotent (a retried update imports nothing new and is not stored again).
-import { decodeImportBlobMeta, type ImportStatus, type LoroDoc } from 'loro-crdt';
+import { decodeImportBlobMeta, type ImportStatus, type LoroDoc, type OpId } from 'loro-crdt';
 
 export class InvalidUpdateError extends Error {}
 
@@ -10,6 +10,8 @@ export interface BlobInfo {
   span: number;
   /** Per peer, the counter range [start, end) the blob holds (non-empty ranges only). */
   ranges: Map<string, [number, number]>;
+  /** The versions its first changes build on. */
+  startFrontiers: OpId[];
 }
 
 /**
@@ -73,7 +75,7 @@ function decodeBlobInfo(bytes: Uint8Array): BlobInfo {
   }
   meta.partialStartVersionVector.free();
   meta.partialEndVersionVector.free();
-  return { mode: meta.mode, span, ranges };
+  return { mode: meta.mode, span, ranges, startFrontiers: meta.startFrontiers };
 }
 
 export interface SpanSummary {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
-import { LoroDoc } from 'loro-crdt';
+import { LoroDoc, VersionVector } from 'loro-crdt';
 import { LoroWebsocketClient, type LoroWebsocketClientRoom } from 'loro-websocket';
 import { CrdtType, MessageType, decode, encode, type HexString, type ProtocolMessage } from 'loro-protocol';
 import { startServer, type RunningServer, type ServerOptions } from '../../server';
@@ -132,6 +132,16 @@ export class RawClient {
     return batchId;
   }
 
+  /** One update as a fragmented batch (header, then fragments of `fragmentBytes`), as clients send updates over the protocol's message size. */
+  updateInFragments(roomId: string, bytes: Uint8Array, fragmentBytes = 200 * 1024, batchId: HexString = randomBatch()): HexString {
+    const fragmentCount = Math.ceil(bytes.length / fragmentBytes);
+    this.send({ type: MessageType.DocUpdateFragmentHeader, crdt: CrdtType.Loro, roomId, batchId, fragmentCount, totalSizeBytes: bytes.length });
+    for (let i = 0; i < fragmentCount; i++) {
+      this.send({ type: MessageType.DocUpdateFragment, crdt: CrdtType.Loro, roomId, batchId, index: i, fragment: bytes.subarray(i * fragmentBytes, (i + 1) * fragmentBytes) });
+    }
+    return batchId;
+  }
+
   async next<T extends ProtocolMessage['type']>(type: T, pred: (m: Extract<ProtocolMessage, { type: T }>) => boolean = () => true, timeoutMs = 5000) {
     let found: Extract<ProtocolMessage, { type: T }> | undefined;
     await waitFor(
@@ -145,12 +155,50 @@ export class RawClient {
     return found!;
   }
 
+  /** The next updates the server sends to `roomId`: one DocUpdate, or a fragmented batch reassembled. */
+  async nextUpdates(roomId: string, timeoutMs = 5000): Promise<Uint8Array[]> {
+    let got: Uint8Array[] | null = null;
+    await waitFor(
+      () => {
+        for (const m of this.messages) {
+          if (m.roomId !== roomId) continue;
+          if (m.type === MessageType.DocUpdate) got = m.updates;
+          else if (m.type === MessageType.DocUpdateFragmentHeader) {
+            const parts = this.messages.filter((f): f is Extract<ProtocolMessage, { type: typeof MessageType.DocUpdateFragment }> => f.type === MessageType.DocUpdateFragment && f.batchId === m.batchId);
+            if (parts.length < m.fragmentCount) return false;
+            parts.sort((x, y) => x.index - y.index);
+            got = [Buffer.concat(parts.map((f) => f.fragment))];
+          } else continue;
+          return true;
+        }
+        return false;
+      },
+      `updates for room ${roomId}`,
+      timeoutMs,
+    );
+    return got!;
+  }
+
   ackFor(batchId: HexString, timeoutMs = 5000) {
     return this.next(MessageType.Ack, (m) => m.refId === batchId, timeoutMs);
   }
 
   close(): void {
     this.ws.close();
+  }
+}
+
+/** The room as a fresh joiner gets it right now (a raw join with no version: the server's snapshot). */
+export async function freshJoin(url: string, roomId: string, timeoutMs = 15_000): Promise<LoroDoc> {
+  const raw = await RawClient.connect(url);
+  try {
+    raw.join(roomId);
+    const ok = await raw.next(MessageType.JoinResponseOk, (m) => m.roomId === roomId, timeoutMs);
+    const doc = new LoroDoc();
+    if (VersionVector.decode(ok.version).length() > 0) doc.importBatch(await raw.nextUpdates(roomId, timeoutMs));
+    return doc;
+  } finally {
+    raw.close();
   }
 }
 

@@ -18,24 +18,10 @@ import { startServer, type RunningServer } from '../../server';
 import { RoomClient } from '../../extension/core/sync/roomClient';
 import { FaultyStorage } from '../support/serverFaults';
 import { InspectableDuckDb, opsLogProblems } from '../support/inspectableStorage';
-import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
+import { RawClient, freshJoin, rmDir, tmpDir, waitFor } from '../support/serverHarness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { LoroAdaptor } = require('loro-adaptors/loro') as typeof import('loro-adaptors/dist/loro');
-
-/** The room as a fresh joiner gets it right now. */
-async function freshJoin(url: string, roomId: string): Promise<LoroDoc> {
-  const raw = await RawClient.connect(url);
-  try {
-    raw.join(roomId);
-    const ok = await raw.next(MessageType.JoinResponseOk, (m) => m.roomId === roomId, 15_000);
-    const doc = new LoroDoc();
-    if (VersionVector.decode(ok.version).length() > 0) doc.importBatch((await raw.next(MessageType.DocUpdate, undefined, 15_000)).updates);
-    return doc;
-  } finally {
-    raw.close();
-  }
-}
 
 /** Whether `doc`'s ops are all in the room (as a fresh joiner sees it). */
 async function roomHas(url: string, roomId: string, doc: LoroDoc): Promise<boolean> {

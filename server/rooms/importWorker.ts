@@ -1,0 +1,43 @@
+// Worker thread: imports one big update into a copy of a room's document
+// (loaded from its snapshot) and sends back what the import did and the new
+// snapshot. Loro's import is synchronous and, for many concurrent edits,
+// takes seconds or minutes; here it blocks this thread, not the server's
+// event loop (see importOffThread.ts).
+import { parentPort } from 'node:worker_threads';
+import { LoroDoc } from 'loro-crdt';
+import { docDepth } from './nesting';
+import { addedSpans } from './updateInfo';
+import { WORKER_READY, type OffThreadReply, type OffThreadRequest } from './importOffThread';
+
+function run(req: OffThreadRequest): OffThreadReply {
+  const doc = new LoroDoc();
+  try {
+    if (req.snapshot.length) doc.import(req.snapshot);
+    const status = doc.import(req.bytes);
+    const spans = addedSpans(status);
+    if (status.pending || spans.opCount === 0) return { id: req.id, ok: true, status, depth: null, snapshot: null };
+    // Each op deepens the document by one level at most: measure only when that bound could pass the limit.
+    const depth = req.depthLimit > 0 && spans.opCount > req.depthHeadroom ? docDepth(doc, req.depthLimit) : null;
+    if (depth !== null && depth > req.depthLimit) return { id: req.id, ok: true, status, depth, snapshot: null };
+    return { id: req.id, ok: true, status, depth, snapshot: doc.export({ mode: 'snapshot' }) };
+  } finally {
+    try {
+      doc.free();
+    } catch {
+      /* poisoned by a Loro panic */
+    }
+  }
+}
+
+parentPort!.on('message', (req: OffThreadRequest) => {
+  let reply: OffThreadReply;
+  try {
+    reply = run(req);
+  } catch (err) {
+    // A Loro panic may leave this thread's wasm instance unusable: answer, then end (a new worker serves the next import).
+    parentPort!.postMessage({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) } satisfies OffThreadReply);
+    process.exit(0);
+  }
+  parentPort!.postMessage(reply, reply.ok && reply.snapshot ? [reply.snapshot.buffer as ArrayBuffer] : []);
+});
+parentPort!.postMessage(WORKER_READY);

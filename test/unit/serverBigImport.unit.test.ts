@@ -1,0 +1,146 @@
+// One client's big merge must not stop the server. A catch-up after long
+// offline work by several people (many concurrent edits in one text) takes
+// Loro seconds to import; the fault harness saw a server sit inside that
+// import for minutes with /healthz and every other room unanswered. Such an
+// update is now imported in a worker thread (server/rooms/importOffThread.ts).
+// Against a CLI server:
+//  - while the big update is imported, /healthz answers and another room
+//    joins, takes an update and acks it;
+//  - the big update is then acked, a fresh joiner has every op once, and so
+//    does a restart from the database;
+//  - a big update the worker refuses (nesting too deep) is refused with the
+//    reason, the room is unchanged and keeps taking updates.
+import * as assert from 'node:assert/strict';
+import { LoroDoc, LoroMap } from 'loro-crdt';
+import { MessageType, UpdateStatusCode } from 'loro-protocol';
+import { CliServerRun, metric } from '../support/serverProcess';
+import { RawClient, freshJoin, textOf, textUpdate, waitFor } from '../support/serverHarness';
+
+/** Random-position typing into the root text "t", committed every 50 keys (as an editor does). */
+function typeRandomly(doc: LoroDoc, keys: number, seed: number): void {
+  const t = doc.getText('t');
+  let s = seed;
+  for (let i = 0; i < keys; i++) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    t.insert(s % (t.length + 1), 'x');
+    if (i % 50 === 49) doc.commit();
+  }
+  doc.commit();
+}
+
+/**
+ * A shared start, then `people` peers typing `keys` each while offline; one
+ * update with all their work (what a rejoining client that merged theirs
+ * sends). Built detached: only the history is needed here, not the text.
+ */
+function offlineWork(people: number, keys: number): { base: Uint8Array; merged: LoroDoc; heavy: Uint8Array } {
+  const start = new LoroDoc();
+  start.setPeerId(1n);
+  start.getText('t').insert(0, 'shared start');
+  start.commit();
+  const merged = start.fork();
+  merged.detach();
+  for (let p = 0; p < people; p++) {
+    const d = start.fork();
+    d.setPeerId(BigInt(100 + p));
+    typeRandomly(d, keys, 7 + p * 31);
+    merged.import(d.export({ mode: 'update', from: start.oplogVersion() }));
+    d.free();
+  }
+  const base = start.export({ mode: 'update' });
+  const heavy = merged.export({ mode: 'update', from: start.oplogVersion() });
+  start.free();
+  return { base, merged, heavy };
+}
+
+async function joined(url: string, roomId: string): Promise<RawClient> {
+  const c = await RawClient.connect(url);
+  c.join(roomId);
+  await c.next(MessageType.JoinResponseOk, (m) => m.roomId === roomId, 15_000);
+  return c;
+}
+
+function acked(c: RawClient, batchId: string): boolean {
+  return c.messages.some((m) => m.type === MessageType.Ack && m.refId === batchId);
+}
+
+describe('server: a big merge is imported off the event loop', function () {
+  this.timeout(240_000);
+  let run: CliServerRun;
+  const clients: RawClient[] = [];
+  beforeEach(() => (run = new CliServerRun()));
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await run.dispose();
+  });
+
+  it('/healthz and other rooms answer while it is imported; then it is acked and stored whole', async () => {
+    const people = 3;
+    const keys = 12_000; // 36,000 concurrent ops: Loro takes seconds (and grows faster than linearly)
+    const { base, merged, heavy } = offlineWork(people, keys);
+    let s = await run.start(run.args(), 30_000);
+    const a = await joined(s.url, 'big');
+    clients.push(a);
+    assert.equal((await a.ackFor(a.update('big', [base]), 15_000)).status, UpdateStatusCode.Ok);
+    const heavyBatch = a.updateInFragments('big', heavy);
+    await waitFor(() => a.ws.bufferedAmount === 0, 'the big update sent', 30_000);
+    // Let the server take it in and start importing.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(acked(a, heavyBatch), false, 'the big update takes a while to import (else this test shows nothing)');
+
+    const health = await fetch(`${s.httpUrl}/healthz`);
+    assert.equal(health.status, 200);
+    const healthBeforeBigAck = !acked(a, heavyBatch);
+    const b = await joined(s.url, 'other');
+    clients.push(b);
+    const ackB = await b.ackFor(b.update('other', [textUpdate('typed elsewhere', 7n)]), 120_000);
+    assert.equal(ackB.status, UpdateStatusCode.Ok);
+    const otherBeforeBigAck = !acked(a, heavyBatch);
+
+    assert.equal((await a.ackFor(heavyBatch, 180_000)).status, UpdateStatusCode.Ok);
+    assert.ok(healthBeforeBigAck, '/healthz answered while the big update was being imported');
+    assert.ok(otherBeforeBigAck, 'another room joined and acked an update while the big update was being imported');
+    assert.equal(await metric(s, 'sqlroom_imports_offthread_total'), 1);
+
+    // Every op once, as a fresh joiner and as the database has it after a restart.
+    const expectLength = 'shared start'.length + people * keys;
+    const check = async (what: string): Promise<void> => {
+      const room = await freshJoin(s.url, 'big', 60_000);
+      assert.equal(room.oplogVersion().compare(merged.oplogVersion()), 0, `${what}: the room holds exactly the merged history`);
+      assert.equal(textOf(room).length, expectLength, `${what}: every typed character once`);
+      room.free();
+    };
+    await check('live');
+    assert.equal(textOf(await freshJoin(s.url, 'other')), 'typed elsewhere');
+    for (const c of clients.splice(0)) c.close();
+    await run.stop();
+    s = await run.start(run.args(), 60_000);
+    await check('after a restart');
+    merged.free();
+  });
+
+  it('a big update the worker refuses (nesting too deep) is refused with the reason; the room is unchanged', async () => {
+    // A low threshold: a small document, a 6,000-op update.
+    const s = await run.start(run.args(undefined, ['--import-min-ops', '1000']), 30_000);
+    const a = await joined(s.url, 'deep');
+    clients.push(a);
+    assert.equal((await a.ackFor(a.update('deep', [textUpdate('before', 2n)]))).status, UpdateStatusCode.Ok);
+    const d = new LoroDoc();
+    d.setPeerId(3n);
+    typeRandomly(d, 6000, 11);
+    let m = d.getMap('m');
+    for (let i = 0; i < 100; i++) m = m.setContainer('k', new LoroMap());
+    d.commit();
+    const deep = d.export({ mode: 'update' });
+    assert.ok(deep.length > 16 * 1024, 'big enough to be checked before the import');
+    const ack = await a.ackFor(a.updateInFragments('deep', deep), 60_000);
+    assert.equal(ack.status, UpdateStatusCode.InvalidUpdate);
+    await waitFor(() => a.texts.some((t) => /nested \d+ levels deep, more than maxNestingDepth 64/.test(t)), 'the refusal names the limit');
+    assert.equal(await metric(s, 'sqlroom_imports_offthread_total'), 0);
+    assert.equal((await a.ackFor(a.update('deep', [textUpdate(' after', 4n)]))).status, UpdateStatusCode.Ok);
+    const room = await freshJoin(s.url, 'deep');
+    assert.equal(room.getMap('m').size, 0, 'nothing of the refused update is in the room');
+    assert.match(textOf(room), /^(before after| afterbefore)$/);
+    d.free();
+  });
+});

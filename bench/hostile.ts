@@ -3,7 +3,9 @@
 // sends a small update every 20 ms and times its ack. Prints, per attack, the
 // honest ack p50 / p99 / max and the server's RSS and open file descriptors
 // (from /proc). Figures, not assertions: run with
-//   npx tsc -p . && node out/bench/hostile.js
+//   npx tsc -p . && node out/bench/hostile.js [--only a,b] [-- <server args>]
+// e.g. `--only idle,crowd -- --import-workers 0` for the crowd attack with
+// every import on the event loop.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -67,9 +69,45 @@ async function honestDuring(server: ChildServer, attack: (stop: () => boolean) =
   return { p50: Math.round(pct(lat, 50)), p99: Math.round(pct(lat, 99)), max: Math.round(Math.max(...lat)), acks: lat.length, peakRssMb: peakRss, peakFds };
 }
 
+/**
+ * Issue 17 item 1: one update of `peers` peers each inserting a character at
+ * the start of the text without seeing each other, then `after` 1-op updates
+ * of further such peers (what Loro merges slowest).
+ */
+function crowdUpdates(peers: number, after: number): { base: Uint8Array; updates: Uint8Array[] } {
+  const start = new LoroDoc();
+  start.setPeerId(1n);
+  start.getText('t').insert(0, 'base');
+  start.commit();
+  const one = (peer: bigint): Uint8Array => {
+    const d = start.fork();
+    d.setPeerId(peer);
+    d.getText('t').insert(0, 'a');
+    d.commit();
+    const u = d.export({ mode: 'update', from: start.oplogVersion() });
+    d.free();
+    return u;
+  };
+  const crowd = start.fork();
+  crowd.detach(); // only its history is sent
+  for (let p = 0; p < peers; p++) crowd.import(one(BigInt(1000 + p)));
+  const updates = [crowd.export({ mode: 'update', from: start.oplogVersion() })];
+  for (let i = 0; i < after; i++) updates.push(one(BigInt(900_000 + i)));
+  const base = start.export({ mode: 'update' });
+  crowd.free();
+  start.free();
+  return { base, updates };
+}
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const dash = argv.indexOf('--');
+  const serverArgs = dash >= 0 ? argv.slice(dash + 1) : [];
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 && onlyAt < (dash >= 0 ? dash : argv.length) ? new Set(argv[onlyAt + 1].split(',')) : null;
+  const wanted = (name: string): boolean => !only || only.has(name);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqlroom-hostile-bench-'));
-  const server = await spawnServer(['--db', path.join(dir, 'db.duckdb'), '--log-level', 'error']);
+  const server = await spawnServer(['--db', path.join(dir, 'db.duckdb'), '--log-level', 'error', ...serverArgs]);
   const opened: (RawClient | net.Socket)[] = [];
   const results: Record<string, unknown> = {};
   try {
@@ -79,9 +117,9 @@ async function main(): Promise<void> {
     w.join('big');
     await w.next(MessageType.JoinResponseOk);
     for (let i = 0; i < 20; i++) await w.ackFor(w.update('big', [textUpdate(noise(200_000), BigInt(100 + i))]), 60_000);
-    results.idle = await honestDuring(server, async () => undefined);
+    if (wanted('idle')) results.idle = await honestDuring(server, async () => undefined);
 
-    results.joinAmplification = await honestDuring(server, async (stop) => {
+    if (wanted('joinAmplification')) results.joinAmplification = await honestDuring(server, async (stop) => {
       const r = await RawClient.connect(server.url);
       opened.push(r);
       pause(r);
@@ -91,7 +129,7 @@ async function main(): Promise<void> {
       }
     });
 
-    results.presenceFanout = await honestDuring(server, async (stop) => {
+    if (wanted('presenceFanout')) results.presenceFanout = await honestDuring(server, async (stop) => {
       const recv: RawClient[] = [];
       for (let i = 0; i < 20; i++) {
         const c = await RawClient.connect(server.url);
@@ -113,7 +151,7 @@ async function main(): Promise<void> {
       }
     });
 
-    results.fragments = await honestDuring(server, async () => {
+    if (wanted('fragments')) results.fragments = await honestDuring(server, async () => {
       for (let i = 0; i < 16; i++) {
         const c = await RawClient.connect(server.url);
         opened.push(c);
@@ -127,13 +165,13 @@ async function main(): Promise<void> {
       }
     });
 
-    results.roomFlood = await honestDuring(server, async () => {
+    if (wanted('roomFlood')) results.roomFlood = await honestDuring(server, async () => {
       const c = await RawClient.connect(server.url);
       opened.push(c);
       for (let i = 0; i < 2000; i++) c.join(`flood${i}`);
     });
 
-    results.halfOpenHttp = await honestDuring(server, async () => {
+    if (wanted('halfOpenHttp')) results.halfOpenHttp = await honestDuring(server, async () => {
       const port = Number(new URL(server.httpUrl).port);
       for (let i = 0; i < 2000; i++) {
         const s = net.connect(port, '127.0.0.1');
@@ -143,7 +181,7 @@ async function main(): Promise<void> {
       }
     });
 
-    results.deepNesting = await honestDuring(server, async () => {
+    if (wanted('deepNesting')) results.deepNesting = await honestDuring(server, async () => {
       const c = await RawClient.connect(server.url);
       opened.push(c);
       c.join('deep');
@@ -155,13 +193,25 @@ async function main(): Promise<void> {
       c.update('deep', [d.export({ mode: 'update' })]);
     });
 
-    results.manyParts = await honestDuring(server, async () => {
+    if (wanted('manyParts')) results.manyParts = await honestDuring(server, async () => {
       const c = await RawClient.connect(server.url);
       opened.push(c);
       c.join('parts');
       await c.next(MessageType.JoinResponseOk);
       c.update('parts', Array.from({ length: 3000 }, (_, i) => textUpdate('x', BigInt(10_000 + i))));
     });
+
+    if (wanted('crowd')) {
+      const { base, updates } = crowdUpdates(3000, 5);
+      results.crowd = await honestDuring(server, async () => {
+        const c = await RawClient.connect(server.url);
+        opened.push(c);
+        c.join('crowd');
+        await c.next(MessageType.JoinResponseOk);
+        await c.ackFor(c.update('crowd', [base]), 60_000);
+        for (const u of updates) c.update('crowd', [u]);
+      });
+    }
   } finally {
     for (const o of opened) (o instanceof RawClient ? o.ws.terminate() : o.destroy());
     await server.kill('SIGTERM');

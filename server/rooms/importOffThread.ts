@@ -11,8 +11,15 @@
 // containers' history (measured on the 260k-op paper trace: about 0.06 s +
 // 0.5–0.7 s, that is about 2.5 µs per op of history) while an import costs
 // about 11 µs per op it brings, plus about 5 µs per op of the room's that it
-// is concurrent with (far more in some patterns: many peers typing at one
-// spot unsynced). `worthOffThread` weighs the two.
+// is concurrent with. `worthOffThread` weighs the two.
+//
+// Some patterns cost far more than their size: many peers inserting at one
+// spot without seeing each other (measured: one update of 3,000 such peers
+// 1.8 s, then 6–7 s for each 1-op update of a further concurrent peer). The
+// number of peers in an update counts quadratically in the estimate; and a
+// room whose import was measured far slower per op than normal
+// (`isPathological`) sends every update to a worker for a while
+// (Room.slowImportsUntil), however small.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ImportStatus, LoroDoc } from 'loro-crdt';
@@ -44,7 +51,7 @@ export type OffThreadReply =
    * measured; `snapshot`: null when the import is not to be kept (nothing
    * new, ops pending, too deep).
    */
-  | { id: number; ok: true; status: ImportStatus; depth: number | null; snapshot: Uint8Array | null }
+  | { id: number; ok: true; status: ImportStatus; depth: number | null; snapshot: Uint8Array | null; importMs: number }
   /** Loro refused the update (or panicked on it). */
   | { id: number; ok: false; error: string };
 
@@ -69,7 +76,7 @@ export function historyOps(doc: LoroDoc): number {
  * with it (not in the versions it builds on) have to be replayed by Loro's
  * merge too, at about half the cost each.
  */
-export function worthOffThread(doc: LoroDoc, blob: Pick<BlobInfo, 'span' | 'startFrontiers'>, settings: ImportSettings): boolean {
+export function worthOffThread(doc: LoroDoc, blob: Pick<BlobInfo, 'span' | 'startFrontiers' | 'ranges'>, settings: ImportSettings): boolean {
   if (settings.workers <= 0) return false;
   const history = historyOps(doc);
   let concurrent = 0;
@@ -85,8 +92,28 @@ export function worthOffThread(doc: LoroDoc, blob: Pick<BlobInfo, 'span' | 'star
     start.free();
     concurrent = Math.max(0, history - known);
   } else concurrent = history;
-  const cost = blob.span + concurrent / 2;
+  const peers = blob.ranges.size;
+  const cost = blob.span + concurrent / 2 + (peers * peers) / 50;
   return cost >= settings.minOps && cost * 4 >= history;
+}
+
+/** An import this slow (beyond what a document loaded from a snapshot costs to warm up) ... */
+export const SLOW_IMPORT_MS = 100;
+/** ... and this slow per op it added (normal: about 0.011 ms) is pathological. */
+const SLOW_MS_PER_OP = 0.2;
+/** The first import into a document loaded from a snapshot rebuilds the touched containers' history: about this much per op of history. */
+const COLD_MS_PER_HISTORY_OP = 0.003;
+/** A room found slow sends every update to a worker for this long (renewed while imports stay slow). */
+export const SLOW_ROOM_MS = 60_000;
+
+/**
+ * Whether an import that took `ms` for `ops` new ops was pathologically slow.
+ * `coldHistoryOps`: the document was loaded from a snapshot and not yet
+ * imported into (the worker's copy always is): its history's warm-up is allowed for.
+ */
+export function isPathological(ms: number, ops: number, coldHistoryOps: number): boolean {
+  const excess = ms - coldHistoryOps * COLD_MS_PER_HISTORY_OP;
+  return excess > SLOW_IMPORT_MS && excess / Math.max(1, ops) > SLOW_MS_PER_OP;
 }
 
 interface Job {

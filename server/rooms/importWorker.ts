@@ -13,13 +13,15 @@ function run(req: OffThreadRequest): OffThreadReply {
   const doc = new LoroDoc();
   try {
     if (req.snapshot.length) doc.import(req.snapshot);
+    const t0 = performance.now();
     const status = doc.import(req.bytes);
+    const importMs = performance.now() - t0;
     const spans = addedSpans(status);
-    if (status.pending || spans.opCount === 0) return { id: req.id, ok: true, status, depth: null, snapshot: null };
+    if (status.pending || spans.opCount === 0) return { id: req.id, ok: true, status, depth: null, snapshot: null, importMs };
     // Each op deepens the document by one level at most: measure only when that bound could pass the limit.
     const depth = req.depthLimit > 0 && spans.opCount > req.depthHeadroom ? docDepth(doc, req.depthLimit) : null;
-    if (depth !== null && depth > req.depthLimit) return { id: req.id, ok: true, status, depth, snapshot: null };
-    return { id: req.id, ok: true, status, depth, snapshot: doc.export({ mode: 'snapshot' }) };
+    if (depth !== null && depth > req.depthLimit) return { id: req.id, ok: true, status, depth, snapshot: null, importMs };
+    return { id: req.id, ok: true, status, depth, snapshot: doc.export({ mode: 'snapshot' }), importMs };
   } finally {
     try {
       doc.free();

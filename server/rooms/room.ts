@@ -54,6 +54,10 @@ export class Room {
   rebuilding: Promise<void> | null = null;
   /** Set while a big update is imported in a worker thread (importOffThread.ts); other accepts wait for it. */
   importing: Promise<void> | null = null;
+  /** Until then every update goes to a worker thread: an import here was pathologically slow (importOffThread.ts). */
+  slowImportsUntil = 0;
+  /** `doc` was loaded from a snapshot and nothing imported since (its first import warms up its history). */
+  coldDoc = false;
   readonly members = new Set<RoomMember>();
   buffer: BufferedOp[] = [];
   bufferBytes = 0;

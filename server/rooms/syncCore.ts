@@ -14,7 +14,7 @@ import { packUpdates, type PackedRow } from './packRows';
 import { InvalidUpdateError, addedSpans, checkHeader, errText, exportRanges, inspectBlob, pendingText } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { adoptImportedDoc, depthHeadroom, noteImported, tooDeep } from './nesting';
-import { ImportPool, WorkerUnavailableError, worthOffThread } from './importOffThread';
+import { ImportPool, SLOW_IMPORT_MS, SLOW_ROOM_MS, WorkerUnavailableError, historyOps, isPathological, worthOffThread } from './importOffThread';
 import { newBatchId } from '../shared/updateBatch';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
 
@@ -126,6 +126,7 @@ export class SyncCore {
     room.opsSinceSnapshot = state.ops.reduce((n, o) => n + (o.opCount ?? 1), 0);
     room.bytesSinceSnapshot = state.ops.reduce((n, o) => n + o.bytes.length, 0);
     room.lastSnapshotBytes = state.snapshot?.bytes.length ?? 0;
+    room.coldDoc = !!state.snapshot && state.ops.length === 0;
     this.rooms.set(ref.key, room);
     this.log.debug('room loaded', { room: ref.key, ops: state.ops.length, snapshot: state.snapshot?.snapshotId ?? null, ms: Math.round(performance.now() - t0) });
     return room;
@@ -210,8 +211,8 @@ export class SyncCore {
     // A big update may be imported in a worker thread; the room's later updates wait until it is in the document and its WAL append is queued.
     let offThread: ImportStatus | null = null;
     let releaseRoom = (): void => {};
-    // Only big updates are asked (decoding a blob's meta costs about as much as importing it; over DEPTH_PRECHECK_BYTES it is decoded anyway).
-    if (bytes.length > DEPTH_PRECHECK_BYTES && this.mayImportOffThread(room, bytes)) {
+    // Only big updates are asked (decoding a blob's meta costs about as much as importing it; over DEPTH_PRECHECK_BYTES it is decoded anyway), and every update of a room found slow.
+    if ((bytes.length > DEPTH_PRECHECK_BYTES || Date.now() < room.slowImportsUntil) && this.mayImportOffThread(room, bytes)) {
       room.importing = new Promise<void>((resolve) => {
         releaseRoom = () => {
           room.importing = null;
@@ -252,7 +253,9 @@ export class SyncCore {
         if (deep !== null) return this.tooDeepResult(deep, limit);
       }
       // Off the thread, the worker measured the depth (and the nesting state moved to the new document).
+      const started = performance.now();
       const status = offThread ?? room.doc.import(bytes);
+      if (!offThread) this.noteImportTime(room, performance.now() - started, status);
       const depth = offThread ? 0 : noteImported(room, status, limit);
       if (limit > 0 && depth > limit) {
         // Small updates are checked after the import: the room's document is rebuilt without this one.
@@ -317,7 +320,8 @@ export class SyncCore {
   /** Whether this update goes to a worker thread (importOffThread.ts). */
   private mayImportOffThread(room: Room, bytes: Uint8Array): boolean {
     // Pending ops live only in the room's own document, and other processes' rows are imported into it meanwhile: both would be lost by a swap.
-    if (room.hadPending || this.storage.multiWriter || this.closed || isBroken(room.doc)) return false;
+    if (room.hadPending || this.storage.multiWriter || this.closed || this.settings.imports.workers <= 0 || isBroken(room.doc)) return false;
+    if (Date.now() < room.slowImportsUntil) return true;
     try {
       return worthOffThread(room.doc, inspectBlob(bytes), this.settings.imports);
     } catch {
@@ -334,17 +338,25 @@ export class SyncCore {
   private async importOffThread(room: Room, bytes: Uint8Array, limit: number): Promise<{ status: ImportStatus } | { refused: AcceptResult } | null> {
     const base = room.doc;
     const started = performance.now();
+    const baseHistory = historyOps(base);
     try {
       const reply = await this.imports.run({ snapshot: base.export({ mode: 'snapshot' }), bytes, depthLimit: limit, depthHeadroom: depthHeadroom(room, limit) });
       if (!reply.ok) {
         this.metrics.opsRejected++;
         return { refused: { kind: 'invalid', reason: `import failed: ${reply.error}` } };
       }
+      // The worker's copy was loaded from a snapshot: its history's warm-up is allowed for.
+      if (isPathological(reply.importMs, addedSpans(reply.status).opCount, baseHistory)) this.markSlow(room, reply.importMs, reply.status);
+      else if (room.slowImportsUntil) {
+        room.slowImportsUntil = 0;
+        this.log.info('imports in this room are fast again: back on the main thread', { room: room.key, ms: Math.round(reply.importMs) });
+      }
       if (reply.depth !== null && reply.depth > limit) return { refused: this.tooDeepResult(reply.depth, limit) };
       // Pending ops must wait in the room's own document for what they lack; a rebuild replaced the document meanwhile.
       if (reply.status.pending || room.doc !== base) return null;
       if (!reply.snapshot) return { status: reply.status }; // nothing new
       room.doc = LoroDoc.fromSnapshot(reply.snapshot);
+      room.coldDoc = true;
       adoptImportedDoc(room, base, reply.status, reply.depth, limit);
       // Not freed here: a join or snapshot may still hold it across an await; the wasm finalizer frees it.
       this.metrics.importsOffThread++;
@@ -361,6 +373,21 @@ export class SyncCore {
       this.offThreadUnavailableLogged = true;
       return null;
     }
+  }
+
+  /** A main-thread import took `ms`: a pathologically slow one sends the room's next updates to a worker. */
+  private noteImportTime(room: Room, ms: number, status: ImportStatus): void {
+    const cold = room.coldDoc;
+    room.coldDoc = false;
+    if (ms <= SLOW_IMPORT_MS) return;
+    if (isPathological(ms, addedSpans(status).opCount, cold ? historyOps(room.doc) : 0)) this.markSlow(room, ms, status);
+  }
+
+  private markSlow(room: Room, ms: number, status: ImportStatus): void {
+    if (Date.now() >= room.slowImportsUntil) {
+      this.log.warn('an import in this room was pathologically slow (many concurrent peers?): its updates are imported in a worker thread for a while', { room: room.key, ms: Math.round(ms), ops: addedSpans(status).opCount });
+    }
+    room.slowImportsUntil = Date.now() + SLOW_ROOM_MS;
   }
 
   private tooDeepResult(depth: number, limit: number): AcceptResult {

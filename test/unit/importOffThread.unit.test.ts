@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
-import { ImportPool, WorkerUnavailableError, worthOffThread, type ImportSettings } from '../../server/rooms/importOffThread';
+import { ImportPool, WorkerUnavailableError, isPathological, worthOffThread, type ImportSettings } from '../../server/rooms/importOffThread';
 import { inspectBlob } from '../../server/rooms/updateInfo';
 
 const settings: ImportSettings = { workers: 2, minOps: 1000 };
@@ -46,6 +46,35 @@ describe('import worker pool and its cost model', function () {
     // Built on ops the room lacks: left to the main thread (its ops wait, pending, in the room's own document).
     assert.equal(worthOffThread(empty, inspectBlob(u), settings), false, 'missing dependencies');
     for (const d of [empty, small, big, long, onTop, start, room, lagging]) d.free();
+  });
+
+  it('many peers in one update count quadratically; an import far slower per op than normal, beyond a cold document\'s warm-up, is pathological', () => {
+    const start = typed(1n, 10);
+    const crowd = (peers: number): Uint8Array => {
+      const agg = start.fork();
+      agg.detach(); // only the history is needed
+      for (let p = 0; p < peers; p++) {
+        const d = start.fork();
+        d.setPeerId(BigInt(100 + p));
+        d.getText('t').insert(0, 'a');
+        d.commit();
+        agg.import(d.export({ mode: 'update', from: start.oplogVersion() }));
+        d.free();
+      }
+      const u = agg.export({ mode: 'update', from: start.oplogVersion() });
+      agg.free();
+      return u;
+    };
+    assert.equal(worthOffThread(start, inspectBlob(crowd(30)), settings), false, '30 peers: 30 + 900/50 < 1,000');
+    assert.equal(worthOffThread(start, inspectBlob(crowd(300)), settings), true, '300 peers: 300 + 90,000/50 ≥ 1,000');
+    start.free();
+
+    assert.equal(isPathological(50, 1, 0), false, 'under 100 ms');
+    assert.equal(isPathological(3500, 36_000, 0), false, 'a big catch-up at 0.1 ms an op');
+    assert.equal(isPathological(600, 1500, 0), true, 'a crowd of peers at 0.4 ms an op');
+    assert.equal(isPathological(6000, 1, 3000), true, 'one op concurrent with a crowd');
+    assert.equal(isPathological(535, 1, 260_000), false, 'the first import into a 260k-op document loaded from a snapshot');
+    assert.equal(isPathological(535, 1, 0), true, 'the same time on a warm document');
   });
 
   it('a worker imports into the room snapshot and sends back the new one; a refused update gets the error and the next import a fresh worker', async () => {

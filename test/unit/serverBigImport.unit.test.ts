@@ -8,6 +8,10 @@
 //    joins, takes an update and acks it;
 //  - the big update is then acked, a fresh joiner has every op once, and so
 //    does a restart from the database;
+//  - many peers inserting at one spot unsynced (issue 17 item 1): one update
+//    of 1,500 such peers, then small updates of further concurrent peers,
+//    each taking Loro seconds: the room is found slow and every update of it
+//    goes to a worker; /healthz and another room answer throughout;
 //  - a big update the worker refuses (nesting too deep) is refused with the
 //    reason, the room is unchanged and keeps taking updates.
 import * as assert from 'node:assert/strict';
@@ -117,6 +121,59 @@ describe('server: a big merge is imported off the event loop', function () {
     s = await run.start(run.args(), 60_000);
     await check('after a restart');
     merged.free();
+  });
+
+  it('many peers at one spot: the big update and the small ones after it are imported in a worker; /healthz and another room answer meanwhile', async () => {
+    const peers = 1500;
+    const start = new LoroDoc();
+    start.setPeerId(1n);
+    start.getText('t').insert(0, 'base');
+    start.commit();
+    const crowd = start.fork();
+    crowd.detach();
+    const onePeer = (peer: bigint, ch: string): Uint8Array => {
+      const d = start.fork();
+      d.setPeerId(peer);
+      d.getText('t').insert(0, ch);
+      d.commit();
+      const u = d.export({ mode: 'update', from: start.oplogVersion() });
+      d.free();
+      return u;
+    };
+    for (let p = 0; p < peers; p++) crowd.import(onePeer(BigInt(1000 + p), 'a'));
+    const big = crowd.export({ mode: 'update', from: start.oplogVersion() });
+    const smalls = [1, 2, 3].map((i) => onePeer(BigInt(900_000 + i), 'z'));
+
+    const s = await run.start(run.args(), 30_000);
+    const a = await joined(s.url, 'crowd');
+    clients.push(a);
+    assert.equal((await a.ackFor(a.update('crowd', [start.export({ mode: 'update' })]), 15_000)).status, UpdateStatusCode.Ok);
+    // Pipelined, as a hostile client sends them.
+    const batches = [a.updateInFragments('crowd', big), ...smalls.map((u) => a.update('crowd', [u]))];
+    const last = batches[batches.length - 1];
+    await waitFor(() => a.ws.bufferedAmount === 0, 'the updates sent', 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(acked(a, last), false, 'the crowd takes a while to import (else this test shows nothing)');
+
+    // While they are imported: /healthz, and another room's join, update and ack, three times over.
+    let answeredBeforeLast = 0;
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await fetch(`${s.httpUrl}/healthz`)).status, 200);
+      const b = await joined(s.url, `other${i}`);
+      clients.push(b);
+      assert.equal((await b.ackFor(b.update(`other${i}`, [textUpdate(`elsewhere ${i}`, BigInt(7 + i))]), 120_000)).status, UpdateStatusCode.Ok);
+      if (!acked(a, last)) answeredBeforeLast++;
+    }
+    for (const batch of batches) assert.equal((await a.ackFor(batch, 180_000)).status, UpdateStatusCode.Ok);
+    assert.equal(answeredBeforeLast, 3, '/healthz and other rooms answered while the crowd was imported');
+    assert.equal(await metric(s, 'sqlroom_imports_offthread_total'), 1 + smalls.length, 'the big update by its estimate, the small ones because the room was found slow');
+    await waitFor(() => /pathologically slow/.test(s.stderr()), 'the slow room is logged');
+
+    const room = await freshJoin(s.url, 'crowd', 60_000);
+    assert.equal(textOf(room).length, 'base'.length + peers + smalls.length, 'every insert once');
+    room.free();
+    start.free();
+    crowd.free();
   });
 
   it('a big update the worker refuses (nesting too deep) is refused with the reason; the room is unchanged', async () => {

@@ -259,7 +259,10 @@ async function serveUiSteps(page, resultsFile) {
       result = { ok: false, error: String(err?.message ?? err).split('\n').slice(0, 6).join('\n') };
     }
     fs.renameSync(reqFile, path.join(dir, `${prefix}${n}.taken`));
-    fs.writeFileSync(path.join(dir, `${prefix}${n}.done`), JSON.stringify(result));
+    // Written whole, then renamed: the test polls for the file and must never read it half written.
+    const done = path.join(dir, `${prefix}${n}.done`);
+    fs.writeFileSync(`${done}.tmp`, JSON.stringify(result));
+    fs.renameSync(`${done}.tmp`, done);
   }
 }
 

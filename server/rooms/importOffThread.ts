@@ -19,11 +19,16 @@
 // number of peers in an update counts quadratically in the estimate; and a
 // room whose import was measured far slower per op than normal
 // (`isPathological`) sends every update to a worker for a while
-// (Room.slowImportsUntil), however small.
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { ImportStatus, LoroDoc } from 'loro-crdt';
-import type { BlobInfo } from './updateInfo';
+// (Room.slowImportsUntil), however small. `OffThreadImports` is what
+// SyncCore.accept asks.
+import { LoroDoc, type ImportStatus } from 'loro-crdt';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { ImportPool, WorkerUnavailableError } from './importPool';
+import { isBroken } from './loroHealth';
+import { adoptImportedDoc, depthHeadroom } from './nesting';
+import type { Room } from './room';
+import { addedSpans, errText, inspectBlob, type BlobInfo } from './updateInfo';
 
 export interface ImportSettings {
   /** Worker threads importing big updates at once (0: every import on the main thread). */
@@ -33,33 +38,6 @@ export interface ImportSettings {
 }
 
 export const DEFAULT_IMPORTS: ImportSettings = { workers: 2, minOps: 20_000 };
-
-export interface OffThreadRequest {
-  id: number;
-  /** The room's document (empty: a new room). */
-  snapshot: Uint8Array;
-  bytes: Uint8Array;
-  /** maxNestingDepth (0: not checked). */
-  depthLimit: number;
-  /** Levels the room can still gain before it could pass the limit (nesting.ts depthHeadroom). */
-  depthHeadroom: number;
-}
-
-export type OffThreadReply =
-  /**
-   * `depth`: the whole document's nesting depth after the import, when it was
-   * measured; `snapshot`: null when the import is not to be kept (nothing
-   * new, ops pending, too deep).
-   */
-  | { id: number; ok: true; status: ImportStatus; depth: number | null; snapshot: Uint8Array | null; importMs: number }
-  /** Loro refused the update (or panicked on it). */
-  | { id: number; ok: false; error: string };
-
-/** The worker's first message: it loaded and takes a job. */
-export const WORKER_READY = 'ready';
-
-/** The worker could not run (its file is missing, the thread did not start): import on the main thread instead. */
-export class WorkerUnavailableError extends Error {}
 
 /** Ops (counter units) in the document's history. */
 export function historyOps(doc: LoroDoc): number {
@@ -98,13 +76,13 @@ export function worthOffThread(doc: LoroDoc, blob: Pick<BlobInfo, 'span' | 'star
 }
 
 /** An import this slow (beyond what a document loaded from a snapshot costs to warm up) ... */
-export const SLOW_IMPORT_MS = 100;
+const SLOW_IMPORT_MS = 100;
 /** ... and this slow per op it added (normal: about 0.011 ms) is pathological. */
 const SLOW_MS_PER_OP = 0.2;
 /** The first import into a document loaded from a snapshot rebuilds the touched containers' history: about this much per op of history. */
 const COLD_MS_PER_HISTORY_OP = 0.003;
 /** A room found slow sends every update to a worker for this long (renewed while imports stay slow). */
-export const SLOW_ROOM_MS = 60_000;
+const SLOW_ROOM_MS = 60_000;
 
 /**
  * Whether an import that took `ms` for `ops` new ops was pathologically slow.
@@ -116,88 +94,106 @@ export function isPathological(ms: number, ops: number, coldHistoryOps: number):
   return excess > SLOW_IMPORT_MS && excess / Math.max(1, ops) > SLOW_MS_PER_OP;
 }
 
-interface Job {
-  req: OffThreadRequest;
-  resolve: (r: OffThreadReply) => void;
-  reject: (e: Error) => void;
-}
 
-/**
- * At most `size` imports at once, each in a new worker that ends with it: a
- * wasm heap never shrinks, so a worker kept after a huge import would hold
- * its memory; starting one (about 0.1 s) is small next to such an import.
- */
-export class ImportPool {
-  private nextId = 1;
-  private running = 0;
-  private readonly queue: Job[] = [];
-  private readonly workers = new Set<Worker>();
+/** Updates this big are asked about (SyncCore decodes their meta anyway, for the nesting check); smaller ones only in a room found slow. */
+export const BIG_UPDATE_BYTES = 16 * 1024;
+
+/** What importing an update in a worker came to. */
+export type OffThreadOutcome =
+  /** In the room's document now (the room swapped to the worker's result), or nothing new. */
+  | { kind: 'imported'; status: ImportStatus }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'too-deep'; depth: number }
+  /** The server is stopping: nothing applied. */
+  | { kind: 'stopping' }
+  /** Import it on the main thread after all (no worker could run, or ops are left pending). */
+  | { kind: 'here' };
+
+/** The rooms' imports in worker threads: which updates go, the swap, and the slow-room mark. */
+export class OffThreadImports {
+  private readonly pool: ImportPool;
   private closed = false;
+  private unavailableLogged = false;
 
   constructor(
-    private readonly size: number,
-    private readonly workerFile = path.join(__dirname, 'importWorker.js'),
-  ) {}
-
-  run(req: Omit<OffThreadRequest, 'id'>): Promise<OffThreadReply> {
-    if (this.closed) return Promise.reject(new WorkerUnavailableError('the import workers are closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ req: { ...req, id: this.nextId++ }, resolve, reject });
-      this.startNext();
-    });
+    private readonly settings: ImportSettings,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.pool = new ImportPool(settings.workers);
   }
 
-  /** Imports under way or waiting. */
-  get pending(): number {
-    return this.running + this.queue.length;
-  }
-
-  private startNext(): void {
-    while (this.running < this.size && this.queue.length) {
-      const job = this.queue.shift()!;
-      this.running++;
-      this.start(job);
-    }
-  }
-
-  private start(job: Job): void {
-    let worker: Worker;
-    let online = false;
-    let settled = false;
-    const settle = (f: () => void): void => {
-      if (settled) return;
-      settled = true;
-      this.running--;
-      this.workers.delete(worker);
-      void worker.terminate();
-      f();
-      this.startNext();
-    };
+  /** Whether this update of `room` goes to a worker. `shared`: other processes write the room too (scale-out). */
+  wanted(room: Room, bytes: Uint8Array, shared: boolean): boolean {
+    const slow = Date.now() < room.slowImportsUntil;
+    if (!slow && bytes.length <= BIG_UPDATE_BYTES) return false;
+    // Pending ops live only in the room's own document, and other processes' rows are imported into it meanwhile: a swap would lose both.
+    if (room.hadPending || shared || this.closed || this.settings.workers <= 0 || isBroken(room.doc)) return false;
+    if (slow) return true;
     try {
-      worker = new Worker(this.workerFile);
-    } catch (err) {
-      this.running--;
-      job.reject(new WorkerUnavailableError(`import worker did not start: ${err instanceof Error ? err.message : String(err)}`));
-      this.startNext();
-      return;
+      return worthOffThread(room.doc, inspectBlob(bytes), this.settings);
+    } catch {
+      return false; // not decodable: the main thread's import answers with Loro's error
     }
-    this.workers.add(worker);
-    worker.unref();
-    // The worker says it is ready once its modules (Loro's wasm) loaded; only then does it get the job.
-    worker.on('message', (reply: OffThreadReply | typeof WORKER_READY) => {
-      if (reply === WORKER_READY) {
-        online = true;
-        worker.postMessage(job.req);
-      } else settle(() => job.resolve(reply));
-    });
-    worker.on('error', (err) => settle(() => job.reject(online ? err : new WorkerUnavailableError(`import worker did not start: ${err.message}`))));
-    worker.on('exit', (code) => settle(() => job.reject(online && !this.closed ? new Error(`import worker ended (exit code ${code}) before it answered`) : new WorkerUnavailableError(`import worker ended before it started (exit code ${code})`))));
   }
 
-  /** Stop every worker; imports under way or waiting fail. */
-  async close(): Promise<void> {
+  /**
+   * Import `bytes` in a worker into a copy of the room's document and swap the
+   * room to the result. The caller keeps the room's other imports waiting meanwhile.
+   */
+  async import(room: Room, bytes: Uint8Array, depthLimit: number): Promise<OffThreadOutcome> {
+    const base = room.doc;
+    const started = performance.now();
+    const baseHistory = historyOps(base);
+    let reply;
+    try {
+      reply = await this.pool.run({ snapshot: base.export({ mode: 'snapshot' }), bytes, depthLimit, depthHeadroom: depthHeadroom(room, depthLimit) });
+    } catch (err) {
+      if (this.closed) return { kind: 'stopping' };
+      if (!(err instanceof WorkerUnavailableError)) return { kind: 'invalid', reason: `import failed in a worker thread: ${errText(err)}` };
+      if (!this.unavailableLogged) this.log.warn('no worker thread for big imports; importing on the main thread', { error: errText(err) });
+      this.unavailableLogged = true;
+      return { kind: 'here' };
+    }
+    if (!reply.ok) return { kind: 'invalid', reason: `import failed: ${reply.error}` };
+    // The worker's copy was loaded from a snapshot: its history's warm-up is allowed for.
+    if (isPathological(reply.importMs, addedSpans(reply.status).opCount, baseHistory)) this.markSlow(room, reply.importMs, reply.status);
+    else if (room.slowImportsUntil) {
+      room.slowImportsUntil = 0;
+      this.log.info('imports in this room are fast again: back on the main thread', { room: room.key, ms: Math.round(reply.importMs) });
+    }
+    if (reply.depth !== null && reply.depth > depthLimit) return { kind: 'too-deep', depth: reply.depth };
+    // Pending ops must wait in the room's own document for what they lack; a rebuild replaced the document meanwhile.
+    if (reply.status.pending || room.doc !== base) return { kind: 'here' };
+    if (!reply.snapshot) return { kind: 'imported', status: reply.status }; // nothing new
+    room.doc = LoroDoc.fromSnapshot(reply.snapshot);
+    room.coldDoc = true;
+    adoptImportedDoc(room, base, reply.status, reply.depth, depthLimit);
+    // `base` is not freed here: a join or snapshot may still hold it across an await; the wasm finalizer frees it.
+    this.metrics.importsOffThread++;
+    this.metrics.offThreadImportLatency.observe((performance.now() - started) / 1000);
+    this.log.debug('update imported in a worker thread', { room: room.key, bytes: bytes.length, ms: Math.round(performance.now() - started) });
+    return { kind: 'imported', status: reply.status };
+  }
+
+  /** A main-thread import took `ms`: a pathologically slow one sends the room's next updates to a worker. */
+  noteMainImport(room: Room, ms: number, status: ImportStatus): void {
+    const cold = room.coldDoc;
+    room.coldDoc = false;
+    if (ms <= SLOW_IMPORT_MS) return;
+    if (isPathological(ms, addedSpans(status).opCount, cold ? historyOps(room.doc) : 0)) this.markSlow(room, ms, status);
+  }
+
+  private markSlow(room: Room, ms: number, status: ImportStatus): void {
+    if (Date.now() >= room.slowImportsUntil) {
+      this.log.warn('an import in this room was pathologically slow (many concurrent peers?): its updates are imported in a worker thread for a while', { room: room.key, ms: Math.round(ms), ops: addedSpans(status).opCount });
+    }
+    room.slowImportsUntil = Date.now() + SLOW_ROOM_MS;
+  }
+
+  /** Stop the workers; imports under way end as `stopping`. */
+  close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new WorkerUnavailableError('the server is stopping'));
-    await Promise.all([...this.workers].map((w) => w.terminate()));
+    return this.pool.close();
   }
 }

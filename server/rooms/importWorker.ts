@@ -2,12 +2,13 @@
 // (loaded from its snapshot) and sends back what the import did and the new
 // snapshot. Loro's import is synchronous and, for many concurrent edits,
 // takes seconds or minutes; here it blocks this thread, not the server's
-// event loop (see importOffThread.ts).
+// event loop (see importOffThread.ts and importPool.ts).
 import { parentPort } from 'node:worker_threads';
 import { LoroDoc } from 'loro-crdt';
 import { docDepth } from './nesting';
 import { addedSpans } from './updateInfo';
-import { WORKER_READY, type OffThreadReply, type OffThreadRequest } from './importOffThread';
+import { WORKER_READY, type OffThreadReply, type OffThreadRequest } from './importPool';
+import { freeDoc } from './loroHealth';
 
 function run(req: OffThreadRequest): OffThreadReply {
   const doc = new LoroDoc();
@@ -23,11 +24,7 @@ function run(req: OffThreadRequest): OffThreadReply {
     if (depth !== null && depth > req.depthLimit) return { id: req.id, ok: true, status, depth, snapshot: null, importMs };
     return { id: req.id, ok: true, status, depth, snapshot: doc.export({ mode: 'snapshot' }), importMs };
   } finally {
-    try {
-      doc.free();
-    } catch {
-      /* poisoned by a Loro panic */
-    }
+    freeDoc(doc);
   }
 }
 

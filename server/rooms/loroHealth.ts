@@ -30,3 +30,26 @@ export function loroWorks(now = Date.now()): true | string {
   last = { at: now, result };
   return result;
 }
+
+/** Whether a Loro panic left this document unusable (every call throws). */
+export function isBroken(doc: LoroDoc): boolean {
+  try {
+    doc.oplogVersion().free();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Free a document. One whose import trapped inside Loro's wasm (see
+ * test/fuzz/README.md) stays "borrowed" and throws here; shutting down must
+ * go on regardless.
+ */
+export function freeDoc(doc: { free(): void }): void {
+  try {
+    doc.free();
+  } catch {
+    /* poisoned by a Loro panic */
+  }
+}

@@ -13,10 +13,11 @@ import { Room, type UnloggedUpdate } from './room';
 import { packUpdates, type PackedRow } from './packRows';
 import { InvalidUpdateError, addedSpans, checkHeader, errText, exportRanges, inspectBlob, pendingText } from './updateInfo';
 import { buildMergeUpdate } from './merge';
-import { adoptImportedDoc, depthHeadroom, noteImported, tooDeep } from './nesting';
-import { ImportPool, SLOW_IMPORT_MS, SLOW_ROOM_MS, WorkerUnavailableError, historyOps, isPathological, worthOffThread } from './importOffThread';
+import { noteImported, tooDeep } from './nesting';
+import { BIG_UPDATE_BYTES, OffThreadImports } from './importOffThread';
 import { newBatchId } from '../shared/updateBatch';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
+import { freeDoc, isBroken } from './loroHealth';
 
 export type AcceptResult =
   /**
@@ -67,9 +68,8 @@ export class SyncCore {
   private flushStartedAt = 0;
   private stallLogged = false;
   readonly walLimit: WalLimit;
-  /** Worker threads for big imports (importOffThread.ts). */
-  private readonly imports: ImportPool;
-  private offThreadUnavailableLogged = false;
+  /** Imports in worker threads (importOffThread.ts). */
+  private readonly offThread: OffThreadImports;
 
   constructor(
     readonly storage: Storage,
@@ -79,7 +79,7 @@ export class SyncCore {
     readonly metrics: Metrics,
   ) {
     this.retryDelay = settings.flush.retryInitialMs;
-    this.imports = new ImportPool(settings.imports.workers);
+    this.offThread = new OffThreadImports(settings.imports, metrics, log);
     this.walLimit = new WalLimit(wal, settings.walMaxBytes, (full, live) =>
       full ? log.error('write-ahead file full: refusing updates until the database is writable', { liveBytes: live, maxBytes: settings.walMaxBytes }) : log.info('write-ahead file below its limit again: accepting updates', { liveBytes: live }),
     );
@@ -208,11 +208,11 @@ export class SyncCore {
     // An update just before this one (pipelined) may have broken the document meanwhile, or be imported in a worker: wait for it.
     while (room.rebuilding || room.importing) await (room.rebuilding ?? room.importing);
     const limit = this.settings.limits.maxNestingDepth;
-    // A big update may be imported in a worker thread; the room's later updates wait until it is in the document and its WAL append is queued.
+    // A big update (or any of a room found slow) may be imported in a worker thread; the room's
+    // later updates wait until it is in the document and its WAL append is queued.
     let offThread: ImportStatus | null = null;
     let releaseRoom = (): void => {};
-    // Only big updates are asked (decoding a blob's meta costs about as much as importing it; over DEPTH_PRECHECK_BYTES it is decoded anyway), and every update of a room found slow.
-    if ((bytes.length > DEPTH_PRECHECK_BYTES || Date.now() < room.slowImportsUntil) && this.mayImportOffThread(room, bytes)) {
+    if (this.offThread.wanted(room, bytes, !!this.storage.multiWriter)) {
       room.importing = new Promise<void>((resolve) => {
         releaseRoom = () => {
           room.importing = null;
@@ -220,12 +220,15 @@ export class SyncCore {
           resolve();
         };
       });
-      const off = await this.importOffThread(room, bytes, limit);
-      if (off && 'refused' in off) {
-        releaseRoom();
-        return off.refused;
+      const off = await this.offThread.import(room, bytes, limit);
+      if (off.kind !== 'imported' && off.kind !== 'here') releaseRoom();
+      if (off.kind === 'invalid') {
+        this.metrics.opsRejected++;
+        return { kind: 'invalid', reason: off.reason };
       }
-      offThread = off?.status ?? null;
+      if (off.kind === 'too-deep') return this.tooDeepResult(off.depth, limit);
+      if (off.kind === 'stopping') return { kind: 'not-durable', reason: 'the server is stopping; send it again after reconnecting' };
+      if (off.kind === 'imported') offThread = off.status;
     }
     try {
       return await this.acceptImported(room, bytes, author, createdAt, walSegment, retried, offThread, () => releaseRoom());
@@ -255,7 +258,7 @@ export class SyncCore {
       // Off the thread, the worker measured the depth (and the nesting state moved to the new document).
       const started = performance.now();
       const status = offThread ?? room.doc.import(bytes);
-      if (!offThread) this.noteImportTime(room, performance.now() - started, status);
+      if (!offThread) this.offThread.noteMainImport(room, performance.now() - started, status);
       const depth = offThread ? 0 : noteImported(room, status, limit);
       if (limit > 0 && depth > limit) {
         // Small updates are checked after the import: the room's document is rebuilt without this one.
@@ -315,79 +318,6 @@ export class SyncCore {
     } catch (err) {
       return { kind: 'not-durable', reason: `write-ahead log: ${errText(err)}` };
     }
-  }
-
-  /** Whether this update goes to a worker thread (importOffThread.ts). */
-  private mayImportOffThread(room: Room, bytes: Uint8Array): boolean {
-    // Pending ops live only in the room's own document, and other processes' rows are imported into it meanwhile: both would be lost by a swap.
-    if (room.hadPending || this.storage.multiWriter || this.closed || this.settings.imports.workers <= 0 || isBroken(room.doc)) return false;
-    if (Date.now() < room.slowImportsUntil) return true;
-    try {
-      return worthOffThread(room.doc, inspectBlob(bytes), this.settings.imports);
-    } catch {
-      return false; // not decodable: the main thread's import answers with Loro's error
-    }
-  }
-
-  /**
-   * Import a big update in a worker into a copy of the room's document and
-   * swap the room to the result. `status`: imported (or nothing new);
-   * `refused`: the answer to the client; null: import it here after all
-   * (no worker could run, or ops are left pending).
-   */
-  private async importOffThread(room: Room, bytes: Uint8Array, limit: number): Promise<{ status: ImportStatus } | { refused: AcceptResult } | null> {
-    const base = room.doc;
-    const started = performance.now();
-    const baseHistory = historyOps(base);
-    try {
-      const reply = await this.imports.run({ snapshot: base.export({ mode: 'snapshot' }), bytes, depthLimit: limit, depthHeadroom: depthHeadroom(room, limit) });
-      if (!reply.ok) {
-        this.metrics.opsRejected++;
-        return { refused: { kind: 'invalid', reason: `import failed: ${reply.error}` } };
-      }
-      // The worker's copy was loaded from a snapshot: its history's warm-up is allowed for.
-      if (isPathological(reply.importMs, addedSpans(reply.status).opCount, baseHistory)) this.markSlow(room, reply.importMs, reply.status);
-      else if (room.slowImportsUntil) {
-        room.slowImportsUntil = 0;
-        this.log.info('imports in this room are fast again: back on the main thread', { room: room.key, ms: Math.round(reply.importMs) });
-      }
-      if (reply.depth !== null && reply.depth > limit) return { refused: this.tooDeepResult(reply.depth, limit) };
-      // Pending ops must wait in the room's own document for what they lack; a rebuild replaced the document meanwhile.
-      if (reply.status.pending || room.doc !== base) return null;
-      if (!reply.snapshot) return { status: reply.status }; // nothing new
-      room.doc = LoroDoc.fromSnapshot(reply.snapshot);
-      room.coldDoc = true;
-      adoptImportedDoc(room, base, reply.status, reply.depth, limit);
-      // Not freed here: a join or snapshot may still hold it across an await; the wasm finalizer frees it.
-      this.metrics.importsOffThread++;
-      this.metrics.offThreadImportLatency.observe((performance.now() - started) / 1000);
-      this.log.debug('big update imported in a worker thread', { room: room.key, bytes: bytes.length, ms: Math.round(performance.now() - started) });
-      return { status: reply.status };
-    } catch (err) {
-      if (this.closed) return { refused: { kind: 'not-durable', reason: 'the server is stopping; send it again after reconnecting' } };
-      if (!(err instanceof WorkerUnavailableError)) {
-        this.metrics.opsRejected++;
-        return { refused: { kind: 'invalid', reason: `import failed in a worker thread: ${errText(err)}` } };
-      }
-      if (!this.offThreadUnavailableLogged) this.log.warn('no worker thread for big imports; importing on the main thread', { error: errText(err) });
-      this.offThreadUnavailableLogged = true;
-      return null;
-    }
-  }
-
-  /** A main-thread import took `ms`: a pathologically slow one sends the room's next updates to a worker. */
-  private noteImportTime(room: Room, ms: number, status: ImportStatus): void {
-    const cold = room.coldDoc;
-    room.coldDoc = false;
-    if (ms <= SLOW_IMPORT_MS) return;
-    if (isPathological(ms, addedSpans(status).opCount, cold ? historyOps(room.doc) : 0)) this.markSlow(room, ms, status);
-  }
-
-  private markSlow(room: Room, ms: number, status: ImportStatus): void {
-    if (Date.now() >= room.slowImportsUntil) {
-      this.log.warn('an import in this room was pathologically slow (many concurrent peers?): its updates are imported in a worker thread for a while', { room: room.key, ms: Math.round(ms), ops: addedSpans(status).opCount });
-    }
-    room.slowImportsUntil = Date.now() + SLOW_ROOM_MS;
   }
 
   private tooDeepResult(depth: number, limit: number): AcceptResult {
@@ -944,7 +874,7 @@ export class SyncCore {
   /** Stop timers and flush what is buffered (best effort; the WAL keeps the rest). */
   async close(flushDeadlineMs = 10_000): Promise<void> {
     this.closed = true;
-    await this.imports.close();
+    await this.offThread.close();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     const deadline = Date.now() + flushDeadlineMs;
@@ -961,29 +891,6 @@ export class SyncCore {
       freeDoc(room.doc);
     }
     this.rooms.clear();
-  }
-}
-
-/**
- * Free a room's document. A document whose import trapped inside Loro's wasm
- * (see test/fuzz/README.md) stays "borrowed" and throws here; shutting down
- * must go on regardless.
- */
-/** Whether a Loro panic left this document unusable (every call throws). */
-function isBroken(doc: LoroDoc): boolean {
-  try {
-    doc.oplogVersion().free();
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-function freeDoc(doc: { free(): void }): void {
-  try {
-    doc.free();
-  } catch {
-    /* poisoned by a Loro panic */
   }
 }
 
@@ -1034,7 +941,7 @@ export function ladderDrops(newestFirst: { snapshotId: number; lastOpId: number 
 }
 
 /** Updates bigger than this are checked for deep nesting on a fork before the import; smaller ones after it. */
-const DEPTH_PRECHECK_BYTES = 16 * 1024;
+const DEPTH_PRECHECK_BYTES = BIG_UPDATE_BYTES;
 
 /** A room at least this big (its last snapshot, or its rows since) is snapshotted before it leaves memory (SyncCore.snapshotBeforeLeaving). */
 const LEAVE_SNAPSHOT_MIN_BYTES = 64 * 1024;

@@ -3,7 +3,8 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
-import { ImportPool, WorkerUnavailableError, isPathological, worthOffThread, type ImportSettings } from '../../server/rooms/importOffThread';
+import { isPathological, worthOffThread, type ImportSettings } from '../../server/rooms/importOffThread';
+import { ImportPool, WorkerUnavailableError } from '../../server/rooms/importPool';
 import { inspectBlob } from '../../server/rooms/updateInfo';
 
 const settings: ImportSettings = { workers: 2, minOps: 1000 };

@@ -32,25 +32,36 @@ function typeRandomly(doc: LoroDoc, keys: number, seed: number): void {
   doc.commit();
 }
 
+/** Peer 1's document holding `text` in the root text "t": where the peers below start. */
+function startDoc(text: string): LoroDoc {
+  const start = new LoroDoc();
+  start.setPeerId(1n);
+  start.getText('t').insert(0, text);
+  start.commit();
+  return start;
+}
+
+/** What `peer` adds to a fork of `start` with `edit`, as one update from start's version. */
+function peerUpdate(start: LoroDoc, peer: bigint, edit: (d: LoroDoc) => void): Uint8Array {
+  const d = start.fork();
+  d.setPeerId(peer);
+  edit(d);
+  d.commit();
+  const u = d.export({ mode: 'update', from: start.oplogVersion() });
+  d.free();
+  return u;
+}
+
 /**
  * A shared start, then `people` peers typing `keys` each while offline; one
  * update with all their work (what a rejoining client that merged theirs
  * sends). Built detached: only the history is needed here, not the text.
  */
 function offlineWork(people: number, keys: number): { base: Uint8Array; merged: LoroDoc; heavy: Uint8Array } {
-  const start = new LoroDoc();
-  start.setPeerId(1n);
-  start.getText('t').insert(0, 'shared start');
-  start.commit();
+  const start = startDoc('shared start');
   const merged = start.fork();
   merged.detach();
-  for (let p = 0; p < people; p++) {
-    const d = start.fork();
-    d.setPeerId(BigInt(100 + p));
-    typeRandomly(d, keys, 7 + p * 31);
-    merged.import(d.export({ mode: 'update', from: start.oplogVersion() }));
-    d.free();
-  }
+  for (let p = 0; p < people; p++) merged.import(peerUpdate(start, BigInt(100 + p), (d) => typeRandomly(d, keys, 7 + p * 31)));
   const base = start.export({ mode: 'update' });
   const heavy = merged.export({ mode: 'update', from: start.oplogVersion() });
   start.free();
@@ -125,21 +136,10 @@ describe('server: a big merge is imported off the event loop', function () {
 
   it('many peers at one spot: the big update and the small ones after it are imported in a worker; /healthz and another room answer meanwhile', async () => {
     const peers = 1500;
-    const start = new LoroDoc();
-    start.setPeerId(1n);
-    start.getText('t').insert(0, 'base');
-    start.commit();
+    const start = startDoc('base');
     const crowd = start.fork();
     crowd.detach();
-    const onePeer = (peer: bigint, ch: string): Uint8Array => {
-      const d = start.fork();
-      d.setPeerId(peer);
-      d.getText('t').insert(0, ch);
-      d.commit();
-      const u = d.export({ mode: 'update', from: start.oplogVersion() });
-      d.free();
-      return u;
-    };
+    const onePeer = (peer: bigint, ch: string): Uint8Array => peerUpdate(start, peer, (d) => d.getText('t').insert(0, ch));
     for (let p = 0; p < peers; p++) crowd.import(onePeer(BigInt(1000 + p), 'a'));
     const big = crowd.export({ mode: 'update', from: start.oplogVersion() });
     const smalls = [1, 2, 3].map((i) => onePeer(BigInt(900_000 + i), 'z'));

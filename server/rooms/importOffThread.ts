@@ -33,7 +33,7 @@ import { addedSpans, errText, inspectBlob, type BlobInfo } from './updateInfo';
 export interface ImportSettings {
   /** Worker threads importing big updates at once (0: every import on the main thread). */
   workers: number;
-  /** An update whose import costs less than this many ops (its own, plus half the room's concurrent with it) is imported on the main thread. */
+  /** An update whose import costs less than this many ops (its own, plus half the room's concurrent with it, plus its peers squared / 50) is imported on the main thread. */
   minOps: number;
 }
 
@@ -112,6 +112,12 @@ export type OffThreadOutcome =
 /** The rooms' imports in worker threads: which updates go, the swap, and the slow-room mark. */
 export class OffThreadImports {
   private readonly pool: ImportPool;
+  /**
+   * The snapshot a room swapped to, while its document is that one with no op
+   * added since: the next worker import starts from it without an export here
+   * (in a room found slow every update goes to a worker).
+   */
+  private readonly swapped = new WeakMap<Room, { doc: LoroDoc; ops: number; bytes: Uint8Array }>();
   private closed = false;
   private unavailableLogged = false;
 
@@ -145,9 +151,11 @@ export class OffThreadImports {
     const base = room.doc;
     const started = performance.now();
     const baseHistory = historyOps(base);
+    const last = this.swapped.get(room);
+    const snapshot = last && last.doc === base && last.ops === baseHistory ? last.bytes : base.export({ mode: 'snapshot' });
     let reply;
     try {
-      reply = await this.pool.run({ snapshot: base.export({ mode: 'snapshot' }), bytes, depthLimit, depthHeadroom: depthHeadroom(room, depthLimit) });
+      reply = await this.pool.run({ snapshot, bytes, depthLimit, depthHeadroom: depthHeadroom(room, depthLimit) });
     } catch (err) {
       if (this.closed) return { kind: 'stopping' };
       if (!(err instanceof WorkerUnavailableError)) return { kind: 'invalid', reason: `import failed in a worker thread: ${errText(err)}` };
@@ -168,6 +176,7 @@ export class OffThreadImports {
     if (!reply.snapshot) return { kind: 'imported', status: reply.status }; // nothing new
     room.doc = LoroDoc.fromSnapshot(reply.snapshot);
     room.coldDoc = true;
+    this.swapped.set(room, { doc: room.doc, ops: baseHistory + addedSpans(reply.status).opCount, bytes: reply.snapshot });
     adoptImportedDoc(room, base, reply.status, reply.depth, depthLimit);
     // `base` is not freed here: a join or snapshot may still hold it across an await; the wasm finalizer frees it.
     this.metrics.importsOffThread++;

@@ -227,7 +227,10 @@ describe('history webview in Chromium', function () {
       alice.commit({ message: 'Later edit' });
       // Count versions in the status line: how many rows are in the DOM depends on the height the details pane leaves.
       await until('a new row', async () => new RegExp(`^${before + 1} versions`).test((await h.page.textContent('.status')) ?? ''));
-      assert.strictEqual(await h.page.locator('.rows .row').first().locator('.msg').textContent(), 'Later edit');
+      // A row's message comes with its page of details ("Loading…" until then).
+      const firstMessage = () => h.page.locator('.rows .row').first().locator('.msg').textContent();
+      await until('the new row\'s message', async () => (await firstMessage()) !== 'Loading…');
+      assert.strictEqual(await firstMessage(), 'Later edit');
     });
   });
 

@@ -15,6 +15,7 @@ import { EphemeralStore, LoroDoc, LoroMap } from 'loro-crdt';
 import { CrdtType, MessageType } from 'loro-protocol';
 import { spawnServer, type ChildServer } from '../test/support/serverProcess';
 import { RawClient, randomBatch, textUpdate } from '../test/support/serverHarness';
+import { crowdAtOneSpot } from '../test/support/loroEdit';
 
 const ATTACK_MS = 5000;
 
@@ -67,36 +68,6 @@ async function honestDuring(server: ChildServer, attack: (stop: () => boolean) =
   clearInterval(sampler);
   h.close();
   return { p50: Math.round(pct(lat, 50)), p99: Math.round(pct(lat, 99)), max: Math.round(Math.max(...lat)), acks: lat.length, peakRssMb: peakRss, peakFds };
-}
-
-/**
- * Issue 17 item 1: one update of `peers` peers each inserting a character at
- * the start of the text without seeing each other, then `after` 1-op updates
- * of further such peers (what Loro merges slowest).
- */
-function crowdUpdates(peers: number, after: number): { base: Uint8Array; updates: Uint8Array[] } {
-  const start = new LoroDoc();
-  start.setPeerId(1n);
-  start.getText('t').insert(0, 'base');
-  start.commit();
-  const one = (peer: bigint): Uint8Array => {
-    const d = start.fork();
-    d.setPeerId(peer);
-    d.getText('t').insert(0, 'a');
-    d.commit();
-    const u = d.export({ mode: 'update', from: start.oplogVersion() });
-    d.free();
-    return u;
-  };
-  const crowd = start.fork();
-  crowd.detach(); // only its history is sent
-  for (let p = 0; p < peers; p++) crowd.import(one(BigInt(1000 + p)));
-  const updates = [crowd.export({ mode: 'update', from: start.oplogVersion() })];
-  for (let i = 0; i < after; i++) updates.push(one(BigInt(900_000 + i)));
-  const base = start.export({ mode: 'update' });
-  crowd.free();
-  start.free();
-  return { base, updates };
 }
 
 async function main(): Promise<void> {
@@ -202,7 +173,9 @@ async function main(): Promise<void> {
     });
 
     if (wanted('crowd')) {
-      const { base, updates } = crowdUpdates(3000, 5);
+      const { start, base, crowd, after } = crowdAtOneSpot(3000, 5);
+      start.free();
+      const updates = [crowd, ...after];
       results.crowd = await honestDuring(server, async () => {
         const c = await RawClient.connect(server.url);
         opened.push(c);

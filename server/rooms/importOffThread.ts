@@ -21,7 +21,7 @@
 // (`isPathological`) sends every update to a worker for a while
 // (Room.slowImportsUntil), however small. `OffThreadImports` is what
 // SyncCore.accept asks.
-import { LoroDoc, type ImportStatus } from 'loro-crdt';
+import { LoroDoc, type ImportStatus, type VersionVector } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { ImportPool, WorkerUnavailableError } from './importPool';
@@ -39,13 +39,17 @@ export interface ImportSettings {
 
 export const DEFAULT_IMPORTS: ImportSettings = { workers: 2, minOps: 20_000 };
 
-/** Ops (counter units) in the document's history. */
-export function historyOps(doc: LoroDoc): number {
-  const vv = doc.oplogVersion();
+/** Ops (counter units) a version vector covers; frees it. */
+function opsIn(vv: VersionVector): number {
   let n = 0;
   for (const c of vv.toJSON().values()) n += c;
   vv.free();
   return n;
+}
+
+/** Ops (counter units) in the document's history. */
+export function historyOps(doc: LoroDoc): number {
+  return opsIn(doc.oplogVersion());
 }
 
 /**
@@ -65,10 +69,7 @@ export function worthOffThread(doc: LoroDoc, blob: Pick<BlobInfo, 'span' | 'star
     } catch {
       return false; // it builds on ops the room lacks: its ops will wait, pending, in the room's own document
     }
-    let known = 0;
-    for (const c of start.toJSON().values()) known += c;
-    start.free();
-    concurrent = Math.max(0, history - known);
+    concurrent = Math.max(0, history - opsIn(start));
   } else concurrent = history;
   const peers = blob.ranges.size;
   const cost = blob.span + concurrent / 2 + (peers * peers) / 50;
@@ -164,8 +165,9 @@ export class OffThreadImports {
       return { kind: 'here' };
     }
     if (!reply.ok) return { kind: 'invalid', reason: `import failed: ${reply.error}` };
+    const added = addedSpans(reply.status).opCount;
     // The worker's copy was loaded from a snapshot: its history's warm-up is allowed for.
-    if (isPathological(reply.importMs, addedSpans(reply.status).opCount, baseHistory)) this.markSlow(room, reply.importMs, reply.status);
+    if (isPathological(reply.importMs, added, baseHistory)) this.markSlow(room, reply.importMs, added);
     else if (room.slowImportsUntil) {
       room.slowImportsUntil = 0;
       this.log.info('imports in this room are fast again: back on the main thread', { room: room.key, ms: Math.round(reply.importMs) });
@@ -176,7 +178,7 @@ export class OffThreadImports {
     if (!reply.snapshot) return { kind: 'imported', status: reply.status }; // nothing new
     room.doc = LoroDoc.fromSnapshot(reply.snapshot);
     room.coldDoc = true;
-    this.swapped.set(room, { doc: room.doc, ops: baseHistory + addedSpans(reply.status).opCount, bytes: reply.snapshot });
+    this.swapped.set(room, { doc: room.doc, ops: baseHistory + added, bytes: reply.snapshot });
     adoptImportedDoc(room, base, reply.status, reply.depth, depthLimit);
     // `base` is not freed here: a join or snapshot may still hold it across an await; the wasm finalizer frees it.
     this.metrics.importsOffThread++;
@@ -189,13 +191,14 @@ export class OffThreadImports {
   noteMainImport(room: Room, ms: number, status: ImportStatus): void {
     const cold = room.coldDoc;
     room.coldDoc = false;
-    if (ms <= SLOW_IMPORT_MS) return;
-    if (isPathological(ms, addedSpans(status).opCount, cold ? historyOps(room.doc) : 0)) this.markSlow(room, ms, status);
+    if (ms <= SLOW_IMPORT_MS) return; // the common case: no need to count ops
+    const added = addedSpans(status).opCount;
+    if (isPathological(ms, added, cold ? historyOps(room.doc) : 0)) this.markSlow(room, ms, added);
   }
 
-  private markSlow(room: Room, ms: number, status: ImportStatus): void {
+  private markSlow(room: Room, ms: number, ops: number): void {
     if (Date.now() >= room.slowImportsUntil) {
-      this.log.warn('an import in this room was pathologically slow (many concurrent peers?): its updates are imported in a worker thread for a while', { room: room.key, ms: Math.round(ms), ops: addedSpans(status).opCount });
+      this.log.warn('an import in this room was pathologically slow (many concurrent peers?): its updates are imported in a worker thread for a while', { room: room.key, ms: Math.round(ms), ops });
     }
     room.slowImportsUntil = Date.now() + SLOW_ROOM_MS;
   }

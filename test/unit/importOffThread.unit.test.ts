@@ -6,6 +6,7 @@ import { LoroDoc } from 'loro-crdt';
 import { isPathological, worthOffThread, type ImportSettings } from '../../server/rooms/importOffThread';
 import { ImportPool, WorkerUnavailableError } from '../../server/rooms/importPool';
 import { inspectBlob } from '../../server/rooms/updateInfo';
+import { crowdAtOneSpot } from '../support/loroEdit';
 
 const settings: ImportSettings = { workers: 2, minOps: 1000 };
 
@@ -50,25 +51,12 @@ describe('import worker pool and its cost model', function () {
   });
 
   it('many peers in one update count quadratically; an import far slower per op than normal, beyond a cold document\'s warm-up, is pathological', () => {
-    const start = typed(1n, 10);
-    const crowd = (peers: number): Uint8Array => {
-      const agg = start.fork();
-      agg.detach(); // only the history is needed
-      for (let p = 0; p < peers; p++) {
-        const d = start.fork();
-        d.setPeerId(BigInt(100 + p));
-        d.getText('t').insert(0, 'a');
-        d.commit();
-        agg.import(d.export({ mode: 'update', from: start.oplogVersion() }));
-        d.free();
-      }
-      const u = agg.export({ mode: 'update', from: start.oplogVersion() });
-      agg.free();
-      return u;
-    };
-    assert.equal(worthOffThread(start, inspectBlob(crowd(30)), settings), false, '30 peers: 30 + 900/50 < 1,000');
-    assert.equal(worthOffThread(start, inspectBlob(crowd(300)), settings), true, '300 peers: 300 + 90,000/50 ≥ 1,000');
-    start.free();
+    const few = crowdAtOneSpot(30, 0);
+    const many = crowdAtOneSpot(300, 0);
+    assert.equal(worthOffThread(few.start, inspectBlob(few.crowd), settings), false, '30 peers: 30 + 900/50 < 1,000');
+    assert.equal(worthOffThread(many.start, inspectBlob(many.crowd), settings), true, '300 peers: 300 + 90,000/50 ≥ 1,000');
+    few.start.free();
+    many.start.free();
 
     assert.equal(isPathological(50, 1, 0), false, 'under 100 ms');
     assert.equal(isPathological(3500, 36_000, 0), false, 'a big catch-up at 0.1 ms an op');

@@ -19,6 +19,7 @@ import { LoroDoc, LoroMap } from 'loro-crdt';
 import { MessageType, UpdateStatusCode } from 'loro-protocol';
 import { CliServerRun, metric } from '../support/serverProcess';
 import { RawClient, freshJoin, textOf, textUpdate, waitFor } from '../support/serverHarness';
+import { crowdAtOneSpot } from '../support/loroEdit';
 
 /** Random-position typing into the root text "t", committed every 50 keys (as an editor does). */
 function typeRandomly(doc: LoroDoc, keys: number, seed: number): void {
@@ -32,36 +33,25 @@ function typeRandomly(doc: LoroDoc, keys: number, seed: number): void {
   doc.commit();
 }
 
-/** Peer 1's document holding `text` in the root text "t": where the peers below start. */
-function startDoc(text: string): LoroDoc {
-  const start = new LoroDoc();
-  start.setPeerId(1n);
-  start.getText('t').insert(0, text);
-  start.commit();
-  return start;
-}
-
-/** What `peer` adds to a fork of `start` with `edit`, as one update from start's version. */
-function peerUpdate(start: LoroDoc, peer: bigint, edit: (d: LoroDoc) => void): Uint8Array {
-  const d = start.fork();
-  d.setPeerId(peer);
-  edit(d);
-  d.commit();
-  const u = d.export({ mode: 'update', from: start.oplogVersion() });
-  d.free();
-  return u;
-}
-
 /**
  * A shared start, then `people` peers typing `keys` each while offline; one
  * update with all their work (what a rejoining client that merged theirs
  * sends). Built detached: only the history is needed here, not the text.
  */
 function offlineWork(people: number, keys: number): { base: Uint8Array; merged: LoroDoc; heavy: Uint8Array } {
-  const start = startDoc('shared start');
+  const start = new LoroDoc();
+  start.setPeerId(1n);
+  start.getText('t').insert(0, 'shared start');
+  start.commit();
   const merged = start.fork();
   merged.detach();
-  for (let p = 0; p < people; p++) merged.import(peerUpdate(start, BigInt(100 + p), (d) => typeRandomly(d, keys, 7 + p * 31)));
+  for (let p = 0; p < people; p++) {
+    const d = start.fork();
+    d.setPeerId(BigInt(100 + p));
+    typeRandomly(d, keys, 7 + p * 31);
+    merged.import(d.export({ mode: 'update', from: start.oplogVersion() }));
+    d.free();
+  }
   const base = start.export({ mode: 'update' });
   const heavy = merged.export({ mode: 'update', from: start.oplogVersion() });
   start.free();
@@ -136,18 +126,13 @@ describe('server: a big merge is imported off the event loop', function () {
 
   it('many peers at one spot: the big update and the small ones after it are imported in a worker; /healthz and another room answer meanwhile', async () => {
     const peers = 1500;
-    const start = startDoc('base');
-    const crowd = start.fork();
-    crowd.detach();
-    const onePeer = (peer: bigint, ch: string): Uint8Array => peerUpdate(start, peer, (d) => d.getText('t').insert(0, ch));
-    for (let p = 0; p < peers; p++) crowd.import(onePeer(BigInt(1000 + p), 'a'));
-    const big = crowd.export({ mode: 'update', from: start.oplogVersion() });
-    const smalls = [1, 2, 3].map((i) => onePeer(BigInt(900_000 + i), 'z'));
+    const { start, base, crowd: big, after: smalls } = crowdAtOneSpot(peers, 3);
+    start.free();
 
     const s = await run.start(run.args(), 30_000);
     const a = await joined(s.url, 'crowd');
     clients.push(a);
-    assert.equal((await a.ackFor(a.update('crowd', [start.export({ mode: 'update' })]), 15_000)).status, UpdateStatusCode.Ok);
+    assert.equal((await a.ackFor(a.update('crowd', [base]), 15_000)).status, UpdateStatusCode.Ok);
     // Pipelined, as a hostile client sends them.
     const batches = [a.updateInFragments('crowd', big), ...smalls.map((u) => a.update('crowd', [u]))];
     const last = batches[batches.length - 1];
@@ -172,8 +157,6 @@ describe('server: a big merge is imported off the event loop', function () {
     const room = await freshJoin(s.url, 'crowd', 60_000);
     assert.equal(textOf(room).length, 'base'.length + peers + smalls.length, 'every insert once');
     room.free();
-    start.free();
-    crowd.free();
   });
 
   it('a big update the worker refuses (nesting too deep) is refused with the reason; the room is unchanged', async () => {

@@ -13,7 +13,7 @@ export interface ChildServer {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-const CLI = path.resolve(__dirname, '../../server/cli.js');
+export const CLI = path.resolve(__dirname, '../../server/cli.js');
 
 export function spawnServer(args: string[], timeoutMs = 15_000): Promise<ChildServer> {
   return spawnListening([CLI, 'serve', '--port', '0', ...args], timeoutMs);

@@ -12,7 +12,7 @@ import { SqlKernel } from './kernel';
 import { ResultActions } from './resultActions';
 import { registerSqlLanguageFeatures } from './sqlLanguageFeatures';
 import { NotebookRegistry } from './notebookRegistry';
-import { NOTEBOOK_TYPE, SqlroomSerializer } from './serializer';
+import { NOTEBOOK_TYPE, SqlroomSerializer, TRANSIENT_DOCUMENT_METADATA } from './serializer';
 import { CollabManager } from './sync/collabManager';
 import { UserIdentity } from './userIdentity';
 
@@ -44,6 +44,8 @@ export function activate(context: vscode.ExtensionContext): SqlroomApi {
       // Each cell's last output is saved with the file (outside the Loro
       // history) unless sqlroom.keepResults is off (read at activation).
       transientOutputs: !keepSettings().enabled,
+      // A version view's own document id: never compared by Compare, never saved.
+      transientDocumentMetadata: TRANSIENT_DOCUMENT_METADATA,
     }),
     kernel,
     tracker,

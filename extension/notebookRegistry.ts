@@ -56,6 +56,19 @@ export class NotebookRegistry {
     return this.fileDigests.get(docId)?.includes(digest(bytes)) ?? false;
   }
 
+  /** Version views: the registry key of a version's fork -> the notebook it is a version of (its file's id and server). */
+  private readonly versions = new Map<string, { docId: string; server?: string }>();
+
+  /** `versionDocId` is the document a version file (sqlroom-version:) was written with; it is a version of `of`. */
+  noteVersion(versionDocId: string, of: { docId: string; server?: string }): void {
+    this.versions.set(versionDocId, of);
+  }
+
+  /** The notebook a version's document is a version of, when `docId` is one. */
+  versionOf(docId: string): { docId: string; server?: string } | undefined {
+    return this.versions.get(docId);
+  }
+
   get(docId: string): NotebookDoc | undefined {
     return this.docs.get(docId);
   }

@@ -12,7 +12,7 @@ import { NotebookDoc } from '../server/shared/notebookDoc';
 import { newDocId, parseSqlroomFile, serializeSqlroomFile, SqlroomFileError } from '../server/shared/sqlroomFile';
 import { importNotebook, parseConflictedFile } from '../server/shared/sqlroomMerge';
 import { MERGE_CONFLICTED_COMMAND } from './conflictedFile';
-import { cellToVs, fillMissingIdsByPosition, notebookFromVs, readSqlroomMetadata, VSCODE_MARKUP } from './core/notebookMapping';
+import { cellToVs, editorMeta, fillMissingIdsByPosition, notebookFromVs, readSqlroomMetadata, VERSION_DOC_ID_KEY, VSCODE_MARKUP } from './core/notebookMapping';
 import { NotebookRegistry } from './notebookRegistry';
 import { errorText } from './core/errorPayload';
 import { keepOutput, readKeptOutputs, restoreOutput, type KeptOutput } from './core/keptOutputs';
@@ -20,6 +20,7 @@ import { plainTextTable } from './core/plainTextTable';
 import { ERROR_MIME, RESULT_MIME, type ErrorPayload, type ResultPayload } from './core/resultPayload';
 
 export const NOTEBOOK_TYPE = 'sqlroom';
+export { TRANSIENT_DOCUMENT_METADATA } from './core/notebookMapping';
 
 /** Whether and how much of each cell's last output is saved in the file (settings `sqlroom.keepResults*`). */
 export interface KeepSettings {
@@ -128,7 +129,11 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
         return vsCell;
       }),
     );
-    nbData.metadata = { docId, ...(server ? { server } : {}), meta: data.meta };
+    // A version (sqlroom-version:) shows the live notebook's id and server, so
+    // that a compare finds the notebook metadata equal; its fork's own id is transient.
+    const version = this.registry.versionOf(docId);
+    const shown = version ? { docId: version.docId, ...(version.server ? { server: version.server } : {}), [VERSION_DOC_ID_KEY]: docId } : { docId, ...(server ? { server } : {}) };
+    nbData.metadata = { ...shown, meta: editorMeta(data.meta) };
     return nbData;
   }
 

@@ -2,6 +2,11 @@
 // model, without importing `vscode` (so plain mocha can test it). VS Code cells
 // have no id of their own: the Loro cell id and the view name travel in cell
 // metadata; the document id, server and Loro `meta` in notebook metadata.
+// VS Code's notebook diff (Compare) shows every notebook-metadata difference
+// that is not transient, so that metadata holds only what is the same for two
+// versions of one notebook: the document id of the file (also for a version
+// view, whose own registry key is the transient `versionDocId`), the server,
+// and `meta` without the peer id -> name map (which grows with each new peer).
 import type { CellData, NotebookData } from '../../server/shared/notebookTypes';
 
 /** vscode.NotebookCellKind values (Markup = 1, Code = 2). */
@@ -18,6 +23,7 @@ export interface VsCellLike {
 
 /** What a notebook's metadata carries for SQLRoom. */
 export interface SqlroomNotebookMetadata {
+  /** The registry key of the Loro document the notebook shows: the file's document id, or a version view's own (`versionDocId`). */
   docId: string;
   server?: string;
   meta: Record<string, unknown>;
@@ -54,10 +60,34 @@ export function notebookFromVs(cells: readonly VsCellLike[], meta: Record<string
   return { meta, cells: cells.map(cellFromVs) };
 }
 
+/**
+ * Notebook-metadata key of a version view's own document id (the registry key
+ * of its read-only fork). Declared transient to VS Code: the diff editor does
+ * not compare it and the serializer never receives it (versions are not saved).
+ */
+export const VERSION_DOC_ID_KEY = 'versionDocId';
+
+/** The notebook-metadata keys VS Code must hold as transient (serializer registration). */
+export const TRANSIENT_DOCUMENT_METADATA: Readonly<Record<string, true>> = { [VERSION_DOC_ID_KEY]: true };
+
 export function readSqlroomMetadata(md: Record<string, unknown> | undefined): SqlroomNotebookMetadata | undefined {
   if (!md || typeof md.docId !== 'string' || md.docId === '') return undefined;
   const meta = md.meta && typeof md.meta === 'object' && !Array.isArray(md.meta) ? (md.meta as Record<string, unknown>) : {};
-  return { docId: md.docId, ...(typeof md.server === 'string' ? { server: md.server } : {}), meta };
+  const own = md[VERSION_DOC_ID_KEY];
+  const docId = typeof own === 'string' && own !== '' ? own : md.docId;
+  return { docId, ...(typeof md.server === 'string' ? { server: md.server } : {}), meta };
+}
+
+/**
+ * The Loro `meta` as the notebook's metadata shows it: without `authors` (the
+ * peer id -> name map). The history reads names from Loro; in VS Code the map
+ * only made every compare show a metadata change (each session adds a peer).
+ * Loro keeps `authors` when VS Code's meta lacks it (it is add-only).
+ */
+export function editorMeta(meta: Record<string, unknown>): Record<string, unknown> {
+  if (!('authors' in meta)) return meta;
+  const { authors: _authors, ...rest } = meta;
+  return rest;
 }
 
 /** A valid DuckDB view name for a named cell: a plain identifier, so it can be typed unquoted in later cells. */

@@ -8,7 +8,7 @@ import { createCheckpoint, formatVersion, HistoryDag, historyInputFromLoro, rest
 import { readSettings } from '../config';
 import type { NotebookDoc } from '../../server/shared/notebookDoc';
 import type { NotebookData } from '../../server/shared/notebookTypes';
-import { cellFromVs, readSqlroomMetadata } from '../core/notebookMapping';
+import { cellFromVs, editorMeta, readSqlroomMetadata } from '../core/notebookMapping';
 import type { NotebookRegistry } from '../notebookRegistry';
 import { NOTEBOOK_TYPE, toVsCellData } from '../serializer';
 import { planRestore } from './restorePlan';
@@ -145,8 +145,7 @@ export async function applyToNotebook(notebook: vscode.NotebookDocument, data: N
       edits.push(vscode.NotebookEdit.updateCellMetadata(step.index, toVsCellData(step.cell).metadata ?? {}));
     }
   }
-  const own = readSqlroomMetadata(notebook.metadata);
-  edits.push(vscode.NotebookEdit.updateNotebookMetadata({ ...notebook.metadata, meta: data.meta, ...(own ? { docId: own.docId } : {}) }));
+  edits.push(vscode.NotebookEdit.updateNotebookMetadata({ ...notebook.metadata, meta: editorMeta(data.meta) }));
   const edit = new vscode.WorkspaceEdit();
   edit.set(notebook.uri, edits);
   return vscode.workspace.applyEdit(edit);

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { notebookAt, versionTimestamp } from '../../server/shared/history/versionDoc';
 import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
+import { readSqlroomMetadata } from '../core/notebookMapping';
 import type { NotebookRegistry } from '../notebookRegistry';
 import { parseVersionUri, versionDocId, VERSION_SCHEME } from './versionUri';
 
@@ -29,6 +30,10 @@ export class VersionFileSystem implements vscode.FileSystemProvider {
     } catch (e) {
       throw vscode.FileSystemError.FileNotFound(`${e instanceof Error ? e.message : String(e)}`);
     }
+    // The serializer shows the version under the live notebook's id and server
+    // (what a compare must find equal); its fork stays under its own id.
+    const server = liveServer(ref.docId);
+    this.registry.noteVersion(versionDocId(ref), { docId: ref.docId, ...(server ? { server } : {}) });
     const key = `${ref.docId}\n${ref.version}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -82,4 +87,14 @@ export class VersionFileSystem implements vscode.FileSystemProvider {
   rename(oldUri: vscode.Uri): void {
     throw vscode.FileSystemError.NoPermissions(oldUri);
   }
+}
+
+/** The sync server of the open (file) notebook of `docId`, if any. */
+function liveServer(docId: string): string | undefined {
+  for (const nb of vscode.workspace.notebookDocuments) {
+    if (nb.uri.scheme === VERSION_SCHEME) continue;
+    const own = readSqlroomMetadata(nb.metadata);
+    if (own?.docId === docId && own.server) return own.server;
+  }
+  return undefined;
 }

@@ -1,5 +1,7 @@
 import * as assert from 'assert';
-import { cellFromVs, cellToVs, fillMissingIdsByPosition, notebookFromVs, readSqlroomMetadata, validateCellName, VSCODE_CODE, VSCODE_MARKUP } from '../../extension/core/notebookMapping';
+import { cellFromVs, cellToVs, editorMeta, fillMissingIdsByPosition, notebookFromVs, readSqlroomMetadata, TRANSIENT_DOCUMENT_METADATA, validateCellName, VERSION_DOC_ID_KEY, VSCODE_CODE, VSCODE_MARKUP } from '../../extension/core/notebookMapping';
+import { NotebookSync } from '../../extension/core/sync/notebookSync';
+import { NotebookDoc } from '../../server/shared/notebookDoc';
 import type { CellData } from '../../server/shared/notebookTypes';
 
 describe('notebook mapping (VS Code cells <-> plain notebook data)', () => {
@@ -44,6 +46,48 @@ describe('notebook mapping (VS Code cells <-> plain notebook data)', () => {
     assert.deepStrictEqual(readSqlroomMetadata({ docId: 'd', meta: [1] }), { docId: 'd', meta: {} });
     assert.strictEqual(readSqlroomMetadata({}), undefined);
     assert.strictEqual(readSqlroomMetadata(undefined), undefined);
+  });
+
+  it("a version view's own document id is transient and is the registry key readers get", () => {
+    assert.strictEqual(TRANSIENT_DOCUMENT_METADATA[VERSION_DOC_ID_KEY], true);
+    const md = { docId: 'live', server: 'ws://h', meta: {}, [VERSION_DOC_ID_KEY]: 'live_at_1234abcd_5' };
+    assert.deepStrictEqual(readSqlroomMetadata(md), { docId: 'live_at_1234abcd_5', server: 'ws://h', meta: {} });
+    // What the serializer and the diff editor get: the transient key dropped.
+    const compared = Object.fromEntries(Object.entries(md).filter(([k]) => !TRANSIENT_DOCUMENT_METADATA[k]));
+    assert.deepStrictEqual(readSqlroomMetadata(compared), { docId: 'live', server: 'ws://h', meta: {} });
+  });
+
+  it('keeps the peer id -> name map out of the meta VS Code shows', () => {
+    const meta = { title: 't', authors: { '12': 'Ana' } };
+    assert.deepStrictEqual(editorMeta(meta), { title: 't' });
+    assert.deepStrictEqual(meta.authors, { '12': 'Ana' }, 'the input is left alone');
+    const plain = { title: 't' };
+    assert.strictEqual(editorMeta(plain), plain);
+  });
+
+  it('a new author in Loro is no editor edit; a meta without authors keeps them in Loro', () => {
+    const nb = new NotebookDoc();
+    nb.setAuthor('Ana');
+    nb.insertCell(0, { kind: 'code', language: 'sql', source: 'SELECT 1' });
+    nb.setMeta('title', 'Trips');
+    nb.commit();
+    const sync = new NotebookSync(nb);
+    assert.strictEqual(sync.nextRemoteEdit(), undefined, 'the view starts equal to Loro');
+    const ben = new NotebookDoc();
+    ben.doc.import(nb.doc.export({ mode: 'snapshot' }));
+    ben.setAuthor('Ben');
+    ben.commit();
+    nb.doc.import(ben.doc.export({ mode: 'update', from: nb.doc.oplogVersion() }));
+    assert.strictEqual(Object.keys(nb.toData().meta.authors as object).length, 2);
+    assert.strictEqual(sync.nextRemoteEdit(), undefined, 'only authors changed: nothing for the editor');
+    nb.setMeta('title', 'Trips 2');
+    nb.commit();
+    const edit = sync.nextRemoteEdit();
+    assert.deepStrictEqual(edit, { type: 'meta', meta: { title: 'Trips 2' } });
+    sync.commitRemoteEdit(edit);
+    // The editor's meta (no authors) written back changes nothing and erases no author.
+    assert.strictEqual(sync.applyLocalMeta({ title: 'Trips 2' }), false);
+    assert.deepStrictEqual(Object.values(nb.toData().meta.authors as object).sort(), ['Ana', 'Ben']);
   });
 
   it('accepts plain identifiers as cell names and explains what is wrong otherwise', () => {

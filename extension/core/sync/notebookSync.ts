@@ -15,6 +15,7 @@ import { planReorder, longestIncreasingSubsequence } from '../../../server/share
 import { jsonEqual } from '../../../server/shared/jsonValue';
 import type { CellData } from '../../../server/shared/notebookTypes';
 import { cellSource } from './loroCells';
+import { editorMeta } from '../notebookMapping';
 import { applySplices, mapOffset, textEdits, type TextSplice } from './textEdits';
 
 export type RemoteEdit =
@@ -51,7 +52,7 @@ export class NotebookSync {
   constructor(readonly nb: NotebookDoc, initial?: { cells: CellData[]; meta: Record<string, unknown> }) {
     const data = initial ?? nb.toData();
     this.view = data.cells.map(cloneCell);
-    this.viewMeta = structuredClone(data.meta);
+    this.viewMeta = structuredClone(editorMeta(data.meta));
   }
 
   get viewCells(): readonly CellData[] {
@@ -61,7 +62,7 @@ export class NotebookSync {
   /** Resets the view (e.g. after the editor was reloaded from the file). */
   resetView(cells: CellData[], meta: Record<string, unknown>): void {
     this.view = cells.map(cloneCell);
-    this.viewMeta = structuredClone(meta);
+    this.viewMeta = structuredClone(editorMeta(meta));
   }
 
   /**
@@ -76,7 +77,7 @@ export class NotebookSync {
       this.expected = undefined;
       return false;
     }
-    this.expected = { cells: data.cells.map(cloneCell), meta: structuredClone(data.meta) };
+    this.expected = { cells: data.cells.map(cloneCell), meta: structuredClone(editorMeta(data.meta)) };
     return true;
   }
 
@@ -185,7 +186,7 @@ export class NotebookSync {
       changed = true;
     }
     if (changed) this.nb.commit(opts);
-    this.viewMeta = structuredClone(meta);
+    this.viewMeta = structuredClone(editorMeta(meta));
     return changed;
   }
 
@@ -295,7 +296,8 @@ export class NotebookSync {
       if (language || metadata) return { type: 'props', index: i, cell: cloneCell(t), language, metadata };
       if (v.source !== t.source) return { type: 'text', index: i, id: t.id, edits: textEdits(v.source, t.source), before: v.source, after: t.source };
     }
-    if (!jsonEqual(this.viewMeta, data.meta)) return { type: 'meta', meta: structuredClone(data.meta) };
+    const meta = editorMeta(data.meta);
+    if (!jsonEqual(this.viewMeta, meta)) return { type: 'meta', meta: structuredClone(meta) };
     return undefined;
   }
 

@@ -4,8 +4,9 @@
 // no "Notebook Metadata changed" section can show. Checked for a version
 // against the live notebook and for two versions, with two authors (the
 // peer -> name map differs between the versions) and the local user joining
-// when the file opens; through the page (Playwright on code-server) the diff
-// editor shows no metadata change, and a screenshot is kept.
+// when the file opens, and for a notebook whose file names its sync server;
+// through the page (Playwright on code-server) the diff editor shows no
+// metadata change, and a screenshot is kept.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { formatVersion } from '../../server/shared/history';
@@ -16,7 +17,7 @@ import { ui, uiAvailable } from '../support/uiDriver';
 import { closeAllEditors, openNotebook, sqlroomApi, tempNotebookPath, waitFor, writeFile } from './notebookTestUtils';
 
 /** Three versions by two people: Ada writes a cell; Ben (a new peer, a new author) edits it and adds one; Ada edits again. */
-function threeVersionFile(docId: string): { bytes: Uint8Array; first: string; second: string } {
+function threeVersionFile(docId: string, server?: string): { bytes: Uint8Array; first: string; second: string } {
   const ada = new NotebookDoc();
   ada.setAuthor('Ada');
   const id = ada.insertCell(0, { kind: 'code', language: 'sql', source: 'SELECT 1 AS answer' });
@@ -32,7 +33,7 @@ function threeVersionFile(docId: string): { bytes: Uint8Array; first: string; se
   ada.doc.import(ben.doc.export({ mode: 'update', from: ada.doc.oplogVersion() }));
   ada.setCellSource(id, 'SELECT 3 AS answer');
   ada.commit({ message: 'Ada again' });
-  return { bytes: serializeSqlroomFile(ada, docId), first, second };
+  return { bytes: serializeSqlroomFile(ada, docId, server ? { server } : undefined), first, second };
 }
 
 /** The notebook metadata as the diff editor compares it: without the keys the serializer declares transient. */
@@ -110,6 +111,25 @@ describe('compare in VS Code shows only cells', function () {
     assert.strictEqual(diff.input.modified.scheme, 'sqlroom-version');
     assert.deepStrictEqual(comparedMetadata(diff.original, transient), comparedMetadata(diff.modified, transient), 'two versions differ only in cells');
     assert.deepStrictEqual(diff.modified.getCells().map((c) => c.document.getText()), ['SELECT 2 AS answer', '# Notes by Ben'], 'the right side is the second version');
+    if (uiAvailable()) {
+      const headers = await diffHeaders();
+      assert.ok(!headers.some((h) => /Metadata changed/i.test(h) && /Notebook/i.test(h)), `no notebook metadata section: ${JSON.stringify(headers)}`);
+    }
+  });
+
+  it("a notebook that names its sync server: the version shows the same server, so that is no change either", async function () {
+    const docId = `compare-server-${Date.now()}`;
+    const server = 'ws://127.0.0.1:9/'; // nothing listens: the notebook stays local
+    const { bytes, first } = threeVersionFile(docId, server);
+    const live = await openNotebook(writeFile(tempNotebookPath('compare-server'), bytes));
+    // The file names a server this window never joined: SQLRoom asks; answered as a person would.
+    if (uiAvailable()) await ui({ do: 'click', selector: '.notification-toast .monaco-button', hasText: 'Work offline' });
+    const transient = await transientKeys();
+    await vscode.commands.executeCommand('sqlroom.compareVersions', docId, first, 'current');
+    const diff = await openDiff();
+    assert.strictEqual(diff.modified, live.notebook);
+    assert.strictEqual(diff.modified.metadata.server, server);
+    assert.deepStrictEqual(comparedMetadata(diff.original, transient), comparedMetadata(diff.modified, transient), 'the version shows the live notebook\'s server');
     if (uiAvailable()) {
       const headers = await diffHeaders();
       assert.ok(!headers.some((h) => /Metadata changed/i.test(h) && /Notebook/i.test(h)), `no notebook metadata section: ${JSON.stringify(headers)}`);

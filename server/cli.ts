@@ -86,6 +86,9 @@ Limits (serve; a client over one is told which and why):
   --max-connections-per-address N     open websockets per remote address (default 256, 0 = no limit; HTTP 429)
   --max-updates-per-second N          per connection (default 500, 0 = no limit; bursts of 4 s worth)
   --max-bytes-per-second N            per connection (default 8388608, 0 = no limit)
+  --max-read-bytes-per-second N       the server reads at most this fast from one connection: past it, it stops
+                                      reading the socket for a while (default 16777216, 0 = no pacing)
+  --max-read-bytes-per-second-per-address N  ... and from one address, pausing only its heavy senders (default 33554432)
   --max-doc-bytes N      refuse updates once a document would pass N bytes (default 268435456, 0 = no limit)
   --max-token-bytes-per-second N      stored bytes per token over all its connections (default 4194304, 0 = no limit)
   --max-joins-per-second N            JoinRequests per connection (default 20, 0 = no limit)
@@ -172,6 +175,8 @@ const OPTIONS = {
   'max-connections-per-address': { type: 'string' },
   'max-updates-per-second': { type: 'string' },
   'max-bytes-per-second': { type: 'string' },
+  'max-read-bytes-per-second': { type: 'string' },
+  'max-read-bytes-per-second-per-address': { type: 'string' },
   'max-doc-bytes': { type: 'string' },
   'max-token-bytes-per-second': { type: 'string' },
   'max-joins-per-second': { type: 'string' },
@@ -332,6 +337,8 @@ async function serve(v: Values): Promise<void> {
       maxConnectionsPerAddress: int(v['max-connections-per-address'], 'max-connections-per-address'),
       maxUpdatesPerSecond: int(v['max-updates-per-second'], 'max-updates-per-second'),
       maxBytesPerSecond: int(v['max-bytes-per-second'], 'max-bytes-per-second'),
+      maxReadBytesPerSecond: int(v['max-read-bytes-per-second'], 'max-read-bytes-per-second'),
+      maxReadBytesPerSecondPerAddress: int(v['max-read-bytes-per-second-per-address'], 'max-read-bytes-per-second-per-address'),
       maxDocBytes: int(v['max-doc-bytes'], 'max-doc-bytes'),
       maxTokenBytesPerSecond: int(v['max-token-bytes-per-second'], 'max-token-bytes-per-second'),
       maxJoinsPerSecond: int(v['max-joins-per-second'], 'max-joins-per-second'),

@@ -58,6 +58,9 @@ export interface ServerStats {
   opsAccepted: number;
   opsDuplicate: number;
   opsRejected: number;
+  /** Bytes of websocket frames read from clients, and times reading a socket was paused for its budget. */
+  bytesRead: number;
+  readPauses: number;
   opsStored: number;
   updatesStored: number;
   flushes: number;
@@ -146,6 +149,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       opsAccepted: metrics.opsAccepted,
       opsDuplicate: metrics.opsDuplicate,
       opsRejected: metrics.opsRejected,
+      bytesRead: metrics.bytesRead,
+      readPauses: metrics.readPauses,
       opsStored: metrics.opsStored,
       updatesStored: metrics.updatesStored,
       flushes: metrics.flushes,

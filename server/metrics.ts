@@ -24,6 +24,10 @@ export class Metrics {
   walErrors = 0;
   /** Flushes that ran longer than flush.stallMs. */
   flushStalls = 0;
+  /** Bytes of websocket frames read from clients. */
+  bytesRead = 0;
+  /** Times reading a socket was stopped because its client was over its reading budget (server/protocol/readPacing.ts). */
+  readPauses = 0;
   /** Big updates imported in a worker thread (server/rooms/importOffThread.ts). */
   importsOffThread = 0;
   /** Observed in seconds. */

@@ -79,6 +79,10 @@ export interface LimitSettings {
   maxUpdatesPerSecond: number;
   /** Update bytes per second one connection may send (0 = no limit). */
   maxBytesPerSecond: number;
+  /** Bytes per second the server reads from one connection: past one second's worth it stops reading the socket until the client is back within it (TCP slows the sender; 0 = no pacing). */
+  maxReadBytesPerSecond: number;
+  /** ... and from one remote address over all its connections: only connections that sent more than 256 KiB lately are paused for it. */
+  maxReadBytesPerSecondPerAddress: number;
   /** Bucket size in seconds of the rates above (a burst of rate × this is accepted at once). */
   rateBurstSeconds: number;
   /** Updates refused for the rate limit, in a row, before the connection is closed (1008). */
@@ -200,6 +204,8 @@ export const DEFAULT_LIMITS: LimitSettings = {
   maxConnectionsPerAddress: 256,
   maxUpdatesPerSecond: 500,
   maxBytesPerSecond: 8 * 1024 * 1024,
+  maxReadBytesPerSecond: 16 * 1024 * 1024,
+  maxReadBytesPerSecondPerAddress: 32 * 1024 * 1024,
   rateBurstSeconds: 4,
   maxRateLimitStrikes: 100,
   maxDocBytes: 256 * 1024 * 1024,

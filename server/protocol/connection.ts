@@ -33,6 +33,7 @@ import { DEFAULT_BRANCH } from './roomId';
 import { WAL_FULL_CODE } from '../wal/walLimit';
 import type { PresenceHub, PresenceMember } from '../rooms/presence';
 import { KeyedBuckets, RateLimiter, TokenBucket, addDocBytes, docSize } from './limits';
+import { KeyedPacing, ReadPacer } from './readPacing';
 
 interface Membership {
   room: Room;
@@ -56,6 +57,8 @@ export interface SharedLimits {
   tokenBytes: KeyedBuckets;
   /** Bytes announced by open fragmented updates, over all connections. */
   fragments: { held: number };
+  /** Bytes read per remote address (read pacing). */
+  reads: KeyedPacing;
 }
 
 export function sharedLimits(limits: LimitSettings): SharedLimits {
@@ -63,6 +66,7 @@ export function sharedLimits(limits: LimitSettings): SharedLimits {
     joins: new KeyedBuckets(limits.maxJoinsPerSecondPerAddress, limits.rateBurstSeconds),
     tokenBytes: new KeyedBuckets(limits.maxTokenBytesPerSecond, limits.rateBurstSeconds),
     fragments: { held: 0 },
+    reads: new KeyedPacing(limits.maxReadBytesPerSecondPerAddress),
   };
 }
 
@@ -105,6 +109,9 @@ export class Connection implements RoomMember, PresenceMember {
   private fragmentBytes = 0;
   private timers: NodeJS.Timeout[] = [];
   private alive = true;
+  private readonly pacer: ReadPacer;
+  /** Reading is stopped until this timer fires (read pacing). */
+  private readPause: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -117,6 +124,7 @@ export class Connection implements RoomMember, PresenceMember {
     private readonly address = 'unknown',
   ) {
     this.rate = new RateLimiter(limits.maxUpdatesPerSecond, limits.maxBytesPerSecond, limits.rateBurstSeconds);
+    this.pacer = new ReadPacer(limits.maxReadBytesPerSecond, this.shared.reads, address);
     this.joinRate = limits.maxJoinsPerSecond > 0 ? new TokenBucket(limits.maxJoinsPerSecond, limits.maxJoinsPerSecond * Math.max(1, limits.rateBurstSeconds)) : null;
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -191,11 +199,27 @@ export class Connection implements RoomMember, PresenceMember {
 
   // ---- framing ----------------------------------------------------------
 
+  /** Stop reading this socket while its client is over its reading budget (readPacing.ts). */
+  private pace(frameBytes: number): void {
+    this.core.metrics.bytesRead += frameBytes;
+    const wait = this.pacer.charge(frameBytes);
+    if (wait <= 0 || this.readPause) return;
+    this.core.metrics.readPauses++;
+    this.ws.pause();
+    // At most a second at a time: the budget is looked at again with the next frame.
+    this.readPause = setTimeout(() => {
+      this.readPause = null;
+      if (!this.closed) this.ws.resume();
+    }, Math.min(1000, Math.ceil(wait)));
+    this.readPause.unref?.();
+  }
+
   private onFrame(data: RawData, isBinary: boolean): void {
     // Frames that arrive after the socket was dropped (slow reader, deadline) are not worth any work.
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.alive = true;
     const bytes = toBytes(data);
+    this.pace(bytes.length);
     if (!isBinary) {
       const text = Buffer.from(bytes).toString('utf8');
       if (text === 'ping') {
@@ -417,6 +441,7 @@ export class Connection implements RoomMember, PresenceMember {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
+    if (this.readPause) clearTimeout(this.readPause);
     for (const p of this.presence.values()) this.presenceHub.leave(p.key, this);
     this.presence.clear();
     for (const k of [...this.fragments.keys()]) this.removeBatch(k);

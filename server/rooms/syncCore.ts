@@ -19,6 +19,8 @@ import { newBatchId } from '../shared/updateBatch';
 import { LeaseBusyError, applyRemote, catchUp, withLease } from './scaleout';
 import { freeDoc, isBroken } from './loroHealth';
 
+const STOPPING = 'the server is stopping; send it again after reconnecting';
+
 export type AcceptResult =
   /**
    * `bytes`: what the room gained (and stored, and relays): the client's
@@ -207,6 +209,9 @@ export class SyncCore {
     }
     // An update just before this one (pipelined) may have broken the document meanwhile, or be imported in a worker: wait for it.
     while (room.rebuilding || room.importing) await (room.rebuilding ?? room.importing);
+    // Stopping: its sender is being disconnected and will send it again. (Imported
+    // here, an update that waited behind a worker import could stall the stop for seconds.)
+    if (this.closed) return { kind: 'not-durable', reason: STOPPING };
     const limit = this.settings.limits.maxNestingDepth;
     // A big update (or any of a room found slow) may be imported in a worker thread; the room's
     // later updates wait until it is in the document and its WAL append is queued.
@@ -227,7 +232,7 @@ export class SyncCore {
         return { kind: 'invalid', reason: off.reason };
       }
       if (off.kind === 'too-deep') return this.tooDeepResult(off.depth, limit);
-      if (off.kind === 'stopping') return { kind: 'not-durable', reason: 'the server is stopping; send it again after reconnecting' };
+      if (off.kind === 'stopping') return { kind: 'not-durable', reason: STOPPING };
       if (off.kind === 'imported') offThread = off.status;
     }
     try {

@@ -126,6 +126,36 @@ describe('server hostile clients: memory and descriptors', function () {
     assert.equal(b.messages.some((m) => m.type === MessageType.Ack && m.refId === fourth), false, 'accepted: waiting for its fragments');
   });
 
+  it('item 8: a client that floods frames (fragments of a refused batch) is read no faster than maxReadBytesPerSecond, and is served again after', async () => {
+    const rate = 4 * 1024 * 1024;
+    const s = await start({ maxReadBytesPerSecond: rate, maxBytesPerSecond: 0 });
+    const a = await joined('nb');
+    const before = s.stats().bytesRead;
+    const t0 = performance.now();
+    // 12 MB of fragments for a batch the server never opened: each is read, then dropped.
+    const batchId = randomBatch();
+    const frame = new Uint8Array(200_000);
+    const frames = 60;
+    for (let f = 0; f < frames; f++) a.send({ type: MessageType.DocUpdateFragment, crdt: CrdtType.Loro, roomId: 'nb', batchId, index: f, fragment: frame });
+    // Read pacing holds by construction: one second's worth at once, then the rate. The
+    // slack is what one socket read can hold beyond the frame that went over (a frame, a read chunk).
+    const slack = 2 * 200_100 + 64 * 1024;
+    let samples = 0;
+    while (s.stats().bytesRead - before < frames * 200_000) {
+      const read = s.stats().bytesRead - before;
+      const bound = rate + (rate * (performance.now() - t0)) / 1000 + slack;
+      assert.ok(read <= bound, `read ${read} bytes after ${Math.round(performance.now() - t0)} ms, more than the pace allows (${Math.round(bound)})`);
+      samples++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(samples > 5, 'the flood took a while to read');
+    assert.ok(s.stats().readPauses > 0);
+    // Paced, not dropped: the same connection's next update is acked.
+    assert.equal((await a.ackFor(a.update('nb', [textUpdate('after the flood', 7n)]), 30_000)).status, UpdateStatusCode.Ok);
+    // A light sender from the same address (loopback) was never held back by its neighbour's flood.
+    await honestAck();
+  });
+
   it('item 9: maxRoomsPerConnection holds for JoinRequests sent back to back (pending joins count)', async () => {
     await start({ maxRoomsPerConnection: 10, maxJoinsPerSecond: 0, maxJoinsPerSecondPerAddress: 0 });
     const c = track(await RawClient.connect(server!.url));

@@ -173,8 +173,8 @@ export class Connection implements RoomMember, PresenceMember {
     return this.memberships.size;
   }
 
-  deliverPresence(key: string, updates: Uint8Array[]): void {
-    for (const [wireId, p] of this.presence) if (p.key === key) sendUpdates(this.ws, wireId, updates, undefined, CrdtType.LoroEphemeralStore);
+  deliverPresence(key: string, updates: Uint8Array[], batchId: HexString): void {
+    for (const [wireId, p] of this.presence) if (p.key === key) sendUpdates(this.ws, wireId, updates, batchId, CrdtType.LoroEphemeralStore);
   }
 
   deliver(room: Room, updates: Uint8Array[], batchId: HexString): void {

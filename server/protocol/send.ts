@@ -37,8 +37,13 @@ function corkUntilTickEnds(ws: WebSocket): void {
 
 export function sendMessage(ws: WebSocket, msg: ProtocolMessage): void {
   if (ws.readyState !== ws.OPEN) return;
+  sendEncoded(ws, encode(msg));
+}
+
+/** Send one encoded message, within the socket's send limit. */
+function sendEncoded(ws: WebSocket, bytes: Uint8Array): void {
+  if (ws.readyState !== ws.OPEN) return;
   corkUntilTickEnds(ws);
-  const bytes = encode(msg);
   const limit = sendLimits.get(ws);
   if (limit) {
     if (limit.over) return;
@@ -52,12 +57,40 @@ export function sendMessage(ws: WebSocket, msg: ProtocolMessage): void {
   ws.send(bytes);
 }
 
+/**
+ * The messages of the last updates sent, kept until the tick ends: relaying
+ * one update to every member of a room (or presence to everyone in it)
+ * encodes it once, not once per member (ws sends the same bytes to each
+ * socket without copying them).
+ */
+let lastEncoded: { roomId: string; updates: Uint8Array[]; batchId: HexString; crdt: CrdtType; messages: Uint8Array[] } | null = null;
+
+function sameUpdates(a: Uint8Array[], b: Uint8Array[]): boolean {
+  return a.length === b.length && a.every((u, i) => u === b[i]);
+}
+
+function encodedUpdates(roomId: string, updates: Uint8Array[], batchId: HexString, crdt: CrdtType): Uint8Array[] {
+  const last = lastEncoded;
+  if (last && last.roomId === roomId && last.batchId === batchId && last.crdt === crdt && sameUpdates(last.updates, updates)) return last.messages;
+  const messages = updateMessages(roomId, updates, batchId, crdt).map(encode);
+  if (!lastEncoded) process.nextTick(() => (lastEncoded = null));
+  lastEncoded = { roomId, updates: [...updates], batchId, crdt, messages };
+  return messages;
+}
+
 /** Send updates to one socket; each update too big for one message is fragmented. */
 export function sendUpdates(ws: WebSocket, roomId: string, updates: Uint8Array[], batchId: HexString = newBatchId(), crdt: CrdtType = CrdtType.Loro): void {
+  if (ws.readyState !== ws.OPEN) return;
+  for (const bytes of encodedUpdates(roomId, updates, batchId, crdt)) sendEncoded(ws, bytes);
+}
+
+/** The messages that carry `updates`: small ones together, each one too big for a message as a fragment header + fragments. */
+function updateMessages(roomId: string, updates: Uint8Array[], batchId: HexString, crdt: CrdtType): ProtocolMessage[] {
+  const out: ProtocolMessage[] = [];
   const small: Uint8Array[] = [];
   let smallBytes = 0;
   const flushSmall = (id: HexString) => {
-    if (small.length) sendMessage(ws, { type: MessageType.DocUpdate, crdt, roomId, updates: small.splice(0), batchId: id });
+    if (small.length) out.push({ type: MessageType.DocUpdate, crdt, roomId, updates: small.splice(0), batchId: id });
     smallBytes = 0;
   };
   let first = true;
@@ -71,9 +104,9 @@ export function sendUpdates(ws: WebSocket, roomId: string, updates: Uint8Array[]
       flushSmall(idFor());
       const id = idFor();
       const count = Math.ceil(u.length / FRAGMENT_BYTES);
-      sendMessage(ws, { type: MessageType.DocUpdateFragmentHeader, crdt, roomId, batchId: id, fragmentCount: count, totalSizeBytes: u.length });
+      out.push({ type: MessageType.DocUpdateFragmentHeader, crdt, roomId, batchId: id, fragmentCount: count, totalSizeBytes: u.length });
       for (let i = 0; i < count; i++) {
-        sendMessage(ws, {
+        out.push({
           type: MessageType.DocUpdateFragment,
           crdt,
           roomId,
@@ -89,4 +122,5 @@ export function sendUpdates(ws: WebSocket, roomId: string, updates: Uint8Array[]
     smallBytes += u.length;
   }
   flushSmall(idFor());
+  return out;
 }

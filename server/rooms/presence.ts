@@ -2,9 +2,11 @@
 // persisted. Joiners receive the current states; updates are checked by
 // applying them to the server's store before they are relayed.
 import { EphemeralStore } from 'loro-crdt';
+import type { HexString } from 'loro-protocol';
+import { newBatchId } from '../shared/updateBatch';
 
 export interface PresenceMember {
-  deliverPresence(key: string, updates: Uint8Array[]): void;
+  deliverPresence(key: string, updates: Uint8Array[], batchId: HexString): void;
 }
 
 interface PresenceRoom {
@@ -42,7 +44,9 @@ export class PresenceHub {
     const room = this.rooms.get(key);
     if (!room) throw new Error('not joined');
     for (const u of updates) room.store.apply(u);
-    for (const m of room.members) if (m !== from) m.deliverPresence(key, updates);
+    // One batch id for everyone: the relayed message is then encoded once (send.ts).
+    const batchId = newBatchId();
+    for (const m of room.members) if (m !== from) m.deliverPresence(key, updates, batchId);
   }
 
   get size(): number {

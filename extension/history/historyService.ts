@@ -41,8 +41,9 @@ export class HistoryService {
     return live ? path.basename(live.uri.path) : 'notebook.sqlroom';
   }
 
-  uriOf(docId: string, version: string): vscode.Uri {
-    return versionUri({ docId, version }, this.notebookName(docId), versionTimestamp(this.doc(docId).doc, version));
+  /** `compare`: the view Compare diffs (shown under the live notebook's id, see versionUri.ts). */
+  uriOf(docId: string, version: string, compare = false): vscode.Uri {
+    return versionUri({ docId, version, ...(compare ? { compare } : {}) }, this.notebookName(docId), versionTimestamp(this.doc(docId).doc, version));
   }
 
   async openVersion(docId: string, version: string): Promise<vscode.NotebookEditor> {
@@ -52,13 +53,13 @@ export class HistoryService {
 
   /** Diffs `left` against `right` (a version, or "current": the live notebook). */
   async compare(docId: string, left: string, right: string | 'current', labels?: { left?: string; right?: string }): Promise<void> {
-    const leftUri = this.uriOf(docId, left);
+    const leftUri = this.uriOf(docId, left, true);
     let rightUri: vscode.Uri;
     if (right === 'current') {
       const live = this.liveNotebook(docId);
-      rightUri = live ? live.uri : this.uriOf(docId, formatVersion(this.doc(docId).doc.frontiers()));
+      rightUri = live ? live.uri : this.uriOf(docId, formatVersion(this.doc(docId).doc.frontiers()), true);
     } else {
-      rightUri = this.uriOf(docId, right);
+      rightUri = this.uriOf(docId, right, true);
     }
     const title = `${compactLabel(labels?.left ?? this.defaultLabel(docId, left))} ↔ ${compactLabel(labels?.right ?? (right === 'current' ? 'current' : this.defaultLabel(docId, right)))}`;
     await vscode.commands.executeCommand('vscode.diff', leftUri, rightUri, title);

@@ -30,11 +30,13 @@ export class VersionFileSystem implements vscode.FileSystemProvider {
     } catch (e) {
       throw vscode.FileSystemError.FileNotFound(`${e instanceof Error ? e.message : String(e)}`);
     }
-    // The serializer shows the version under the live notebook's id and server
-    // (what a compare must find equal); its fork stays under its own id.
-    const server = liveServer(ref.docId);
-    this.registry.noteVersion(versionDocId(ref), { docId: ref.docId, ...(server ? { server } : {}) });
-    const key = `${ref.docId}\n${ref.version}`;
+    if (ref.compare) {
+      // The serializer shows a compare view under the live notebook's id and
+      // server (what a compare must find equal); its fork stays under its own id.
+      const server = liveServer(ref.docId);
+      this.registry.noteVersion(versionDocId(ref), { docId: ref.docId, ...(server ? { server } : {}) });
+    }
+    const key = `${ref.docId}\n${ref.version}\n${ref.compare ? 'compare' : 'open'}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);

@@ -12,12 +12,18 @@ export const VERSION_SCHEME = 'sqlroom-version';
 export interface VersionRef {
   docId: string;
   version: string;
+  /**
+   * A view for Compare: it shows the live notebook's document id (so the diff
+   * has no metadata change). Opened on its own (Open Version) a version keeps
+   * its own id, so that Save As of it writes the version, not the live notebook.
+   */
+  compare?: boolean;
 }
 
 export function versionUri(ref: VersionRef, notebookName: string, unixSeconds: number): vscode.Uri {
   const base = notebookName.replace(/\.sqlroom$/i, '').replace(/[/\\?#]/g, '_') || 'notebook';
   const label = `${base} @ ${formatTime(unixSeconds)} (${shortVersion(ref.version)}).sqlroom`;
-  const query = new URLSearchParams({ doc: ref.docId, v: ref.version }).toString();
+  const query = new URLSearchParams({ doc: ref.docId, v: ref.version, ...(ref.compare ? { cmp: '1' } : {}) }).toString();
   return vscode.Uri.from({ scheme: VERSION_SCHEME, path: `/${label}`, query });
 }
 
@@ -29,7 +35,7 @@ export function parseVersionUri(uri: vscode.Uri): VersionRef {
   const version = q.get('v');
   if (!docId || version === null) throw new Error(`version URI without doc or v: ${uri.toString()}`);
   parseVersion(version);
-  return { docId, version };
+  return { docId, version, ...(q.get('cmp') === '1' ? { compare: true } : {}) };
 }
 
 /** A document id for the notebook a version opens as, distinct from the live one (the registry is keyed by id). */
@@ -39,5 +45,5 @@ export function versionDocId(ref: VersionRef): string {
     h ^= ref.version.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return `${ref.docId.slice(0, 100)}_at_${h.toString(16).padStart(8, '0')}_${ref.version.length}`;
+  return `${ref.docId.slice(0, 100)}_at_${h.toString(16).padStart(8, '0')}_${ref.version.length}${ref.compare ? '_cmp' : ''}`;
 }

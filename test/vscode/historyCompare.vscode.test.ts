@@ -6,7 +6,9 @@
 // peer -> name map differs between the versions) and the local user joining
 // when the file opens, and for a notebook whose file names its sync server;
 // through the page (Playwright on code-server) the diff editor shows no
-// metadata change, and a screenshot is kept.
+// metadata change, and a screenshot is kept. A version opened on its own
+// keeps an id of its own, so Save As of it writes the version, not the live
+// notebook.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { formatVersion } from '../../server/shared/history';
@@ -134,5 +136,23 @@ describe('compare in VS Code shows only cells', function () {
       const headers = await diffHeaders();
       assert.ok(!headers.some((h) => /Metadata changed/i.test(h) && /Notebook/i.test(h)), `no notebook metadata section: ${JSON.stringify(headers)}`);
     }
+  });
+
+  it('a version opened on its own keeps an id of its own (what Save As of it writes), unlike the copy Compare shows', async () => {
+    const docId = `own-version-${Date.now()}`;
+    const { bytes, first } = threeVersionFile(docId);
+    await openNotebook(writeFile(tempNotebookPath('own-version'), bytes));
+    const opened = await vscode.commands.executeCommand<string>('sqlroom.openVersion', docId, first);
+    const version = await waitFor('the version view', () => vscode.workspace.notebookDocuments.find((d) => d.uri.toString() === opened));
+    const transient = await transientKeys();
+    // The serializer is given the non-transient metadata and saves the document its docId names.
+    const own = comparedMetadata(version, transient).docId;
+    assert.ok(typeof own === 'string' && own !== docId, `a document id of its own: ${String(own)}`);
+    assert.ok((await sqlroomApi()).registry.get(own as string), 'the version\'s own document is what a save would write');
+    assert.deepStrictEqual((await sqlroomApi()).registry.get(own as string)!.toData().cells.map((c) => c.source), ['SELECT 1 AS answer']);
+    await vscode.commands.executeCommand('sqlroom.compareVersions', docId, first, 'current');
+    const diff = await openDiff();
+    assert.notStrictEqual(diff.original, version, 'Compare opens a copy of its own');
+    assert.strictEqual(comparedMetadata(diff.original, transient).docId, docId, 'the compared copy shows the live id');
   });
 });

@@ -1,7 +1,9 @@
 // Regenerates the seed corpus (test/fuzz/corpus/<target>/seed-*): frames a
 // stock loro-websocket client really sends in a session against the server,
 // plus hand-made edge cases; real Loro updates of every container kind;
-// valid and damaged .sqlroom files. Run: node out/test/fuzz/makeCorpus.js
+// valid and damaged .sqlroom files; the hostile clients' patterns (issue 17)
+// at sizes a fuzz input can hold. Run: node out/test/fuzz/makeCorpus.js
+// (`... makeCorpus.js hostile` writes only the hostile seeds).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
@@ -12,7 +14,8 @@ import { NotebookDoc } from '../../server/shared/notebookDoc';
 import { serializeSqlroomFile } from '../../server/shared/sqlroomFile';
 import { joinFrames } from './engine/target';
 import { baseDoc } from './targets/importUpdate';
-import { rmDir, stockClient, tmpDir, waitFor } from '../support/serverHarness';
+import { rmDir, stockClient, tmpDir, waitFor, textUpdate } from '../support/serverHarness';
+import { crowdAtOneSpot } from '../support/loroEdit';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', 'test', 'fuzz', 'corpus');
 const enc = new TextEncoder();
@@ -55,7 +58,41 @@ async function captureClientSession(): Promise<Uint8Array[]> {
   return frames.filter((f) => f.length > 0 && f[0] === 0x25); // '%' = a protocol message
 }
 
+/**
+ * What hostile clients sent in the red-team pass (issue 17), small enough for
+ * a fuzz input: a crowd of unsynced peers at one spot and further concurrent
+ * peers after it, nesting past maxNestingDepth, a message of many parts, a
+ * flood of joins, fragments of a batch that was never opened and a header
+ * that lies about its size.
+ */
+function writeHostileSeeds(): void {
+  const { start, base, crowd, after } = crowdAtOneSpot(100, 2);
+  start.free();
+  write('importUpdate', 'hostile-crowd', crowd);
+  const deep = new LoroDoc();
+  let m = deep.getMap('root');
+  for (let i = 0; i < 300; i++) m = m.setContainer('c', new LoroMap());
+  deep.commit();
+  const deepUpdate = deep.export({ mode: 'update' });
+  write('importUpdate', 'hostile-deep-nesting', deepUpdate);
+  const batchId = '0x0a0b0c0d0e0f1011' as const;
+  const join = (roomId: string) => encode({ type: MessageType.JoinRequest, crdt: CrdtType.Loro, roomId, auth: new Uint8Array(), version: new Uint8Array() });
+  const update = (roomId: string, updates: Uint8Array[], id: `0x${string}` = batchId) => encode({ type: MessageType.DocUpdate, crdt: CrdtType.Loro, roomId, updates, batchId: id });
+  write('protocol', 'hostile-crowd', joinFrames([join('crowd'), update('crowd', [base]), update('crowd', [crowd], '0x01'), ...after.map((u, i) => update('crowd', [u], `0x0${i + 2}`))]));
+  write('protocol', 'hostile-deep-nesting', joinFrames([join('deep'), update('deep', [deepUpdate])]));
+  write('protocol', 'hostile-many-parts', joinFrames([join('parts'), update('parts', Array.from({ length: 60 }, (_, i) => textUpdate('x', BigInt(10_000 + i))))]));
+  write('protocol', 'hostile-join-flood', joinFrames(Array.from({ length: 150 }, (_, i) => join(`flood${i}`))));
+  write('protocol', 'hostile-fragment-lies', joinFrames([
+    join('frag'),
+    encode({ type: MessageType.DocUpdateFragmentHeader, crdt: CrdtType.Loro, roomId: 'frag', batchId, fragmentCount: 300, totalSizeBytes: 60 * 1024 * 1024 }),
+    ...Array.from({ length: 6 }, (_, f) => encode({ type: MessageType.DocUpdateFragment, crdt: CrdtType.Loro, roomId: 'frag', batchId: '0x99', index: f, fragment: new Uint8Array(1000) })),
+    encode({ type: MessageType.DocUpdateFragment, crdt: CrdtType.Loro, roomId: 'frag', batchId, index: 299, fragment: new Uint8Array(1000) }),
+  ]));
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'hostile') return writeHostileSeeds();
+  writeHostileSeeds();
   fs.rmSync(ROOT, { recursive: true, force: true });
   // ---- importUpdate: real updates on top of baseDoc(), and other shapes
   const base = baseDoc();

@@ -62,10 +62,14 @@ export const target: FuzzTarget = {
       resolveSettings: require('../../../server/options').resolveSettings,
       MemoryStorage: require('../../support/memoryStorage').MemoryStorage,
     };
-    core = new m.SyncCore(new m.MemoryStorage(), instantWal() as never, m.resolveSettings({}), recordingLogger(errors), new m.Metrics());
+    const storage = new m.MemoryStorage();
+    core = new m.SyncCore(storage, instantWal() as never, m.resolveSettings({}), recordingLogger(errors), new m.Metrics());
     const d = baseDoc();
     base = d.export({ mode: 'snapshot' });
     d.free();
+    // The room's state is in storage too, as on a server: a refusal that rebuilds the
+    // room from storage (an update nested too deep) must come back to it.
+    void storage.writeSnapshot({ snapshotId: 1, docId: 'fuzz', branch: 'main', createdAt: 0, createdBy: 'fuzz', lastOpId: 0, bytes: base, message: null });
   },
   async exec(input) {
     // Mutations would almost never pass Loro's checksum; fix it so they reach the decoder.

@@ -30,6 +30,8 @@ export class Metrics {
   readPauses = 0;
   /** Big updates imported in a worker thread (server/rooms/importOffThread.ts). */
   importsOffThread = 0;
+  /** Rooms loaded from the database in a worker thread (their rows since the last snapshot were costly to import). */
+  roomLoadsOffThread = 0;
   /** Observed in seconds. */
   readonly flushLatency = this.histogram('sqlroom_flush_duration_seconds', 'Flush transaction latency');
   readonly snapshotLatency = this.histogram('sqlroom_snapshot_duration_seconds', 'Snapshot export + write latency');

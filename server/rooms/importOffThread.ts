@@ -25,7 +25,7 @@ import { LoroDoc, type ImportStatus, type VersionVector } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { ImportPool, WorkerUnavailableError } from './importPool';
-import { isBroken } from './loroHealth';
+import { freeDoc, isBroken } from './loroHealth';
 import { adoptImportedDoc, depthHeadroom } from './nesting';
 import type { Room } from './room';
 import { addedSpans, errText, inspectBlob, type BlobInfo } from './updateInfo';
@@ -185,6 +185,50 @@ export class OffThreadImports {
     this.metrics.offThreadImportLatency.observe((performance.now() - started) / 1000);
     this.log.debug('update imported in a worker thread', { room: room.key, bytes: bytes.length, ms: Math.round(performance.now() - started) });
     return { kind: 'imported', status: reply.status };
+  }
+
+  /**
+   * Load a room's stored rows (after its snapshot) in a worker when importing
+   * them would be costly (estimated as for one update: their ops, plus their
+   * peers squared / 50, since rows of many unsynced peers are what is slow).
+   * True when `room.doc` now holds snapshot + rows; false: load on the main
+   * thread (cheap rows, no worker, a row Loro refuses, ops left pending: the
+   * main thread's load reports those row by row).
+   */
+  async load(room: Room, snapshot: Uint8Array | null, rows: Uint8Array[], shared: boolean): Promise<boolean> {
+    if (!rows.length || shared || this.closed || this.settings.workers <= 0) return false;
+    let ops = 0;
+    const peers = new Set<string>();
+    try {
+      for (const r of rows) {
+        const meta = inspectBlob(r);
+        ops += meta.span;
+        for (const p of meta.ranges.keys()) peers.add(String(p));
+      }
+    } catch {
+      return false;
+    }
+    if (ops + (peers.size * peers.size) / 50 < this.settings.minOps) return false;
+    const started = performance.now();
+    let reply;
+    try {
+      reply = await this.pool.run({ snapshot: snapshot ?? new Uint8Array(), bytes: new Uint8Array(), batch: rows, depthLimit: 0, depthHeadroom: 0 });
+    } catch {
+      return false;
+    }
+    if (!reply.ok || reply.status.pending) return false;
+    if (reply.snapshot) {
+      const before = room.doc;
+      room.doc = LoroDoc.fromSnapshot(reply.snapshot);
+      freeDoc(before);
+      room.coldDoc = true;
+      this.swapped.set(room, { doc: room.doc, ops: historyOps(room.doc), bytes: reply.snapshot });
+    } else if (snapshot) room.doc.import(snapshot); // the rows added nothing
+    const added = addedSpans(reply.status).opCount;
+    if (isPathological(reply.importMs, added, 0)) this.markSlow(room, reply.importMs, added);
+    this.metrics.roomLoadsOffThread++;
+    this.log.info('room loaded in a worker thread (costly rows since its snapshot)', { room: room.key, rows: rows.length, ops, peers: peers.size, ms: Math.round(performance.now() - started) });
+    return true;
   }
 
   /** A main-thread import took `ms`: a pathologically slow one sends the room's next updates to a worker. */

@@ -10,6 +10,8 @@ export interface OffThreadRequest {
   /** The room's document (empty: a new room). */
   snapshot: Uint8Array;
   bytes: Uint8Array;
+  /** Instead of `bytes`: stored rows imported together (a room loaded from the database). */
+  batch?: Uint8Array[];
   /** maxNestingDepth (0: not checked). */
   depthLimit: number;
   /** Levels the room can still gain before it could pass the limit (nesting.ts depthHeadroom). */

@@ -1,6 +1,6 @@
-// Worker thread: imports one big update into a copy of a room's document
-// (loaded from its snapshot) and sends back what the import did and the new
-// snapshot. Loro's import is synchronous and, for many concurrent edits,
+// Worker thread: imports an update (or a room's stored rows, when the room is
+// loaded) into a copy of a room's document (loaded from its snapshot) and
+// sends back what the import did and the new snapshot. Loro's import is synchronous and, for many concurrent edits,
 // takes seconds or minutes; here it blocks this thread, not the server's
 // event loop (see importOffThread.ts and importPool.ts).
 import { parentPort } from 'node:worker_threads';
@@ -15,7 +15,7 @@ function run(req: OffThreadRequest): OffThreadReply {
   try {
     if (req.snapshot.length) doc.import(req.snapshot);
     const t0 = performance.now();
-    const status = doc.import(req.bytes);
+    const status = req.batch ? doc.importBatch(req.batch) : doc.import(req.bytes);
     const importMs = performance.now() - t0;
     const spans = addedSpans(status);
     if (status.pending || spans.opCount === 0) return { id: req.id, ok: true, status, depth: null, snapshot: null, importMs };

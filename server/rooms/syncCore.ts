@@ -104,8 +104,10 @@ export class SyncCore {
     const t0 = performance.now();
     const state = await this.storage.loadRoom(ref.docId, ref.branch);
     const room = new Room(ref);
-    if (state.snapshot) room.doc.import(state.snapshot.bytes);
-    if (state.ops.length) {
+    // Rows of many unsynced peers can take Loro seconds: such a load runs in a worker thread.
+    const offThread = await this.offThread.load(room, state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes), !!this.storage.multiWriter);
+    if (!offThread && state.snapshot) room.doc.import(state.snapshot.bytes);
+    if (!offThread && state.ops.length) {
       try {
         const st = room.doc.importBatch(state.ops.map((o) => o.bytes));
         if (st.pending) this.log.warn('stored ops wait for dependencies the database lacks', { room: ref.key, pending: pendingText(st) });
@@ -128,7 +130,7 @@ export class SyncCore {
     room.opsSinceSnapshot = state.ops.reduce((n, o) => n + (o.opCount ?? 1), 0);
     room.bytesSinceSnapshot = state.ops.reduce((n, o) => n + o.bytes.length, 0);
     room.lastSnapshotBytes = state.snapshot?.bytes.length ?? 0;
-    room.coldDoc = !!state.snapshot && state.ops.length === 0;
+    room.coldDoc = offThread || (!!state.snapshot && state.ops.length === 0);
     this.rooms.set(ref.key, room);
     this.log.debug('room loaded', { room: ref.key, ops: state.ops.length, snapshot: state.snapshot?.snapshotId ?? null, ms: Math.round(performance.now() - t0) });
     return room;

@@ -13,7 +13,9 @@
 //    each taking Loro seconds: the room is found slow and every update of it
 //    goes to a worker; /healthz and another room answer throughout;
 //  - a big update the worker refuses (nesting too deep) is refused with the
-//    reason, the room is unchanged and keeps taking updates.
+//    reason, the room is unchanged and keeps taking updates;
+//  - a room whose rows since its snapshot hold such a crowd is loaded (after
+//    a restart) in a worker too, with every insert once.
 import * as assert from 'node:assert/strict';
 import { LoroDoc, LoroMap } from 'loro-crdt';
 import { MessageType, UpdateStatusCode } from 'loro-protocol';
@@ -182,5 +184,29 @@ describe('server: a big merge is imported off the event loop', function () {
     assert.equal(room.getMap('m').size, 0, 'nothing of the refused update is in the room');
     assert.match(textOf(room), /^(before after| afterbefore)$/);
     d.free();
+  });
+
+  it('a room whose stored rows hold a crowd of unsynced peers is loaded in a worker after a restart, every insert once', async () => {
+    const peers = 800;
+    const { start, base, crowd, after: smalls } = crowdAtOneSpot(peers, 3);
+    start.free();
+    // No snapshot by cost, and a crowd under the size that is snapshotted on the way out: the rows are what a restart loads.
+    const args = run.args(undefined, ['--snapshot-cost', '0', '--import-min-ops', '5000']);
+    let s = await run.start(args, 30_000);
+    const a = await joined(s.url, 'crowd');
+    clients.push(a);
+    for (const u of [base, crowd, ...smalls]) assert.equal((await a.ackFor(a.update('crowd', [u]), 180_000)).status, UpdateStatusCode.Ok);
+    for (const c of clients.splice(0)) c.close();
+    await run.stop();
+    s = await run.start(args, 30_000);
+    const room = await freshJoin(s.url, 'crowd', 180_000);
+    assert.equal(textOf(room).length, 'base'.length + peers + smalls.length, 'every insert once');
+    room.free();
+    assert.equal(await metric(s, 'sqlroom_room_loads_offthread_total'), 1, 'the rows were imported in a worker');
+    await waitFor(() => /room loaded in a worker thread/.test(s.stderr()), 'the load is logged');
+    // The room takes further updates after the swap.
+    const b = await joined(s.url, 'crowd');
+    clients.push(b);
+    assert.equal((await b.ackFor(b.update('crowd', [textUpdate('!', 999_999_999n)]), 180_000)).status, UpdateStatusCode.Ok);
   });
 });

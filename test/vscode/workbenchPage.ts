@@ -94,11 +94,22 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * accepted by accident).
  */
 export async function typeAtEndOfCell(page: Page, index: number, text: string): Promise<void> {
-  const editor = page.locator('.notebook-editor .monaco-list-row.code-cell-row').nth(index).locator('.monaco-editor').first();
+  const row = page.locator('.notebook-editor .monaco-list-row.code-cell-row').nth(index);
+  const editor = row.locator('.monaco-editor').first();
   await editor.scrollIntoViewIfNeeded();
-  const box = await editor.boundingBox();
-  if (!box) throw new Error(`code cell ${index} is not shown`);
-  await editor.click({ position: { x: box.width - 12, y: box.height - 6 } });
+  if (!(await editor.boundingBox())) throw new Error(`code cell ${index} is not shown`);
+  // Select the cell by a click on its status bar (between its items), then edit it from the keyboard:
+  // a click in the editor itself can land on a horizontal scrollbar at its bottom (a long
+  // line in an editor made narrow by the history panel) or under the toolbar above the first
+  // cell at its top, and then the keys go elsewhere.
+  const bar = row.locator('.cell-statusbar-container').first();
+  const barBox = await bar.boundingBox();
+  if (!barBox) throw new Error(`code cell ${index} has no status bar`);
+  await bar.click({ position: { x: barBox.width / 2, y: barBox.height / 2 } });
+  // Escape leaves the cell's editor if it kept the focus (Enter would type a line break), Enter edits the cell.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Enter');
+  await row.locator('.monaco-editor.focused').first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Control+End');
   await page.keyboard.type(text, { delay: 15 });
   await page.keyboard.press('Escape');

@@ -11,7 +11,7 @@ export interface BufferedOp {
   author: string;
   /** What the WAL holds for it (the client's bytes, or the export of what it added). */
   bytes: Uint8Array;
-  /** `bytes` hold exactly the ops it added (an export), not the client's bytes (which may repeat ops the room had). */
+  /** `bytes` hold exactly the ops it added (an export, or client bytes all of whose ops were new), so a row of it alone keeps them; else its row exports the ops from the document. */
   exact: boolean;
   /** The Loro ops it added to the room, per peer. */
   spans: SpanSummary & { ranges: Map<string, [number, number]> };

@@ -283,8 +283,11 @@ export class SyncCore {
       }
       // The client's bytes hold every op this import added unless it also
       // applied ops left pending by earlier updates: then the export of what it added.
-      exact = !!missing || room.hadPending;
-      stored = exact ? exportRanges(room.doc, spans.ranges) : bytes;
+      const exported = !!missing || room.hadPending;
+      stored = exported ? exportRanges(room.doc, spans.ranges) : bytes;
+      // Exactly those ops (nothing the room had already): its row can keep these bytes, with no
+      // export from the document when it is packed (which, in a room of many unsynced peers, is slow).
+      exact = exported || (spans.opCount > 0 && isExactUpdate(bytes, spans.opCount));
     } catch (err) {
       releaseRoom();
       if (!touched && !retried) {
@@ -491,7 +494,9 @@ export class SyncCore {
     const batch: FlushBatch = { ops: [], newBranches: [], heads: [] };
     const pack = { maxSpanMs: this.settings.flush.packSpanMs, single: !!this.storage.multiWriter };
     for (const room of rooms) {
-      const rows = room.takeForFlush((updates) => packUpdates(room.doc, room.ref, updates, pack, () => room.nextOpId++));
+      // In a room found slow (many unsynced peers), exporting merged rows from its document is slow too: a row per update, its own bytes.
+      const single = pack.single || Date.now() < room.slowImportsUntil;
+      const rows = room.takeForFlush((updates) => packUpdates(room.doc, room.ref, updates, single === pack.single ? pack : { ...pack, single }, () => room.nextOpId++));
       batch.ops.push(...rows);
       if (!room.known) {
         batch.newBranches.push({ docId: room.ref.docId, branch: room.ref.branch, createdAt: rows[0].firstAt, parentBranch: room.parentBranch, forkFrontiers: room.forkFrontiers });
@@ -945,6 +950,16 @@ export function ladderDrops(newestFirst: { snapshotId: number; lastOpId: number 
     else drop.push(x.snapshotId);
   }
   return drop;
+}
+
+/** Whether `bytes` (an update the room took) hold only the `added` ops: every op in it was new. */
+function isExactUpdate(bytes: Uint8Array, added: number): boolean {
+  try {
+    const info = inspectBlob(bytes);
+    return info.mode === 'update' && info.span === added;
+  } catch {
+    return false;
+  }
 }
 
 /** Updates bigger than this are checked for deep nesting on a fork before the import; smaller ones after it. */

@@ -38,6 +38,24 @@ export class TokenBucket {
     return false;
   }
 
+  /** Takes `cost` even past what the bucket holds (it goes into debt): for pacing, not refusing (readPacing.ts). */
+  charge(cost: number): void {
+    this.refill();
+    this.tokens -= cost;
+  }
+
+  /** Milliseconds until the bucket is out of debt (0 when it is not in debt). */
+  get debtMs(): number {
+    this.refill();
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.ratePerSecond) * 1000;
+  }
+
+  /** Tokens taken from the full bucket lately. */
+  get used(): number {
+    this.refill();
+    return this.capacity - this.tokens;
+  }
+
   /** True when the bucket is full and has been for a while (nothing to remember). */
   get idle(): boolean {
     this.refill();

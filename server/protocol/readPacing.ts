@@ -6,51 +6,11 @@
 // for as long as its client is over its budget: TCP's own flow control then
 // slows the sender, and the server's work per connection is bounded by
 // construction.
-/** A bucket that goes into debt: each frame is charged after it was read, and the debt says how long to stop reading. */
-export class PacingBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly capacity: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    this.tokens = capacity;
-    this.last = now();
-  }
-
-  private refill(): void {
-    const t = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
-    this.last = t;
-  }
-
-  charge(bytes: number): void {
-    this.refill();
-    this.tokens -= bytes;
-  }
-
-  /** Milliseconds until the bucket is out of debt (0 when it is not in debt). */
-  get waitMs(): number {
-    this.refill();
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.ratePerSecond) * 1000;
-  }
-
-  /** Bytes taken from the full bucket (how much this reader sent lately). */
-  get used(): number {
-    this.refill();
-    return this.capacity - this.tokens;
-  }
-
-  get idle(): boolean {
-    return this.used <= 0;
-  }
-}
+import { TokenBucket } from './limits';
 
 /** Reading budgets shared by key (a remote address); idle ones are forgotten. */
 export class KeyedPacing {
-  private readonly buckets = new Map<string, PacingBucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly ratePerSecond: number,
@@ -63,11 +23,11 @@ export class KeyedPacing {
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= 1024) for (const [k, old] of this.buckets) if (old.idle) this.buckets.delete(k);
-      b = new PacingBucket(this.ratePerSecond, this.ratePerSecond, this.now);
+      b = new TokenBucket(this.ratePerSecond, this.ratePerSecond, this.now);
       this.buckets.set(key, b);
     }
     b.charge(bytes);
-    return b.waitMs;
+    return b.debtMs;
   }
 }
 
@@ -80,7 +40,7 @@ export class KeyedPacing {
 export const HEAVY_BYTES = 256 * 1024;
 
 export class ReadPacer {
-  private readonly own: PacingBucket | null;
+  private readonly own: TokenBucket | null;
 
   constructor(
     bytesPerSecond: number,
@@ -89,7 +49,7 @@ export class ReadPacer {
     now?: () => number,
   ) {
     // One second's worth at once: enough for any update a person makes, little for a flood.
-    this.own = bytesPerSecond > 0 ? new PacingBucket(bytesPerSecond, bytesPerSecond, now) : null;
+    this.own = bytesPerSecond > 0 ? new TokenBucket(bytesPerSecond, bytesPerSecond, now) : null;
   }
 
   /** Charge a frame of `bytes`; returns how long to stop reading (ms, 0: read on). */
@@ -97,7 +57,7 @@ export class ReadPacer {
     if (!this.own) return 0;
     this.own.charge(bytes);
     const shared = this.byAddress.charge(this.address, bytes);
-    const own = this.own.waitMs;
+    const own = this.own.debtMs;
     if (own > 0) return own;
     return shared > 0 && this.own.used > HEAVY_BYTES ? shared : 0;
   }

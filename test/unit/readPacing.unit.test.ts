@@ -2,7 +2,8 @@
 // over its own budget waits until it is back within it; over the address's
 // budget, only the heavy senders of that address wait.
 import * as assert from 'node:assert/strict';
-import { HEAVY_BYTES, KeyedPacing, PacingBucket, ReadPacer } from '../../server/protocol/readPacing';
+import { TokenBucket } from '../../server/protocol/limits';
+import { HEAVY_BYTES, KeyedPacing, ReadPacer } from '../../server/protocol/readPacing';
 
 describe('read pacing', () => {
   let now = 0;
@@ -12,15 +13,15 @@ describe('read pacing', () => {
   });
 
   it('a bucket in debt says how long until it is out of it, and refills at its rate', () => {
-    const b = new PacingBucket(1000, 1000, clock);
+    const b = new TokenBucket(1000, 1000, clock);
     b.charge(1000);
-    assert.equal(b.waitMs, 0);
+    assert.equal(b.debtMs, 0);
     b.charge(500);
-    assert.equal(b.waitMs, 500);
+    assert.equal(b.debtMs, 500);
     now = 250;
-    assert.equal(b.waitMs, 250);
+    assert.equal(b.debtMs, 250);
     now = 2000;
-    assert.equal(b.waitMs, 0);
+    assert.equal(b.debtMs, 0);
     assert.ok(b.idle);
   });
 

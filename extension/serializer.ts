@@ -129,8 +129,9 @@ export class SqlroomSerializer implements vscode.NotebookSerializer {
         return vsCell;
       }),
     );
-    // A version (sqlroom-version:) shows the live notebook's id and server, so
-    // that a compare finds the notebook metadata equal; its fork's own id is transient.
+    // A copy of a version that Compare opens (sqlroom-version:…&cmp=1) shows the live
+    // notebook's id and server, so that the diff finds the notebook metadata equal;
+    // its fork's own id is transient. A version opened on its own keeps its own id.
     const version = this.registry.versionOf(docId);
     const shown = version ? { docId: version.docId, ...(version.server ? { server: version.server } : {}), [VERSION_DOC_ID_KEY]: docId } : { docId, ...(server ? { server } : {}) };
     nbData.metadata = { ...shown, meta: editorMeta(data.meta) };

@@ -4,8 +4,9 @@
 // metadata; the document id, server and Loro `meta` in notebook metadata.
 // VS Code's notebook diff (Compare) shows every notebook-metadata difference
 // that is not transient, so that metadata holds only what is the same for two
-// versions of one notebook: the document id of the file (also for a version
-// view, whose own registry key is the transient `versionDocId`), the server,
+// versions of one notebook: the document id of the file (also for the copy of
+// a version that Compare opens, whose own registry key is the transient
+// `versionDocId`; a version opened on its own keeps its own id), the server,
 // and `meta` without the peer id -> name map (which grows with each new peer).
 import type { CellData, NotebookData } from '../../server/shared/notebookTypes';
 

@@ -161,6 +161,8 @@ describe('Two people, two windows, keyboard and mouse', function () {
     await until('A\'s mark in window B', pidB, file, (n) => text(n).includes('kappa after restore'));
     const marks = [' -- kappa after restore', ' -- iota after restore']; // cell 0 from A, cell 1 from B
     const marked = checkpoint.map((c, i) => ({ ...c, source: c.source + (marks[i] ?? '') }));
+    // Only one-line strings were typed, each at the end of its cell: a line break means a key went astray.
+    for (const c of marked) assert.ok(!c.source.includes('\n'), `a line break was typed into a cell: ${JSON.stringify(c.source)}`);
     for (const [pid, w] of [[pidA, 'A'], [pidB, 'B']] as const) {
       const now = await until(`window ${w} to show the checkpoint and the two marks`, pid, file, (n) => JSON.stringify(n.cells) === JSON.stringify(marked));
       assert.deepStrictEqual(now.cells, marked, `window ${w} changed by itself after the restore`);

@@ -106,9 +106,9 @@ export async function typeAtEndOfCell(page: Page, index: number, text: string): 
   const barBox = await bar.boundingBox();
   if (!barBox) throw new Error(`code cell ${index} has no status bar`);
   await bar.click({ position: { x: barBox.width / 2, y: barBox.height / 2 } });
-  // Escape leaves the cell's editor if it kept the focus (Enter would type a line break), Enter edits the cell.
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Enter');
+  // The cell is selected; Enter edits it, unless its editor kept the focus (Enter would then type a line break).
+  await page.locator('.notebook-editor .monaco-list-row.code-cell-row.focused').nth(0).waitFor({ timeout: 10_000 });
+  if ((await row.locator('.monaco-editor.focused').count()) === 0) await page.keyboard.press('Enter');
   await row.locator('.monaco-editor.focused').first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Control+End');
   await page.keyboard.type(text, { delay: 15 });

@@ -33,7 +33,7 @@ import { DEFAULT_BRANCH } from './roomId';
 import { WAL_FULL_CODE } from '../wal/walLimit';
 import type { PresenceHub, PresenceMember } from '../rooms/presence';
 import { KeyedBuckets, RateLimiter, TokenBucket, addDocBytes, docSize } from './limits';
-import { KeyedPacing, ReadPacer } from './readPacing';
+import { ReadPacer } from './readPacing';
 
 interface Membership {
   room: Room;
@@ -58,7 +58,7 @@ export interface SharedLimits {
   /** Bytes announced by open fragmented updates, over all connections. */
   fragments: { held: number };
   /** Bytes read per remote address (read pacing). */
-  reads: KeyedPacing;
+  reads: KeyedBuckets;
 }
 
 export function sharedLimits(limits: LimitSettings): SharedLimits {
@@ -66,7 +66,7 @@ export function sharedLimits(limits: LimitSettings): SharedLimits {
     joins: new KeyedBuckets(limits.maxJoinsPerSecondPerAddress, limits.rateBurstSeconds),
     tokenBytes: new KeyedBuckets(limits.maxTokenBytesPerSecond, limits.rateBurstSeconds),
     fragments: { held: 0 },
-    reads: new KeyedPacing(limits.maxReadBytesPerSecondPerAddress),
+    reads: new KeyedBuckets(limits.maxReadBytesPerSecondPerAddress, 1),
   };
 }
 

@@ -81,14 +81,25 @@ export class KeyedBuckets {
   }
 
   take(key: string, cost: number, oversize = false): boolean {
-    if (!this.enabled) return true;
+    return !this.enabled || this.bucket(key).take(cost, oversize);
+  }
+
+  /** Charge `cost` to `key` even past its budget (pacing, readPacing.ts); returns how long `key` is in debt (ms). */
+  charge(key: string, cost: number): number {
+    if (!this.enabled) return 0;
+    const b = this.bucket(key);
+    b.charge(cost);
+    return b.debtMs;
+  }
+
+  private bucket(key: string): TokenBucket {
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= 1024) for (const [k, old] of this.buckets) if (old.idle) this.buckets.delete(k);
       b = new TokenBucket(this.ratePerSecond, this.ratePerSecond * Math.max(1, this.burstSeconds), this.now);
       this.buckets.set(key, b);
     }
-    return b.take(cost, oversize);
+    return b;
   }
 }
 

@@ -6,30 +6,7 @@
 // for as long as its client is over its budget: TCP's own flow control then
 // slows the sender, and the server's work per connection is bounded by
 // construction.
-import { TokenBucket } from './limits';
-
-/** Reading budgets shared by key (a remote address); idle ones are forgotten. */
-export class KeyedPacing {
-  private readonly buckets = new Map<string, TokenBucket>();
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly now?: () => number,
-  ) {}
-
-  /** Charge `bytes` to `key`; returns how long that key is in debt (ms). */
-  charge(key: string, bytes: number): number {
-    if (this.ratePerSecond <= 0) return 0;
-    let b = this.buckets.get(key);
-    if (!b) {
-      if (this.buckets.size >= 1024) for (const [k, old] of this.buckets) if (old.idle) this.buckets.delete(k);
-      b = new TokenBucket(this.ratePerSecond, this.ratePerSecond, this.now);
-      this.buckets.set(key, b);
-    }
-    b.charge(bytes);
-    return b.debtMs;
-  }
-}
+import { TokenBucket, type KeyedBuckets } from './limits';
 
 /**
  * A connection stops reading when it is over its own budget, or when its
@@ -44,7 +21,8 @@ export class ReadPacer {
 
   constructor(
     bytesPerSecond: number,
-    private readonly byAddress: KeyedPacing,
+    /** Reading budgets per remote address (one second's worth at once). */
+    private readonly byAddress: KeyedBuckets,
     private readonly address: string,
     now?: () => number,
   ) {

@@ -2,8 +2,8 @@
 // over its own budget waits until it is back within it; over the address's
 // budget, only the heavy senders of that address wait.
 import * as assert from 'node:assert/strict';
-import { TokenBucket } from '../../server/protocol/limits';
-import { HEAVY_BYTES, KeyedPacing, ReadPacer } from '../../server/protocol/readPacing';
+import { KeyedBuckets, TokenBucket } from '../../server/protocol/limits';
+import { HEAVY_BYTES, ReadPacer } from '../../server/protocol/readPacing';
 
 describe('read pacing', () => {
   let now = 0;
@@ -26,7 +26,7 @@ describe('read pacing', () => {
   });
 
   it('a connection past one second of its rate waits; a quiet one never does', () => {
-    const address = new KeyedPacing(0, clock);
+    const address = new KeyedBuckets(0, 1, clock);
     const p = new ReadPacer(1_000_000, address, 'a', clock);
     assert.equal(p.charge(600_000), 0);
     assert.equal(p.charge(600_000), 200);
@@ -37,7 +37,7 @@ describe('read pacing', () => {
   });
 
   it("over the address's budget, its heavy senders wait and its light ones do not", () => {
-    const address = new KeyedPacing(1_000_000, clock);
+    const address = new KeyedBuckets(1_000_000, 1, clock);
     const heavy = new ReadPacer(10_000_000, address, '10.0.0.1', clock);
     const light = new ReadPacer(10_000_000, address, '10.0.0.1', clock);
     const elsewhere = new ReadPacer(10_000_000, address, '10.0.0.2', clock);
@@ -48,7 +48,7 @@ describe('read pacing', () => {
   });
 
   it('0 turns pacing off', () => {
-    const p = new ReadPacer(0, new KeyedPacing(0, clock), 'a', clock);
+    const p = new ReadPacer(0, new KeyedBuckets(0, 1, clock), 'a', clock);
     assert.equal(p.charge(1e12), 0);
   });
 });

@@ -52,6 +52,11 @@ export function historyOps(doc: LoroDoc): number {
   return opsIn(doc.oplogVersion());
 }
 
+/** The cost model above: an import's ops, plus half the ops it is concurrent with, plus its peers squared / 50. */
+function importCost(ops: number, concurrent: number, peers: number): number {
+  return ops + concurrent / 2 + (peers * peers) / 50;
+}
+
 /**
  * Whether importing `blob` into `doc` had better run in a worker (see the
  * cost model above). Its ops cost the most; ops of the document concurrent
@@ -71,8 +76,7 @@ export function worthOffThread(doc: LoroDoc, blob: Pick<BlobInfo, 'span' | 'star
     }
     concurrent = Math.max(0, history - opsIn(start));
   } else concurrent = history;
-  const peers = blob.ranges.size;
-  const cost = blob.span + concurrent / 2 + (peers * peers) / 50;
+  const cost = importCost(blob.span, concurrent, blob.ranges.size);
   return cost >= settings.minOps && cost * 4 >= history;
 }
 
@@ -208,7 +212,8 @@ export class OffThreadImports {
     } catch {
       return false;
     }
-    if (ops + (peers.size * peers.size) / 50 < this.settings.minOps) return false;
+    // Rows are stored without their concurrency: their peers stand for it.
+    if (importCost(ops, 0, peers.size) < this.settings.minOps) return false;
     const started = performance.now();
     let reply;
     try {

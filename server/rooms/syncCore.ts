@@ -496,7 +496,7 @@ export class SyncCore {
     for (const room of rooms) {
       // In a room found slow (many unsynced peers), exporting merged rows from its document is slow too: a row per update, its own bytes.
       const single = pack.single || Date.now() < room.slowImportsUntil;
-      const rows = room.takeForFlush((updates) => packUpdates(room.doc, room.ref, updates, single === pack.single ? pack : { ...pack, single }, () => room.nextOpId++));
+      const rows = room.takeForFlush((updates) => packUpdates(room.doc, room.ref, updates, { ...pack, single }, () => room.nextOpId++));
       batch.ops.push(...rows);
       if (!room.known) {
         batch.newBranches.push({ docId: room.ref.docId, branch: room.ref.branch, createdAt: rows[0].firstAt, parentBranch: room.parentBranch, forkFrontiers: room.forkFrontiers });

@@ -80,6 +80,7 @@ export class NotebookRegistry {
 
   delete(docId: string): void {
     this.docs.delete(docId);
+    this.versions.delete(docId);
   }
 
   getOrCreate(docId: string, create: () => NotebookDoc): NotebookDoc {

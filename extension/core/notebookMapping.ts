@@ -24,7 +24,7 @@ export interface VsCellLike {
 
 /** What a notebook's metadata carries for SQLRoom. */
 export interface SqlroomNotebookMetadata {
-  /** The registry key of the Loro document the notebook shows: the file's document id, or a version view's own (`versionDocId`). */
+  /** The registry key of the Loro document the notebook shows: the file's document id, or a compare copy's own (`versionDocId`). */
   docId: string;
   server?: string;
   meta: Record<string, unknown>;
@@ -62,8 +62,8 @@ export function notebookFromVs(cells: readonly VsCellLike[], meta: Record<string
 }
 
 /**
- * Notebook-metadata key of a version view's own document id (the registry key
- * of its read-only fork). Declared transient to VS Code: the diff editor does
+ * Notebook-metadata key of the own document id (the registry key of its
+ * read-only fork) of a version's copy that Compare opens. Declared transient to VS Code: the diff editor does
  * not compare it and the serializer never receives it (versions are not saved).
  */
 export const VERSION_DOC_ID_KEY = 'versionDocId';

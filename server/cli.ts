@@ -63,6 +63,8 @@ serve:
   --flush-ms N           ... or when the oldest buffered update is N ms old (default 300)
   --flush-stall-ms N     a flush running longer than N ms means the database is stalled: /healthz
                          degraded, sqlroom_degraded 1, the WAL limit applies (default 10000, 0 = never)
+  --flush-backlog N      past N acknowledged updates not yet in the database, stop reading clients until the
+                         running flush ends: bounds what a restart after a crash replays (default 3000, 0 = never)
   --snapshot-cost F      snapshot once replaying the ops stored since the last snapshot costs more than
                          loading a new one, a byte of ops counted as F bytes of snapshot (default 8, 0 = off)
   --snapshot-ops N       also snapshot after N stored Loro ops (default 0 = by cost only)
@@ -138,6 +140,7 @@ const OPTIONS = {
   'wal-dir': { type: 'string' },
   'wal-max-bytes': { type: 'string' },
   'flush-stall-ms': { type: 'string' },
+  'flush-backlog': { type: 'string' },
   'flush-ops': { type: 'string' },
   'flush-bytes': { type: 'string' },
   'flush-ms': { type: 'string' },
@@ -320,6 +323,7 @@ async function serve(v: Values): Promise<void> {
       maxDelayMs: int(v['flush-ms'], 'flush-ms'),
       sharedDelayMs: int(v['flush-shared-ms'], 'flush-shared-ms'),
       stallMs: int(v['flush-stall-ms'], 'flush-stall-ms'),
+      maxBacklog: int(v['flush-backlog'], 'flush-backlog'),
       packSpanMs: int(v['pack-ms'], 'pack-ms'),
     },
     imports: { workers: int(v['import-workers'], 'import-workers'), minOps: int(v['import-min-ops'], 'import-min-ops', 1) },

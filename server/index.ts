@@ -61,6 +61,8 @@ export interface ServerStats {
   /** Bytes of websocket frames read from clients, and times reading a socket was paused for its budget. */
   bytesRead: number;
   readPauses: number;
+  /** Times reading a socket stopped because the flush was behind (flush.maxBacklog). */
+  backlogPauses: number;
   opsStored: number;
   updatesStored: number;
   flushes: number;
@@ -151,6 +153,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       opsRejected: metrics.opsRejected,
       bytesRead: metrics.bytesRead,
       readPauses: metrics.readPauses,
+      backlogPauses: metrics.backlogPauses,
       opsStored: metrics.opsStored,
       updatesStored: metrics.updatesStored,
       flushes: metrics.flushes,
@@ -299,7 +302,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     // One attempt: when the database cannot be written (a full disk, a lock) the
     // server serves from the WAL (degraded) and the flush retries in the background,
     // instead of refusing every client while it retries here.
-    await c.flushAll(0).catch((err) => log.warn('replayed updates stay in the WAL until the database is writable; serving from the WAL and retrying', { error: errText(err) }));
+    await c.flushAll(0, false).catch((err) => log.warn('replayed updates stay in the WAL until the database is writable; serving from the WAL and retrying', { error: errText(err) }));
     core = c;
   } catch (err) {
     await new Promise<void>((r) => httpServer.close(() => r()));

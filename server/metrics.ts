@@ -28,6 +28,8 @@ export class Metrics {
   bytesRead = 0;
   /** Times reading a socket was stopped because its client was over its reading budget (server/protocol/readPacing.ts). */
   readPauses = 0;
+  /** Times reading a socket was stopped because the database flush was behind (flush.maxBacklog). */
+  backlogPauses = 0;
   /** Big updates imported in a worker thread (server/rooms/importOffThread.ts). */
   importsOffThread = 0;
   /** Rooms loaded from the database in a worker thread (their rows since the last snapshot were costly to import). */

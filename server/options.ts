@@ -33,6 +33,13 @@ export interface FlushSettings {
    * long (ms): the time resolution of analytics and time travel.
    */
   packSpanMs: number;
+  /**
+   * Acknowledged updates not yet in the database past which the server stops
+   * reading its clients until the running flush ends (0 = never). What is
+   * unflushed is what a restart after a crash replays from the write-ahead log;
+   * while the database is down or stalled the WAL size limit applies instead.
+   */
+  maxBacklog: number;
 }
 
 export interface SnapshotSettings {
@@ -193,7 +200,7 @@ export interface ResolvedSettings {
   walMaxBytes: number;
 }
 
-export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000, stallMs: 10_000, packSpanMs: 1000 };
+export const DEFAULT_FLUSH: FlushSettings = { maxOps: 200, maxBytes: 512 * 1024, maxDelayMs: 300, sharedDelayMs: 50, retryInitialMs: 200, retryMaxMs: 10_000, stallMs: 10_000, packSpanMs: 1000, maxBacklog: 3000 };
 export const DEFAULT_SNAPSHOT: SnapshotSettings = { replayCostFactor: 8, minOps: 1000, everyOps: 0, everyMs: 10 * 60_000, thin: true, retainOps: null };
 export const DEFAULT_LIMITS: LimitSettings = {
   maxFrameBytes: 1024 * 1024,

@@ -57,6 +57,7 @@ const COUNTERS: Def[] = [
   ['sqlroom_snapshots_total', 'Snapshots written', (r) => r.s.snapshots],
   ['sqlroom_snapshot_failures_total', 'Snapshots that failed', (r) => r.m.snapshotFailures],
   ['sqlroom_read_bytes_total', 'Bytes of websocket frames read from clients', (r) => r.m.bytesRead],
+  ['sqlroom_backlog_pauses_total', 'Times reading a socket stopped until a flush ended because more than flush.maxBacklog acknowledged updates were not yet in the database', (r) => r.m.backlogPauses],
   ['sqlroom_read_pauses_total', 'Times reading a socket stopped because its client sent faster than maxReadBytesPerSecond(PerAddress)', (r) => r.m.readPauses],
   ['sqlroom_protocol_errors_total', 'Malformed or unexpected frames', (r) => r.s.protocolErrors],
   ['sqlroom_wal_fsyncs_total', 'WAL group commits (fdatasync)', (r) => r.wal.fsyncs],

@@ -199,19 +199,36 @@ export class Connection implements RoomMember, PresenceMember {
 
   // ---- framing ----------------------------------------------------------
 
-  /** Stop reading this socket while its client is over its reading budget (readPacing.ts). */
+  /**
+   * Stop reading this socket while its client is over its reading budget
+   * (readPacing.ts), or while the database flush is behind (SyncCore.backlogFull).
+   */
   private pace(frameBytes: number): void {
     this.core.metrics.bytesRead += frameBytes;
     const wait = this.pacer.charge(frameBytes);
-    if (wait <= 0 || this.readPause) return;
-    this.core.metrics.readPauses++;
+    if (this.readPause) return;
+    if (wait > 0) {
+      this.core.metrics.readPauses++;
+      this.pauseReading(wait);
+    } else if (this.core.backlogFull()) {
+      this.core.metrics.backlogPauses++;
+      this.pauseReading(1000, this.core.flushEnded());
+    }
+  }
+
+  /** At most a second at a time (or until `until`): the budgets are looked at again with the next frame. */
+  private pauseReading(ms: number, until?: Promise<void>): void {
     this.ws.pause();
-    // At most a second at a time: the budget is looked at again with the next frame.
-    this.readPause = setTimeout(() => {
+    const resume = () => {
+      if (this.readPause !== timer) return; // this pause already ended
+      clearTimeout(timer);
       this.readPause = null;
       if (!this.closed) this.ws.resume();
-    }, Math.min(1000, Math.ceil(wait)));
-    this.readPause.unref?.();
+    };
+    const timer = setTimeout(resume, Math.min(1000, Math.ceil(ms)));
+    timer.unref?.();
+    this.readPause = timer;
+    void until?.then(resume);
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {

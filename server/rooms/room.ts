@@ -83,6 +83,8 @@ export class Room {
   /** Flushes a due snapshot has waited for a moment with nothing unstored (then it needs no fork). */
   snapshotWaits = 0;
   lastSnapshotAt = Date.now();
+  /** The snapshot being written (one at a time per room: each takes the next snapshot id). */
+  snapshotRunning: Promise<unknown> | null = null;
   /** doc_branches row exists. */
   known = false;
   parentBranch: string | null = null;

@@ -36,6 +36,9 @@ export type AcceptResult =
   /** The database is down and the write-ahead file is at its size limit: nothing was applied. */
   | { kind: 'wal-full'; reason: string };
 
+/** A snapshot was asked for a room no longer in memory. */
+class RoomUnloadedError extends Error {}
+
 export class ForkError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -66,6 +69,10 @@ export class SyncCore {
   private recovering = false;
   /** Snapshots being written because a room leaves memory (SyncCore.snapshotBeforeLeaving). */
   private readonly leaving = new Map<Room, Promise<void>>();
+  /** Rooms of recent flushes whose snapshot may be due, and the background run that writes them. */
+  private readonly snapshotCandidates = new Set<Room>();
+  private autoSnapshotting: Promise<void> | null = null;
+  private backlogLoggedAt = 0;
   /** Date.now() when the running flush started (0: none), for the stall watchdog. */
   private flushStartedAt = 0;
   private stallLogged = false;
@@ -462,6 +469,30 @@ export class SyncCore {
     this.log.warn('flush stalled: the database has not answered; serving from the write-ahead log', { ms: Date.now() - started, stallMs: this.settings.flush.stallMs, bufferedOps: this.stats().bufferedOps });
   }
 
+  /**
+   * More acknowledged updates wait for the database than flush.maxBacklog while
+   * it takes writes: connections stop reading until the flush ends. Under a load
+   * the server cannot keep up with, each database round trip waits a turn of an
+   * event loop full of incoming updates, the flush falls behind, and a crash
+   * would leave all of it to replay; pausing the readers empties the loop.
+   */
+  backlogFull(): boolean {
+    const max = this.settings.flush.maxBacklog;
+    if (max <= 0 || this.closed || this.databaseProblem()) return false;
+    const depth = this.wal.depth();
+    if (depth < max) return false;
+    if (Date.now() - this.backlogLoggedAt > 60_000) {
+      this.backlogLoggedAt = Date.now();
+      this.log.warn('the database flush is behind: slowing clients until it catches up', { unflushed: depth, maxBacklog: max });
+    }
+    return true;
+  }
+
+  /** Resolves when the running flush ends (soon, when none runs: one is due). */
+  flushEnded(): Promise<void> {
+    return this.flushing ? this.flushing.then(() => undefined) : new Promise((r) => setTimeout(r, 20));
+  }
+
   /** Why the database cannot take writes right now (a failed or stalled flush), or null. */
   databaseProblem(): string | null {
     if (this.lastFlushError) return this.lastFlushError;
@@ -471,13 +502,20 @@ export class SyncCore {
     return null;
   }
 
-  /** Flush until nothing is buffered; throws if the database keeps failing past `deadlineMs`. */
-  async flushAll(deadlineMs = 10_000): Promise<void> {
+  /**
+   * Flush until nothing is buffered; throws if the database keeps failing past `deadlineMs`.
+   * `withSnapshots`: also wait for the snapshots those flushes made due.
+   */
+  async flushAll(deadlineMs = 10_000, withSnapshots = true): Promise<void> {
     const end = Date.now() + deadlineMs;
     for (;;) {
       if (this.flushing) await this.flushing;
       const dirty = [...this.rooms.values()].some((r) => r.unflushed);
-      if (!dirty) return;
+      if (!dirty) {
+        // Callers (checkpoint, stop, tests) expect the due snapshots written too.
+        if (withSnapshots && this.autoSnapshotting) await this.autoSnapshotting;
+        return;
+      }
       if (this.retryAt > Date.now()) {
         if (Date.now() >= end) throw new Error(`database unavailable: ${this.lastFlushError}`);
         await new Promise((r) => setTimeout(r, Math.min(this.retryAt - Date.now(), 100)));
@@ -563,7 +601,24 @@ export class SyncCore {
     for (const [seg, { n, bytes }] of perSegment) this.wal.release(seg, n, bytes);
     this.inviteRefused();
     this.log.debug('flushed', { rows: batch.ops.length, rooms: rooms.length, ms: Math.round(ms) });
-    await this.autoSnapshots(rooms);
+    this.snapshotLater(rooms);
+  }
+
+  /**
+   * Due snapshots are written after the flush, in the background: each is a few
+   * round trips to the database, and under load each round trip waits a turn
+   * of the event loop; the next flush must not wait for them.
+   */
+  private snapshotLater(rooms: Room[]): void {
+    for (const room of rooms) this.snapshotCandidates.add(room);
+    if (this.autoSnapshotting) return;
+    this.autoSnapshotting = (async () => {
+      while (this.snapshotCandidates.size && !this.closed) {
+        const batch = [...this.snapshotCandidates];
+        this.snapshotCandidates.clear();
+        await this.autoSnapshots(batch);
+      }
+    })().finally(() => (this.autoSnapshotting = null));
   }
 
   /**
@@ -612,6 +667,7 @@ export class SyncCore {
 
   private async autoSnapshots(rooms: Room[]): Promise<void> {
     for (const room of rooms) {
+      if (this.rooms.get(room.key) !== room) continue; // unloaded meanwhile (it took its snapshot then)
       const due = this.snapshotDue(room);
       if (!due) continue;
       // By cost: best when nothing is unstored (a plain export, no fork); a busy room gets a few flushes to reach such a moment.
@@ -626,6 +682,7 @@ export class SyncCore {
           room.bytesSinceSnapshot = 0;
           continue;
         }
+        if (err instanceof RoomUnloadedError) continue;
         this.log.warn('snapshot failed', { room: room.key, error: errText(err) });
       }
     }
@@ -654,13 +711,25 @@ export class SyncCore {
    */
   snapshot(room: Room, createdBy: string, message: string | null, leaseWaitMs = 0): Promise<{ snapshotId: number; lastOpId: number; bytes: number; deletedOps: number }> {
     // Several processes (multi-writer storage): only the lease holder snapshots and compacts.
-    return withLease(this.storage, room, 60_000, leaseWaitMs, () => this.snapshotNow(room, createdBy, message));
+    const before = room.snapshotRunning?.catch(() => undefined) ?? Promise.resolve();
+    const run = before.then(() => withLease(this.storage, room, 60_000, leaseWaitMs, () => this.snapshotNow(room, createdBy, message)));
+    room.snapshotRunning = run;
+    const done = () => {
+      if (room.snapshotRunning === run) room.snapshotRunning = null;
+    };
+    run.then(done, done);
+    return run;
   }
 
   private async snapshotNow(room: Room, createdBy: string, message: string | null): Promise<{ snapshotId: number; lastOpId: number; bytes: number; deletedOps: number }> {
     const t0 = performance.now();
+    // Queued behind another snapshot of a room that then left memory (its document is freed).
+    if (this.rooms.get(room.key) !== room) throw new RoomUnloadedError(`room ${room.key} left memory before its snapshot (it wrote one as it left)`);
     const bytes = storedSnapshot(room);
     if (!bytes) throw new Error('an update of this room is imported but not yet in the write-ahead log; snapshot later');
+    // Flushes may store more rows while this one is written: those stay counted.
+    const coveredOps = room.opsSinceSnapshot;
+    const coveredBytes = room.bytesSinceSnapshot;
     let snapshotId = room.nextSnapshotId;
     // Multi-writer: the doc holds every row up to seenOpId (and maybe more).
     const lastOpId = this.storage.multiWriter ? room.seenOpId : room.lastStoredOpId;
@@ -672,8 +741,8 @@ export class SyncCore {
       throw err;
     }
     room.nextSnapshotId = snapshotId + 1;
-    room.opsSinceSnapshot = 0;
-    room.bytesSinceSnapshot = 0;
+    room.opsSinceSnapshot = Math.max(0, room.opsSinceSnapshot - coveredOps);
+    room.bytesSinceSnapshot = Math.max(0, room.bytesSinceSnapshot - coveredBytes);
     room.lastSnapshotBytes = bytes.length;
     room.lastSnapshotAt = Date.now();
     this.metrics.snapshots++;
@@ -830,16 +899,23 @@ export class SyncCore {
     let invalid = 0;
     let waiting = 0;
     this.recovering = true; // replayed entries were acked before: never refused by the size limit (a failed start ends the server)
-    // Load the rooms first, then import every entry in WAL order.
-    const targets: (Room | null)[] = [];
+    // Load the rooms first (together: some load in worker threads), then import every entry in WAL order.
+    const loaded = new Map<string, Promise<Room | null>>();
     for (const e of entries) {
+      if (loaded.has(e.roomKey)) continue;
+      let ref: RoomRef;
       try {
-        targets.push(await this.getRoom(parseRoomId(e.roomKey)));
+        ref = parseRoomId(e.roomKey);
       } catch (err) {
         if (!(err instanceof InvalidIdError)) throw err;
-        targets.push(null);
+        loaded.set(e.roomKey, Promise.resolve(null));
+        continue;
       }
+      loaded.set(e.roomKey, this.getRoom(ref));
     }
+    const keys = [...loaded.keys()];
+    const rooms = new Map((await Promise.all(loaded.values())).map((room, i) => [keys[i], room]));
+    const targets = entries.map((e) => rooms.get(e.roomKey) ?? null);
     const results = await Promise.all(entries.map((e, i) => (targets[i] ? this.accept(targets[i]!, e.bytes, e.author, e.createdAt, e.segment) : Promise.resolve({ kind: 'invalid', reason: 'bad room id' } as AcceptResult))));
     results.forEach((res, i) => {
       if (res.kind === 'stored') replayed++;
@@ -897,6 +973,7 @@ export class SyncCore {
       flushed = false;
       this.log.error('shutdown flush incomplete; the write-ahead log keeps the rest for the next start', { error: errText(err) });
     }
+    if (this.autoSnapshotting) await this.autoSnapshotting;
     for (const room of this.rooms.values()) {
       if (room.idleTimer) clearTimeout(room.idleTimer);
       if (flushed) await this.snapshotBeforeLeaving(room, deadline);

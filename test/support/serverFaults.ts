@@ -14,7 +14,18 @@ export type FaultMode = 'none' | 'fail' | 'commit-then-fail-once' | 'dead';
 export class FaultyStorage implements Storage {
   mode: FaultMode = 'none';
   failedWrites = 0;
+  private gate: Promise<void> | null = null;
   constructor(readonly inner: Storage) {}
+
+  /** Batch writes wait (a database that takes long to answer) until the returned function is called. */
+  holdWrites(): () => void {
+    let open!: () => void;
+    this.gate = new Promise((r) => (open = r));
+    return () => {
+      this.gate = null;
+      open();
+    };
+  }
 
   /** A wrapper for the next server on the same, already open, inner storage. */
   static reopen(inner: Storage): FaultyStorage {
@@ -34,6 +45,7 @@ export class FaultyStorage implements Storage {
     return this.inner.loadRoom(docId, branch);
   }
   async writeBatch(batch: FlushBatch): Promise<void> {
+    while (this.gate) await this.gate;
     if (this.mode === 'fail' || this.mode === 'dead') {
       this.failedWrites++;
       throw new Error('IO Error: database is read-only (injected fault)');

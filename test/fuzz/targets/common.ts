@@ -31,6 +31,7 @@ export function instantWal(): unknown {
     append: () => Promise.resolve(1),
     release: () => undefined,
     stats: () => ({ segments: 0, depth: 0, bytes: 0, fsyncs: 0, lastFsyncMs: 0 }),
+    depth: () => 0,
     openAndRead: async () => ({ entries: [], tornBytes: 0, oldSegments: [] }),
     dropReplayed: async () => undefined,
     close: async () => undefined,

@@ -4,8 +4,10 @@
 //
 //   node out/bench/realTrace.js [--limit N] [--quick] [--systems a,b] [--scenarios single,rooms]
 //     [--window 64] [--followers 3] [--rooms 8] [--writers 4]
-//     [--phase-timeout MS] [--stop-timeout MS] [--restart-timeout MS] [--no-cache] [--prepare]
-// (--prepare: only build the updates into the cache, so a later run starts at once)
+//     [--phase-timeout MS] [--stop-timeout MS] [--restart-timeout MS] [--no-cache] [--prepare] [--keep-killed DIR]
+// (--prepare: only build the updates into the cache, so a later run starts at once;
+//  --keep-killed: keep what the SIGKILL left as DIR-<system>-<scenario>, to profile its restart;
+//  SQLROOM_BENCH_LOG=debug|info: our server's log level, warn by default)
 //
 // Scenarios (realPlan.ts says how the trace is cut):
 //   single: one room, one writer typing the whole trace (or its first N keystrokes) into one cell,
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
       'restart-timeout': { type: 'string', default: '300000' },
       'no-cache': { type: 'boolean', default: false },
       prepare: { type: 'boolean', default: false },
+      'keep-killed': { type: 'string' },
     },
   });
   const trace = loadAutomergePaper();
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
     const results: Result[] = [];
     for (const name of systems) {
       const runs = toRuns(name === 'hocuspocus' ? yjs : loro, sc.plan);
-      const res = await runSystem(name, sc, runs, { window, phaseTimeoutMs, stopTimeoutMs, restartTimeoutMs, extensionDir });
+      const res = await runSystem(name, sc, runs, { window, phaseTimeoutMs, stopTimeoutMs, restartTimeoutMs, extensionDir, keepKilled: values['keep-killed'] });
       results.push(res);
       if (res.error || res.failures.length) anyFailure = true;
     }
@@ -188,6 +191,7 @@ interface RunOpts {
   stopTimeoutMs: number;
   restartTimeoutMs: number;
   extensionDir: string;
+  keepKilled?: string;
 }
 
 async function runSystem(name: SystemName, sc: Scenario, rooms: RealRoomRun[], o: RunOpts): Promise<Result> {
@@ -269,6 +273,7 @@ async function runSystem(name: SystemName, sc: Scenario, rooms: RealRoomRun[], o
     // The killed image goes back to the original path: DuckLake's catalog names its data path.
     rmSync(dir, { recursive: true, force: true });
     renameSync(killedDir, dir);
+    if (o.keepKilled) cpSync(dir, `${o.keepKilled}-${name}-${sc.name}`, { recursive: true });
     res.killRestart = await restart(name, dir, rooms, o, serverOptions, clientFor, children);
     if (!res.killRestart.ok && DURABLE_ACKS.includes(name)) res.failures.push(`restart after SIGKILL lost acknowledged edits: ${res.killRestart.detail}`);
 

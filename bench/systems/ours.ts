@@ -16,7 +16,7 @@ export async function startOurs(kind: 'duckdb' | 'ducklake', o: SystemOptions): 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(modPath) as { startServer?: StartServer };
   if (typeof mod.startServer !== 'function') throw new Error(`${modPath} has no startServer()`);
-  const common = { host: '127.0.0.1', port: 0, logLevel: 'warn', maintenanceEveryMs: 0 };
+  const common = { host: '127.0.0.1', port: 0, logLevel: process.env.SQLROOM_BENCH_LOG ?? 'warn', maintenanceEveryMs: 0 };
   const opts =
     kind === 'duckdb'
       ? { ...common, db: path.join(o.dir, 'sqlroom.duckdb') }

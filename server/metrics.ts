@@ -34,6 +34,8 @@ export class Metrics {
   importsOffThread = 0;
   /** Rooms loaded from the database in a worker thread (their rows since the last snapshot were costly to import). */
   roomLoadsOffThread = 0;
+  /** Past versions built for a reader (GET /at, a branch's head) in a worker thread (their rows were costly to import). */
+  readsOffThread = 0;
   /** Observed in seconds. */
   readonly flushLatency = this.histogram('sqlroom_flush_duration_seconds', 'Flush transaction latency');
   readonly snapshotLatency = this.histogram('sqlroom_snapshot_duration_seconds', 'Snapshot export + write latency');

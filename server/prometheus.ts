@@ -64,6 +64,7 @@ const COUNTERS: Def[] = [
   ['sqlroom_wal_errors_total', 'WAL appends that failed', (r) => r.m.walErrors],
   ['sqlroom_imports_offthread_total', 'Big updates imported in a worker thread', (r) => r.m.importsOffThread],
   ['sqlroom_room_loads_offthread_total', 'Rooms whose stored rows were imported in a worker thread when the room was loaded', (r) => r.m.roomLoadsOffThread],
+  ['sqlroom_reads_offthread_total', 'Past versions (GET /at, branch heads) whose stored rows were imported in a worker thread', (r) => r.m.readsOffThread],
   ['sqlroom_remote_rows_applied_total', 'Rows written by other server processes imported here (scale-out)', (r) => r.remoteRowsApplied],
   ['sqlroom_commit_conflicts_total', 'Flush/snapshot commits retried after a conflict with another process (scale-out)', (r) => r.commitConflicts],
 ];

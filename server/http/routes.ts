@@ -19,7 +19,7 @@ import { DEFAULT_BRANCH, InvalidIdError, roomRef, validateBranch, validateDocId,
 import type { OpId } from 'loro-crdt';
 import { docDepth } from '../rooms/nesting';
 import type { SyncCore } from '../rooms/syncCore';
-import { ForkError, buildDoc, versionOf } from '../rooms/syncCore';
+import { ForkError, versionOf } from '../rooms/syncCore';
 import { errText } from '../rooms/updateInfo';
 import type { Logger } from '../log';
 import { normalizeUserName } from '../protocol/names';
@@ -168,7 +168,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     const cacheKey = `${docId}@${branch}\u0000${state.snapshot?.snapshotId ?? 0}\u0000${state.ops.length}\u0000${state.ops.at(-1)?.opId ?? 0}\u0000${format}`;
     const cached = atCache(core!).get(cacheKey);
     if (cached) return json(res, 200, { ...cached, t: new Date(atMs).toISOString() });
-    const doc = buildDoc(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
+    const doc = await core!.buildForRead(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
     try {
       // Loro's toJSON recurses: a document nested too deep (stored before the limit) is refused, never rendered.
       const limit = core!.settings.limits.maxNestingDepth;
@@ -291,7 +291,7 @@ async function branchHead(core: SyncCore, ref: RoomRef, headOpId: number): Promi
   const hit = cache.get(ref.key);
   if (hit && hit.headOpId === headOpId) return hit.head;
   const state = await core.storage.loadRoom(ref.docId, ref.branch);
-  const doc = buildDoc(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
+  const doc = await core.buildForRead(state.snapshot?.bytes ?? null, state.ops.map((o) => o.bytes));
   try {
     const head = doc.oplogFrontiers();
     cache.set(ref.key, { headOpId, head });

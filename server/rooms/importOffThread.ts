@@ -24,7 +24,7 @@
 import { LoroDoc, type ImportStatus, type VersionVector } from 'loro-crdt';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { ImportPool, WorkerUnavailableError } from './importPool';
+import { ImportPool, WorkerUnavailableError, type OffThreadReply } from './importPool';
 import { freeDoc, isBroken } from './loroHealth';
 import { adoptImportedDoc, depthHeadroom } from './nesting';
 import type { Room } from './room';
@@ -200,28 +200,11 @@ export class OffThreadImports {
    * main thread's load reports those row by row).
    */
   async load(room: Room, snapshot: Uint8Array | null, rows: Uint8Array[], shared: boolean): Promise<boolean> {
-    if (!rows.length || shared || this.closed || this.settings.workers <= 0) return false;
-    let ops = 0;
-    const peers = new Set<string>();
-    try {
-      for (const r of rows) {
-        const meta = inspectBlob(r);
-        ops += meta.span;
-        for (const p of meta.ranges.keys()) peers.add(String(p));
-      }
-    } catch {
-      return false;
-    }
-    // Rows are stored without their concurrency: their peers stand for it.
-    if (importCost(ops, 0, peers.size) < this.settings.minOps) return false;
+    if (shared) return false;
     const started = performance.now();
-    let reply;
-    try {
-      reply = await this.pool.run({ snapshot: snapshot ?? new Uint8Array(), bytes: new Uint8Array(), batch: rows, depthLimit: 0, depthHeadroom: 0 });
-    } catch {
-      return false;
-    }
-    if (!reply.ok || reply.status.pending) return false;
+    const built = await this.importRows(snapshot, rows);
+    if (!built) return false;
+    const { reply, ops, peers } = built;
     if (reply.snapshot) {
       const before = room.doc;
       room.doc = LoroDoc.fromSnapshot(reply.snapshot);
@@ -232,8 +215,51 @@ export class OffThreadImports {
     const added = addedSpans(reply.status).opCount;
     if (isPathological(reply.importMs, added, 0)) this.markSlow(room, reply.importMs, added);
     this.metrics.roomLoadsOffThread++;
-    this.log.info('room loaded in a worker thread (costly rows since its snapshot)', { room: room.key, rows: rows.length, ops, peers: peers.size, ms: Math.round(performance.now() - started) });
+    this.log.info('room loaded in a worker thread (costly rows since its snapshot)', { room: room.key, rows: rows.length, ops, peers, ms: Math.round(performance.now() - started) });
     return true;
+  }
+
+  /**
+   * A past version for a reader (GET /at, a branch's head): snapshot + rows
+   * built in a worker when importing the rows would be costly, so a document
+   * poisoned with many unsynced peers does not stall the event loop at every
+   * new read. Null: build it on the main thread (cheap rows, no worker, a row
+   * Loro refuses, ops left pending).
+   */
+  async buildForRead(snapshot: Uint8Array | null, rows: Uint8Array[]): Promise<LoroDoc | null> {
+    const built = await this.importRows(snapshot, rows);
+    if (!built) return null;
+    this.metrics.readsOffThread++;
+    if (built.reply.snapshot) return LoroDoc.fromSnapshot(built.reply.snapshot);
+    const doc = new LoroDoc(); // the rows added nothing
+    if (snapshot) doc.import(snapshot);
+    return doc;
+  }
+
+  /** snapshot + rows imported in a worker when that is costly (importCost of their ops and peers); null otherwise. */
+  private async importRows(snapshot: Uint8Array | null, rows: Uint8Array[]): Promise<{ reply: Extract<OffThreadReply, { ok: true }>; ops: number; peers: number } | null> {
+    if (!rows.length || this.closed || this.settings.workers <= 0) return null;
+    let ops = 0;
+    const peers = new Set<string>();
+    try {
+      for (const r of rows) {
+        const meta = inspectBlob(r);
+        ops += meta.span;
+        for (const p of meta.ranges.keys()) peers.add(String(p));
+      }
+    } catch {
+      return null;
+    }
+    // Rows are stored without their concurrency: their peers stand for it.
+    if (importCost(ops, 0, peers.size) < this.settings.minOps) return null;
+    let reply;
+    try {
+      reply = await this.pool.run({ snapshot: snapshot ?? new Uint8Array(), bytes: new Uint8Array(), batch: rows, depthLimit: 0, depthHeadroom: 0 });
+    } catch {
+      return null;
+    }
+    if (!reply.ok || reply.status.pending) return null;
+    return { reply, ops, peers: peers.size };
   }
 
   /** A main-thread import took `ms`: a pathologically slow one sends the room's next updates to a worker. */

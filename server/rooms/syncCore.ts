@@ -941,6 +941,11 @@ export class SyncCore {
 
   // ---- misc -------------------------------------------------------------
 
+  /** A stored version for a reader (time travel, a branch's head): built in a worker when its rows are costly. */
+  async buildForRead(snapshot: Uint8Array | null, ops: Uint8Array[]): Promise<LoroDoc> {
+    return (await this.offThread.buildForRead(snapshot, ops)) ?? buildDoc(snapshot, ops);
+  }
+
   stats(): CoreStats {
     let bufferedOps = 0;
     let bufferedBytes = 0;

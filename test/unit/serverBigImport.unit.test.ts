@@ -199,6 +199,11 @@ describe('server: a big merge is imported off the event loop', function () {
     for (const c of clients.splice(0)) c.close();
     await run.stop();
     s = await run.start(args, 30_000);
+    // Time travel to now reads the same rows: built in a worker too, not on the event loop.
+    const at = await fetch(`${s.httpUrl}/api/docs/crowd/at?t=${encodeURIComponent(new Date().toISOString())}`);
+    assert.equal(at.status, 200);
+    assert.equal(((await at.json()) as { json: { t: string } }).json.t.length, 'base'.length + peers + smalls.length, 'every insert in the version');
+    assert.equal(await metric(s, 'sqlroom_reads_offthread_total'), 1, 'the version was built in a worker');
     const room = await freshJoin(s.url, 'crowd', 180_000);
     assert.equal(textOf(room).length, 'base'.length + peers + smalls.length, 'every insert once');
     room.free();

@@ -11,7 +11,7 @@ import { WriteAheadLog } from '../wal/wal';
 import { WalLimit } from '../wal/walLimit';
 import { Room, type UnloggedUpdate } from './room';
 import { packUpdates, type PackedRow } from './packRows';
-import { InvalidUpdateError, addedSpans, checkHeader, errText, exportRanges, inspectBlob, pendingText } from './updateInfo';
+import { InvalidUpdateError, addedSpans, checkHeader, errText, exportRanges, fastUpdateSpan, inspectBlob, pendingText } from './updateInfo';
 import { buildMergeUpdate } from './merge';
 import { noteImported, tooDeep } from './nesting';
 import { BIG_UPDATE_BYTES, OffThreadImports } from './importOffThread';
@@ -1036,6 +1036,8 @@ export function ladderDrops(newestFirst: { snapshotId: number; lastOpId: number 
 
 /** Whether `bytes` (an update the room took) hold only the `added` ops: every op in it was new. */
 function isExactUpdate(bytes: Uint8Array, added: number): boolean {
+  const span = fastUpdateSpan(bytes);
+  if (span !== null) return span === added;
   try {
     const info = inspectBlob(bytes);
     return info.mode === 'update' && info.span === added;

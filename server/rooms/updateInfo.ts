@@ -78,6 +78,44 @@ function decodeBlobInfo(bytes: Uint8Array): BlobInfo {
   return { mode: meta.mode, span, ranges, startFrontiers: meta.startFrontiers };
 }
 
+/**
+ * The ops (counter units) a fast-updates blob holds, read from its blocks'
+ * headers: the body is a sequence of length-prefixed blocks, each starting with
+ * its counter start and counter length as LEB128 varints (Loro 1.x's block
+ * encoding). decodeImportBlobMeta answers the same but builds Loro state to do
+ * it (about 0.1 ms an update, a quarter of a keystroke's cost on the server).
+ * Null when the blob is in another mode or its framing is not as expected:
+ * ask decodeImportBlobMeta then. (updateInfo.unit.test.ts checks it against
+ * decodeImportBlobMeta on many documents.)
+ */
+export function fastUpdateSpan(bytes: Uint8Array): number | null {
+  if (bytes.length < 22 || ((bytes[20] << 8) | bytes[21]) !== MODE_FAST_UPDATES) return null;
+  let o = 22;
+  let span = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (o >= bytes.length) return -1;
+      const b = bytes[o++];
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+    return -1;
+  };
+  while (o < bytes.length) {
+    const len = varint();
+    if (len <= 0) return null;
+    const end = o + len;
+    if (end > bytes.length) return null;
+    if (varint() < 0) return null; // counter start
+    const counterLen = varint();
+    if (counterLen < 0 || o > end) return null;
+    span += counterLen;
+    o = end;
+  }
+  return span;
+}
+
 export interface SpanSummary {
   peer: string;
   seqStart: number;

@@ -25,8 +25,11 @@ export class ServerChild {
   /** `serverOptions`: extra startServer options for our server (JSON on the child's command line). */
   async start(name: SystemName, dir: string, extensionDir: string, timeoutMs = 60_000, serverOptions?: Record<string, unknown>): Promise<void> {
     const args = [name, dir, extensionDir, ...(serverOptions ? [JSON.stringify(serverOptions)] : [])];
+    // SQLROOM_BENCH_CPU_PROF=<dir>: each server process writes its CPU profile there (Node refuses --cpu-prof in NODE_OPTIONS).
+    const prof = process.env.SQLROOM_BENCH_CPU_PROF;
     this.proc = fork(path.join(__dirname, 'serverChild.js'), args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: prof ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', prof] : process.execArgv,
     });
     this.proc.on('message', (m: Msg) => {
       const i = this.waiters.findIndex((w) => w.type === m.type || m.type === 'error');

@@ -1,7 +1,8 @@
 // Storage wrapper that fails writes on demand (the database "cannot be
 // written": locked, read-only, disk full), or commits and then reports failure
 // (a commit whose success was not seen), for the fault tests.
-import type { Storage, FlushBatch, SnapshotRow } from '../../server';
+import * as path from 'node:path';
+import { DuckDbStorage, startServer, type FlushBatch, type RunningServer, type ServerOptions, type SnapshotRow, type Storage } from '../../server';
 
 /**
  * 'dead': the process holding this wrapper has "crashed": every write fails
@@ -84,4 +85,11 @@ export class FaultyStorage implements Storage {
     if (this.mode === 'dead') return Promise.resolve();
     return this.inner.close();
   }
+}
+
+/** A server on `dir`/db.duckdb behind a FaultyStorage (WAL in `dir`/wal, silent log), for the fault tests. */
+export async function startFaultyServer(dir: string, opts: Partial<ServerOptions> = {}): Promise<{ faulty: FaultyStorage; server: RunningServer }> {
+  const faulty = new FaultyStorage(new DuckDbStorage({ path: path.join(dir, 'db.duckdb') }));
+  const server = await startServer({ port: 0, storage: faulty, walDir: path.join(dir, 'wal'), logLevel: 'silent', ...opts });
+  return { faulty, server };
 }

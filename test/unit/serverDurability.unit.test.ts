@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { LoroDoc, VersionVector } from 'loro-crdt';
 import { MessageType, UpdateStatusCode, type HexString } from 'loro-protocol';
-import { DuckDbStorage, startServer, type RunningServer } from '../../server';
-import { FaultyStorage } from '../support/serverFaults';
+import { startServer, type RunningServer } from '../../server';
+import { FaultyStorage, startFaultyServer } from '../support/serverFaults';
 import { spawnServer } from '../support/serverProcess';
 import { RawClient, randomBatch, rmDir, stockClient, textOf, tmpDir, waitFor } from '../support/serverHarness';
 
@@ -161,14 +161,7 @@ describe('server durability', function () {
     let server: RunningServer | null;
     beforeEach(async () => {
       dir = tmpDir();
-      faulty = new FaultyStorage(new DuckDbStorage({ path: path.join(dir, 'db.duckdb') }));
-      server = await startServer({
-        port: 0,
-        storage: faulty,
-        walDir: path.join(dir, 'wal'),
-        flush: { maxDelayMs: 20, retryInitialMs: 30, retryMaxMs: 150 },
-        logLevel: 'silent',
-      });
+      ({ faulty, server } = await startFaultyServer(dir, { flush: { maxDelayMs: 20, retryInitialMs: 30, retryMaxMs: 150 } }));
     });
     afterEach(async () => {
       await server?.close();

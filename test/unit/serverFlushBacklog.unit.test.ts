@@ -7,10 +7,9 @@
 // slows the senders. While the database is down or stalled it does not: the
 // WAL size limit applies then.
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { MessageType, UpdateStatusCode } from 'loro-protocol';
-import { DuckDbStorage, startServer, type RunningServer } from '../../server';
-import { FaultyStorage } from '../support/serverFaults';
+import type { RunningServer } from '../../server';
+import { startFaultyServer, type FaultyStorage } from '../support/serverFaults';
 import { RawClient, freshJoin, rmDir, tmpDir, waitFor } from '../support/serverHarness';
 import { AckWriter } from '../support/faultWriter';
 
@@ -63,15 +62,10 @@ describe('flush backlog backpressure (flush.maxBacklog)', function () {
 
   async function start(maxBacklog: number): Promise<RawClient> {
     dir = tmpDir();
-    faulty = new FaultyStorage(new DuckDbStorage({ path: path.join(dir, 'db.duckdb') }));
-    server = await startServer({
-      port: 0,
-      storage: faulty,
-      walDir: path.join(dir, 'wal'),
-      logLevel: 'silent',
+    ({ faulty, server } = await startFaultyServer(dir, {
       limits: { maxUpdatesPerSecond: 0 },
       flush: { maxDelayMs: 20, maxBacklog, stallMs: 60_000, retryInitialMs: 20, retryMaxMs: 100 },
-    });
+    }));
     const raw = await RawClient.connect(server.url);
     raw.join(ROOM);
     await raw.next(MessageType.JoinResponseOk);

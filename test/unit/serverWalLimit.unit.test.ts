@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { LoroDoc } from 'loro-crdt';
 import { MessageType, UpdateStatusCode } from 'loro-protocol';
 import { DuckDbStorage, startServer, type RunningServer } from '../../server';
-import { FaultyStorage } from '../support/serverFaults';
+import { FaultyStorage, startFaultyServer } from '../support/serverFaults';
 import { RawClient, rmDir, tmpDir, waitFor } from '../support/serverHarness';
 import { AckWriter, joinedRaw, joinerVersion } from '../support/faultWriter';
 
@@ -138,9 +138,8 @@ describe('write-ahead file size limit', function () {
 
   it('counts update bytes not yet in the database, never refuses while the database is healthy, and walFull clears once the database is writable', async () => {
     const dir = tmpDir();
-    const faulty = new FaultyStorage(new DuckDbStorage({ path: path.join(dir, 'db.duckdb') }));
     // Flushes deferred (60 s): the WAL holds far more than the limit while the database is healthy.
-    const server = await startServer({ port: 0, storage: faulty, walDir: path.join(dir, 'wal'), walMaxBytes: 4096, logLevel: 'silent', flush: { maxDelayMs: 60_000, maxOps: 100_000, maxBytes: 100_000_000, retryInitialMs: 20, retryMaxMs: 100 } });
+    const { faulty, server } = await startFaultyServer(dir, { walMaxBytes: 4096, flush: { maxDelayMs: 60_000, maxOps: 100_000, maxBytes: 100_000_000, retryInitialMs: 20, retryMaxMs: 100 } });
     const w = new AckWriter('catchup', 79n);
     const raw = await joinedRaw(server.url, 'catchup');
     try {

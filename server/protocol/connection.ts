@@ -228,7 +228,7 @@ export class Connection implements RoomMember, PresenceMember {
     const timer = setTimeout(resume, Math.min(1000, Math.ceil(ms)));
     timer.unref?.();
     this.readPause = timer;
-    void until?.then(resume);
+    void until?.then(resume, resume);
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {

@@ -28,7 +28,7 @@ import { ImportPool, WorkerUnavailableError, type OffThreadReply } from './impor
 import { freeDoc, isBroken } from './loroHealth';
 import { adoptImportedDoc, depthHeadroom } from './nesting';
 import type { Room } from './room';
-import { addedSpans, errText, inspectBlob, type BlobInfo } from './updateInfo';
+import { addedSpans, errText, fastUpdateShape, inspectBlob, type BlobInfo } from './updateInfo';
 
 export interface ImportSettings {
   /** Worker threads importing big updates at once (0: every import on the main thread). */
@@ -242,6 +242,19 @@ export class OffThreadImports {
   /** snapshot + rows imported in a worker when that is costly (importCost of their ops and peers); null otherwise. */
   private async importRows(snapshot: Uint8Array | null, rows: Uint8Array[]): Promise<{ reply: Extract<OffThreadReply, { ok: true }>; ops: number; peers: number } | null> {
     if (!rows.length || this.closed || this.settings.workers <= 0) return null;
+    // First a bound from the rows' block headers (cheap): each block is one peer's, so blocks bound the peers.
+    let opsBound = 0;
+    let blocksBound = 0;
+    for (const r of rows) {
+      const shape = fastUpdateShape(r);
+      if (!shape) {
+        blocksBound = Infinity;
+        break;
+      }
+      opsBound += shape.ops;
+      blocksBound += shape.blocks;
+    }
+    if (importCost(opsBound, 0, blocksBound) < this.settings.minOps) return null;
     let ops = 0;
     const peers = new Set<string>();
     try {

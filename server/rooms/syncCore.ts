@@ -488,9 +488,10 @@ export class SyncCore {
     return true;
   }
 
-  /** Resolves when the running flush ends (soon, when none runs: one is due). */
+  /** Resolves (never rejects) when the running flush ends; soon, when none runs (one is due). */
   flushEnded(): Promise<void> {
-    return this.flushing ? this.flushing.then(() => undefined) : new Promise((r) => setTimeout(r, 20));
+    const done = (): undefined => undefined;
+    return this.flushing ? this.flushing.then(done, done) : new Promise((r) => setTimeout(r, 20));
   }
 
   /** Why the database cannot take writes right now (a failed or stalled flush), or null. */

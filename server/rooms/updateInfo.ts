@@ -89,9 +89,15 @@ function decodeBlobInfo(bytes: Uint8Array): BlobInfo {
  * decodeImportBlobMeta on many documents.)
  */
 export function fastUpdateSpan(bytes: Uint8Array): number | null {
+  return fastUpdateShape(bytes)?.ops ?? null;
+}
+
+/** fastUpdateSpan's ops, and the number of blocks (each holds one peer's changes: an upper bound on the peers). */
+export function fastUpdateShape(bytes: Uint8Array): { ops: number; blocks: number } | null {
   if (bytes.length < 22 || ((bytes[20] << 8) | bytes[21]) !== MODE_FAST_UPDATES) return null;
   let o = 22;
   let span = 0;
+  let blocks = 0;
   const varint = (): number => {
     let v = 0;
     for (let shift = 0; shift < 35; shift += 7) {
@@ -111,9 +117,10 @@ export function fastUpdateSpan(bytes: Uint8Array): number | null {
     const counterLen = varint();
     if (counterLen < 0 || o > end) return null;
     span += counterLen;
+    blocks++;
     o = end;
   }
-  return span;
+  return { ops: span, blocks };
 }
 
 export interface SpanSummary {

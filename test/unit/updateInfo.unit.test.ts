@@ -4,7 +4,7 @@
 // decodeImportBlobMeta (inspectBlob) on every update Loro exports.
 import * as assert from 'node:assert/strict';
 import { LoroDoc, LoroList, LoroMap, LoroText } from 'loro-crdt';
-import { fastUpdateSpan, inspectBlob } from '../../server/rooms/updateInfo';
+import { fastUpdateShape, fastUpdateSpan, inspectBlob } from '../../server/rooms/updateInfo';
 import { crowdAtOneSpot } from '../support/loroEdit';
 import { loadAutomergePaper } from '../support/traceFixture';
 import { Prng } from '../../bench/prng';
@@ -59,6 +59,8 @@ describe('fastUpdateSpan (ops in an update, from its block headers)', () => {
     for (let seed = 1; seed <= 40; seed++) {
       for (const u of randomUpdates(seed)) {
         assert.equal(fastUpdateSpan(u), inspectBlob(u).span, `seed ${seed}, update of ${u.length} bytes`);
+        // Its blocks bound the peers (a room load's cost estimate relies on it).
+        assert.ok(fastUpdateShape(u)!.blocks >= inspectBlob(u).ranges.size, `seed ${seed}: blocks bound the peers`);
         checked++;
       }
     }
@@ -86,6 +88,7 @@ describe('fastUpdateSpan (ops in an update, from its block headers)', () => {
     d.free();
     const { start, crowd } = crowdAtOneSpot(300, 0);
     assert.equal(fastUpdateSpan(crowd), inspectBlob(crowd).span);
+    assert.ok(fastUpdateShape(crowd)!.blocks >= 300, 'a block per peer of the crowd');
     start.free();
   });
 

@@ -901,21 +901,18 @@ export class SyncCore {
     let waiting = 0;
     this.recovering = true; // replayed entries were acked before: never refused by the size limit (a failed start ends the server)
     // Load the rooms first (together: some load in worker threads), then import every entry in WAL order.
-    const loaded = new Map<string, Promise<Room | null>>();
-    for (const e of entries) {
-      if (loaded.has(e.roomKey)) continue;
-      let ref: RoomRef;
-      try {
-        ref = parseRoomId(e.roomKey);
-      } catch (err) {
-        if (!(err instanceof InvalidIdError)) throw err;
-        loaded.set(e.roomKey, Promise.resolve(null));
-        continue;
-      }
-      loaded.set(e.roomKey, this.getRoom(ref));
-    }
-    const keys = [...loaded.keys()];
-    const rooms = new Map((await Promise.all(loaded.values())).map((room, i) => [keys[i], room]));
+    const keys = [...new Set(entries.map((e) => e.roomKey))];
+    const loaded = await Promise.all(
+      keys.map((key) => {
+        try {
+          return this.getRoom(parseRoomId(key));
+        } catch (err) {
+          if (!(err instanceof InvalidIdError)) throw err;
+          return null;
+        }
+      }),
+    );
+    const rooms = new Map(keys.map((key, i) => [key, loaded[i]]));
     const targets = entries.map((e) => rooms.get(e.roomKey) ?? null);
     const results = await Promise.all(entries.map((e, i) => (targets[i] ? this.accept(targets[i]!, e.bytes, e.author, e.createdAt, e.segment) : Promise.resolve({ kind: 'invalid', reason: 'bad room id' } as AcceptResult))));
     results.forEach((res, i) => {

@@ -78,21 +78,22 @@ function decodeBlobInfo(bytes: Uint8Array): BlobInfo {
   return { mode: meta.mode, span, ranges, startFrontiers: meta.startFrontiers };
 }
 
-/**
- * The ops (counter units) a fast-updates blob holds, read from its blocks'
- * headers: the body is a sequence of length-prefixed blocks, each starting with
- * its counter start and counter length as LEB128 varints (Loro 1.x's block
- * encoding). decodeImportBlobMeta answers the same but builds Loro state to do
- * it (about 0.1 ms an update, a quarter of a keystroke's cost on the server).
- * Null when the blob is in another mode or its framing is not as expected:
- * ask decodeImportBlobMeta then. (updateInfo.unit.test.ts checks it against
- * decodeImportBlobMeta on many documents.)
- */
+/** The ops (counter units) a fast-updates blob holds (fastUpdateShape), or null: ask decodeImportBlobMeta. */
 export function fastUpdateSpan(bytes: Uint8Array): number | null {
   return fastUpdateShape(bytes)?.ops ?? null;
 }
 
-/** fastUpdateSpan's ops, and the number of blocks (each holds one peer's changes: an upper bound on the peers). */
+/**
+ * The ops (counter units) a fast-updates blob holds and its number of blocks,
+ * read from the blocks' headers: the body is a sequence of length-prefixed
+ * blocks, each holding one peer's changes (so blocks bound the peers) and
+ * starting with its counter start and counter length as LEB128 varints (Loro
+ * 1.x's block encoding). decodeImportBlobMeta answers the ops too but builds
+ * Loro state to do it (about 0.1 ms an update, a quarter of a keystroke's cost
+ * on the server). Null when the blob is in another mode or its framing is not
+ * as expected: ask decodeImportBlobMeta then. (updateInfo.unit.test.ts checks
+ * it against decodeImportBlobMeta on many documents.)
+ */
 export function fastUpdateShape(bytes: Uint8Array): { ops: number; blocks: number } | null {
   if (bytes.length < 22 || ((bytes[20] << 8) | bytes[21]) !== MODE_FAST_UPDATES) return null;
   let o = 22;

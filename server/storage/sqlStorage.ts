@@ -141,7 +141,7 @@ export abstract class SqlStorage implements Storage {
       const chunk = newBranches.slice(i, i + INSERT_CHUNK);
       await this.c.run(
         `INSERT INTO doc_branches SELECT v.d, v.b, make_timestamp(v.t), v.p, v.f, 0
-           FROM (SELECT DISTINCT ON (d, b) * FROM (VALUES ${chunk.map(() => '(?::VARCHAR, ?::VARCHAR, ?::BIGINT, ?::VARCHAR, ?::VARCHAR)').join(', ')}) AS x(d, b, t, p, f)) AS v
+           FROM (VALUES ${chunk.map(() => '(?::VARCHAR, ?::VARCHAR, ?::BIGINT, ?::VARCHAR, ?::VARCHAR)').join(', ')}) AS v(d, b, t, p, f)
           WHERE NOT EXISTS (SELECT 1 FROM doc_branches WHERE doc_branches.doc_id = v.d AND doc_branches.branch = v.b)`,
         chunk.flatMap((b) => [b.docId, b.branch, ts(b.createdAt), b.parentBranch, b.forkFrontiers]),
       );
